@@ -1,0 +1,116 @@
+// The seam between mlc's catalogue half and its libtorch half.
+//
+// The mlc binary does not link libtorch: a process that merely links it spends ~0.5 s and 160 MiB
+// before main() on our machines, and most subcommands only touch the catalogue. The libtorch half
+// is the shared library libmlc_compute.so, which implements ComputeBackend and is dlopen()ed by
+// load_compute_backend() only when train, eval, export or predict runs.
+//
+// The backend is pure: data and model in, files and numbers out. It never touches the catalogue
+// or the artifact store; the caller records what it returns in one transaction. Every method
+// throws mlc::Error (libtorch's c10::Error is translated inside the backend).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mlc {
+
+// A file a version was trained or evaluated on, and its fingerprint at the time.
+struct DataFile {
+  std::string role;    // the config key that named it, e.g. "train_images", "path"
+  std::string path;    // absolute
+  std::string sha256;  // lowercase hex
+};
+
+struct EpochMetrics {
+  int epoch = 0;  // 1-based
+  double train_loss = 0;
+  double validation_loss = 0;
+  double validation_accuracy = 0;
+  double seconds = 0;
+};
+
+struct TrainRequest {
+  nlohmann::json config;             // validated train config, paths absolute (train_config.hpp)
+  std::filesystem::path output_dir;  // the backend writes its checkpoint file here
+  std::function<void(const EpochMetrics&)> on_epoch;  // progress report; may be empty
+};
+
+struct TrainResult {
+  std::filesystem::path checkpoint;  // inside output_dir: model weights and preprocessing buffers
+  // What every later step needs to rebuild and describe the model, recorded in the catalogue:
+  // {"class_names": [...], "feature_names": [...], "input_shape": [784],
+  //  "preprocessing": {...}}  (see schemas/model-info.schema.json)
+  nlohmann::json model_info;
+  std::vector<EpochMetrics> epochs;
+  std::vector<DataFile> data_files;
+  int64_t train_samples = 0;
+  int64_t validation_samples = 0;
+  double train_seconds = 0;       // the training loop only, data loading excluded
+  double samples_per_second = 0;  // training samples processed per second of train_seconds
+};
+
+// A trained model as the catalogue knows it: enough to rebuild it.
+struct TrainedModel {
+  nlohmann::json config;              // the config it was trained with
+  nlohmann::json model_info;          // TrainResult::model_info
+  std::filesystem::path checkpoint;   // a file in the artifact store
+};
+
+struct EvalResult {
+  double accuracy = 0;
+  double loss = 0;  // mean cross-entropy
+  int64_t samples = 0;
+  std::vector<DataFile> data_files;
+};
+
+struct ExportResult {
+  // Open Inference Protocol model metadata: [{"name", "datatype", "shape"}], -1 = batch dimension.
+  nlohmann::json inputs;
+  nlohmann::json outputs;
+};
+
+struct Predictions {
+  std::vector<std::vector<float>> logits;  // one row per sample, one column per class
+  std::vector<int64_t> labels;             // argmax of each row
+  std::vector<int64_t> targets;            // the true label of each sample
+};
+
+class ComputeBackend {
+ public:
+  virtual ~ComputeBackend() = default;
+
+  // Trains the model the config describes on its data's training split.
+  virtual TrainResult train(const TrainRequest& request) = 0;
+
+  // Evaluates on the test split of `data` (a config "data" object; usually the one it was
+  // trained with, or one whose files the user named with eval --data).
+  virtual EvalResult evaluate(const TrainedModel& model, const nlohmann::json& data) = 0;
+
+  // Writes a TorchScript module to `out` that Python's torch.jit.load can run: input raw
+  // features (FP32, shape [-1, input_shape...]), output logits; preprocessing is inside.
+  virtual ExportResult export_torchscript(const TrainedModel& model,
+                                          const std::filesystem::path& out) = 0;
+
+  // Runs the model on the first `limit` samples of the test split of `data`.
+  virtual Predictions predict(const TrainedModel& model, const nlohmann::json& data,
+                              int64_t limit) = 0;
+
+  // Versions of the libraries doing the work, for the catalogue's lineage records.
+  virtual std::string torch_version() const = 0;
+};
+
+// Loads libmlc_compute.so (from $MLC_COMPUTE_LIB, else <dir of mlc>/../lib/mlc/) once per process
+// and returns its backend, which lives until the process exits. Throws Error(internal) naming the
+// path and dlerror() if the library cannot be loaded.
+ComputeBackend& load_compute_backend();
+
+}  // namespace mlc
+
+// The one symbol libmlc_compute.so exports; returns a backend owned by the library.
+extern "C" mlc::ComputeBackend* mlc_compute_backend();

@@ -1,0 +1,73 @@
+// Reading training data: IDX files (MNIST, Fashion-MNIST; gzipped or not) and CSV tables, and
+// the seeded train/validation/test split a train config describes. No libtorch here: samples are
+// plain row-major float arrays that the compute half wraps without copying.
+//
+// Every function throws mlc::Error naming the file (and the line, column or field at fault):
+// ErrorKind::not_found for a file that cannot be opened, ErrorKind::invalid_input for content
+// that cannot be used (bad magic number, wrong size, truncated gzip, ragged CSV row, non-numeric
+// cell, unknown target column, unknown class value).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mlc/compute.hpp"  // DataFile
+
+namespace mlc::data {
+
+// Raw contents of an IDX file (http://yann.lecun.com/exdb/mnist/ format, unsigned bytes only).
+struct IdxArray {
+  std::vector<int64_t> dims;   // e.g. {60000, 28, 28} for images, {60000} for labels
+  std::vector<uint8_t> values; // product(dims) bytes, row-major
+};
+
+// Reads an IDX file of unsigned bytes (type code 0x08); a name ending in ".gz" is gunzipped.
+// `limit` > 0 keeps only the first `limit` items of the first dimension.
+IdxArray read_idx(const std::filesystem::path& path, int64_t limit = 0);
+
+// A CSV table: header row of names, then rows of cells (strings, unparsed). Fields are separated
+// by commas; double-quoted fields may contain commas and "" for a quote. Blank lines are skipped.
+// Every row must have as many fields as the header ("FILE:LINE: expected N fields, found M").
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<int64_t> line_numbers;  // the 1-based file line of each row, for error messages
+};
+CsvTable read_csv(const std::filesystem::path& path);
+
+// Samples for classification: features row-major, one integer class per sample.
+struct Samples {
+  std::vector<float> features;        // count() * feature_count() values
+  std::vector<int64_t> labels;        // class index of each sample, in [0, class count)
+  std::vector<int64_t> sample_shape;  // shape of one sample: {28, 28} for images, {13} for a table
+  int64_t count() const { return static_cast<int64_t>(labels.size()); }
+  int64_t feature_count() const;      // product of sample_shape
+};
+
+struct Splits {
+  Samples train;
+  Samples validation;
+  Samples test;
+  std::vector<std::string> class_names;    // index -> name
+  std::vector<std::string> feature_names;  // CSV: the feature columns in order; IDX: empty
+  std::vector<DataFile> files;             // every file read, with its sha256
+};
+
+// Loads what a train config's "data" object names (schemas/train-config.schema.json) and splits it:
+// - "idx": train_images/train_labels are split into train and validation (validation_fraction,
+//   shuffled with `seed`); test_images/test_labels are the test split. train_limit/test_limit keep
+//   the first N items of each file. Class names: data.class_names, else "0".."9" style indices.
+// - "csv": every column but `target` is a numeric feature; rows are shuffled with `seed`, the first
+//   test_fraction of them are the test split, then validation_fraction of the rest validation.
+//   Class names: the distinct target values, sorted (numerically if all are numbers).
+// `known_classes`, when not empty, fixes the class names instead (evaluating a trained model on
+// other data): a target value outside them is an error naming the file and line.
+// The same config and seed always give the same splits, on every platform.
+Splits load_splits(const nlohmann::json& data_config, uint64_t seed,
+                   const std::vector<std::string>& known_classes = {});
+
+}  // namespace mlc::data
