@@ -25,8 +25,9 @@ struct IdxArray {
   std::vector<uint8_t> values; // product(dims) bytes, row-major
 };
 
-// Reads an IDX file of unsigned bytes (type code 0x08); a name ending in ".gz" is gunzipped.
-// `limit` > 0 keeps only the first `limit` items of the first dimension.
+// Reads an IDX file of unsigned bytes (type code 0x08); a gzipped file (named ".gz") is gunzipped.
+// The data must be exactly as long as the dims say. `limit` > 0 keeps only the first `limit` items
+// of the first dimension; the items after them are then neither read nor checked.
 IdxArray read_idx(const std::filesystem::path& path, int64_t limit = 0);
 
 // A CSV table: header row of names, then rows of cells (strings, unparsed). Fields are separated
@@ -59,14 +60,18 @@ struct Splits {
 
 // Loads what a train config's "data" object names (schemas/train-config.schema.json) and splits it:
 // - "idx": train_images/train_labels are split into train and validation (validation_fraction,
-//   shuffled with `seed`); test_images/test_labels are the test split. train_limit/test_limit keep
-//   the first N items of each file. Class names: data.class_names, else "0".."9" style indices.
+//   shuffled with `seed`); test_images/test_labels are the test split, in file order (test sample
+//   i is item i of the test file). train_limit/test_limit keep the first N items of each file.
+//   Features are the raw pixel values 0..255. Class names: data.class_names, else "0", "1", ...
+//   up to the largest label in either file.
 // - "csv": every column but `target` is a numeric feature; rows are shuffled with `seed`, the first
-//   test_fraction of them are the test split, then validation_fraction of the rest validation.
-//   Class names: the distinct target values, sorted (numerically if all are numbers).
+//   round(test_fraction * rows) of them are the test split, then round(validation_fraction * rest)
+//   validation. Class names: the distinct target values, sorted (numerically if all are numbers).
 // `known_classes`, when not empty, fixes the class names instead (evaluating a trained model on
 // other data): a target value outside them is an error naming the file and line.
-// The same config and seed always give the same splits, on every platform.
+// Train and validation samples are in ascending file order too, whichever were chosen. The same
+// config and seed always give the same splits, on every platform (mt19937_64 and a Fisher-Yates
+// shuffle of mlc's own, not std::shuffle, whose results differ between standard libraries).
 Splits load_splits(const nlohmann::json& data_config, uint64_t seed,
                    const std::vector<std::string>& known_classes = {});
 

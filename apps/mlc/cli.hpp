@@ -1,0 +1,59 @@
+// mlc's command line: global options, the table of subcommands, and the one place errors are
+// printed. Each subcommand lives in its own cmd_*.cpp: it maps its flags onto the library's
+// options struct, calls the library, and prints the outcome.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mlc/operations.hpp"
+
+namespace mlc::cli {
+
+struct GlobalOptions {
+  std::optional<std::string> home;  // --home; else $MLC_HOME; else ./.mlc
+  bool json = false;                // --json: one JSON document on stdout
+  bool quiet = false;               // --quiet: no progress on stderr
+};
+
+// Shared by every subcommand while the process runs.
+struct CliState {
+  GlobalOptions global;
+  std::string command_line;
+  int exit_code = 0;
+
+  Session session() const;
+  // Prints `document` (with --json) or `human` (without) on stdout.
+  void print(const nlohmann::json& document, const std::string& human) const;
+  // Progress and notes for people, on stderr; silent with --quiet or --json.
+  void progress(const std::string& line) const;
+};
+
+// Each subcommand adds itself to the app; its callback runs the command.
+using CommandSetup = void (*)(CLI::App& app, CliState& state);
+struct Command {
+  const char* name;
+  CommandSetup setup;
+};
+
+void setup_train(CLI::App& app, CliState& state);
+void setup_eval(CLI::App& app, CliState& state);
+void setup_export(CLI::App& app, CliState& state);
+void setup_predict(CLI::App& app, CliState& state);
+void setup_register(CLI::App& app, CliState& state);
+void setup_deploy(CLI::App& app, CliState& state);
+void setup_retire(CLI::App& app, CliState& state);
+void setup_list(CLI::App& app, CliState& state);
+void setup_show(CLI::App& app, CliState& state);
+void setup_history(CLI::App& app, CliState& state);
+
+// Parses argv, runs the chosen subcommand, prints any error once and returns the exit code.
+int run(int argc, char** argv);
+
+// "fmnist:3"
+std::string subject(const VersionRecord& version);
+
+}  // namespace mlc::cli

@@ -1,0 +1,43 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli.hpp"
+#include "mlc/json_output.hpp"
+
+namespace mlc::cli {
+namespace {
+
+struct RetireFlags {
+  std::string ref;
+  std::string reason;
+  bool force = false;
+};
+
+void run_retire(const RetireFlags& flags, CliState& state) {
+  RetireOptions options;
+  options.ref = parse_reference(flags.ref);
+  options.reason = flags.reason;
+  options.force = flags.force ? Force::yes : Force::no;
+  const RetireOutcome outcome = retire_version(state.session(), options);
+
+  nlohmann::json document = version_summary_json(outcome.version);
+  document["removed_from"] = outcome.removed_from;
+  std::string human = subject(outcome.version) + " retired";
+  if (!outcome.removed_from.empty()) {
+    human += fmt::format(" and taken off {}", fmt::join(outcome.removed_from, ", "));
+  }
+  state.print(document, human);
+}
+
+}  // namespace
+
+void setup_retire(CLI::App& app, CliState& state) {
+  auto flags = std::make_shared<RetireFlags>();
+  CLI::App* command = app.add_subcommand("retire", "Retire a version for good");
+  command->add_option("ref", flags->ref, "NAME, NAME:VERSION or NAME@TARGET")->required();
+  command->add_option("--reason", flags->reason, "Why, for the history");
+  command->add_flag("--force", flags->force, "Also take a deployed version off its targets");
+  command->callback([flags, &state] { run_retire(*flags, state); });
+}
+
+}  // namespace mlc::cli

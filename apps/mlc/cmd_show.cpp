@@ -1,0 +1,56 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli.hpp"
+#include "mlc/json_output.hpp"
+
+namespace mlc::cli {
+namespace {
+
+std::string human_detail(const VersionRecord& version, const std::vector<EpochMetrics>& epochs,
+                         const std::optional<EvaluationRecord>& evaluation) {
+  std::string text = fmt::format("{}  {}\n", subject(version), to_string(version.state));
+  text += fmt::format("  created      {}\n", version.created_at);
+  if (!version.description.empty()) text += fmt::format("  description  {}\n", version.description);
+  for (const auto& [key, value] : version.tags) text += fmt::format("  tag          {}={}\n", key, value);
+  if (!version.targets.empty()) text += fmt::format("  deployed to  {}\n", fmt::join(version.targets, ", "));
+  text += fmt::format("  architecture {}\n", version.config.at("model").at("architecture").get<std::string>());
+  text += fmt::format("  training     {} samples, {:.1f} s, {:.0f} samples/s\n", version.train_samples,
+                      version.train_seconds, version.samples_per_second);
+  text += "  epoch  train_loss  val_loss  val_accuracy\n";
+  for (const auto& epoch : epochs) {
+    text += fmt::format("  {:>5}  {:>10.4f}  {:>8.4f}  {:>12.4f}\n", epoch.epoch, epoch.train_loss,
+                        epoch.validation_loss, epoch.validation_accuracy);
+  }
+  if (evaluation) {
+    text += fmt::format("  evaluation   accuracy {:.4f}, loss {:.4f} on {} samples ({})\n",
+                        evaluation->metrics.at("accuracy"), evaluation->metrics.at("loss"),
+                        evaluation->samples, evaluation->at);
+  }
+  text += fmt::format("  checkpoint   sha256 {}\n", version.checkpoint_sha256);
+  if (version.model_sha256) text += fmt::format("  model        sha256 {}\n", *version.model_sha256);
+  for (const auto& file : version.data_files) {
+    text += fmt::format("  data         {} {} (sha256 {})\n", file.role, file.path, file.sha256);
+  }
+  return text;
+}
+
+void run_show(const std::string& ref_text, CliState& state) {
+  const Reference ref = parse_reference(ref_text);
+  Catalog catalog(state.session().home, Catalog::Mode::read_only);
+  const VersionRecord version = catalog.resolve(ref);
+  const auto epochs = catalog.epochs(version.id);
+  const auto evaluation = catalog.latest_evaluation(version.id);
+  state.print(version_detail_json(version, epochs, evaluation), human_detail(version, epochs, evaluation));
+}
+
+}  // namespace
+
+void setup_show(CLI::App& app, CliState& state) {
+  auto ref = std::make_shared<std::string>();
+  CLI::App* command = app.add_subcommand("show", "Show one version: state, metrics, lineage");
+  command->add_option("ref", *ref, "NAME, NAME:VERSION or NAME@TARGET")->required();
+  command->callback([ref, &state] { run_show(*ref, state); });
+}
+
+}  // namespace mlc::cli

@@ -1,0 +1,113 @@
+#include "evaluator.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/utils.h>
+
+#include "checkpoint.hpp"
+#include "config_access.hpp"
+#include "mlc/data.hpp"
+#include "mlc/error.hpp"
+#include "model_info.hpp"
+#include "sample_tensors.hpp"
+
+namespace mlc::compute {
+
+namespace {
+
+constexpr int64_t kInferenceBatchSize = 1024;
+
+// The file a user would look at for the test split of `data`.
+std::string test_source(const nlohmann::json& data) {
+  const char* key = data.value("format", "") == "idx" ? "test_images" : "path";
+  return data.value(key, "");
+}
+
+void check_fits_model(const data::Splits& splits, const ModelInfo& info, const nlohmann::json& data) {
+  if (splits.test.sample_shape != info.input_shape) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: samples have shape [{}], the model takes [{}]", test_source(data),
+                            fmt::join(splits.test.sample_shape, ","), fmt::join(info.input_shape, ",")));
+  }
+  if (!info.feature_names.empty() && splits.feature_names != info.feature_names) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: feature columns ({}) differ from the model's ({})", test_source(data),
+                            fmt::join(splits.feature_names, ", "), fmt::join(info.feature_names, ", ")));
+  }
+}
+
+// The splits of `data` as the trained model sees them: its seed (so that a CSV's test rows are
+// the ones held out in training) and its class names (so that label i means class i).
+data::Splits load_test_split(const TrainedModel& trained, const ModelInfo& info,
+                             const nlohmann::json& data) {
+  const auto seed = config_value<uint64_t>(trained.config, "/training/seed");
+  data::Splits splits = data::load_splits(data, seed, info.class_names);
+  check_fits_model(splits, info, data);
+  if (splits.test.count() == 0) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: the test split is empty", test_source(data)));
+  }
+  return splits;
+}
+
+}  // namespace
+
+torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  std::vector<torch::Tensor> batches;
+  for (int64_t start = 0; start < features.size(0); start += kInferenceBatchSize) {
+    batches.push_back(model.forward(features.slice(0, start, start + kInferenceBatchSize)));
+  }
+  if (batches.empty()) return model.forward(features);
+  return torch::cat(batches);
+}
+
+SplitMetrics measure(ClassifierImpl& model, const torch::Tensor& features,
+                     const torch::Tensor& labels) {
+  const torch::Tensor logits = infer_logits(model, features);
+  SplitMetrics metrics;
+  metrics.loss = torch::nn::functional::cross_entropy(logits, labels).item<double>();
+  metrics.accuracy = logits.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
+  return metrics;
+}
+
+EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data) {
+  const ModelInfo info = model_info_from_json(trained.model_info);
+  const Classifier model = load_trained_model(trained);
+  const data::Splits splits = load_test_split(trained, info, data);
+  const SampleTensors test = as_tensors(splits.test);
+  const SplitMetrics metrics = measure(*model, test.features, test.labels);
+  EvalResult result;
+  result.accuracy = metrics.accuracy;
+  result.loss = metrics.loss;
+  result.samples = splits.test.count();
+  result.data_files = splits.files;
+  return result;
+}
+
+Predictions predict(const TrainedModel& trained, const nlohmann::json& data, int64_t limit) {
+  const ModelInfo info = model_info_from_json(trained.model_info);
+  const Classifier model = load_trained_model(trained);
+  const data::Splits splits = load_test_split(trained, info, data);
+  const int64_t count = limit > 0 ? std::min(limit, splits.test.count()) : splits.test.count();
+  const SampleTensors test = as_tensors(splits.test);
+  const torch::Tensor logits = infer_logits(*model, test.features.slice(0, 0, count)).contiguous();
+  const torch::Tensor labels = logits.argmax(1).contiguous();
+
+  Predictions predictions;
+  const int64_t class_count = logits.size(1);
+  for (int64_t row = 0; row < count; ++row) {
+    const float* first = logits.data_ptr<float>() + row * class_count;
+    predictions.logits.emplace_back(first, first + class_count);
+    predictions.labels.push_back(labels.data_ptr<int64_t>()[row]);
+    predictions.targets.push_back(splits.test.labels[static_cast<size_t>(row)]);
+  }
+  return predictions;
+}
+
+}  // namespace mlc::compute

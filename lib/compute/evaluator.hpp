@@ -1,0 +1,34 @@
+// Running a model on a split: the metrics the trainer reports after each epoch, and the eval
+// and predict steps on a trained model's test split.
+#pragma once
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include "mlc/compute.hpp"
+#include "model_builder.hpp"
+
+namespace mlc::compute {
+
+// Logits for `features` ([count, input_shape...]) in eval() mode under NoGradGuard, in batches
+// of 1024 so that memory stays bounded whatever the split's size. Leaves the model in eval().
+torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features);
+
+struct SplitMetrics {
+  double loss = 0;      // mean cross-entropy
+  double accuracy = 0;  // share of samples whose argmax is the label
+};
+
+// Metrics of `model` on a non-empty split, as infer_logits runs it.
+SplitMetrics measure(ClassifierImpl& model, const torch::Tensor& features,
+                     const torch::Tensor& labels);
+
+// ComputeBackend::evaluate and ::predict. Both load the test split of `data` with the model's
+// seed and class names, and throw Error(invalid_input) if it is empty or its samples do not
+// have the model's input shape (or, for tables, its feature columns).
+EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data);
+Predictions predict(const TrainedModel& trained, const nlohmann::json& data, int64_t limit);
+
+}  // namespace mlc::compute

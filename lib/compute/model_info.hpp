@@ -1,0 +1,54 @@
+// What the catalogue records about a trained model (TrainResult::model_info,
+// schemas/model-info.schema.json), and the preprocessing fitted on the training split.
+//
+// No libtorch here: the trainer fills a ModelInfo, model_builder turns one into a module, and
+// the JSON form travels through the catalogue to evaluate, export and predict.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mlc/data.hpp"
+
+namespace mlc::compute {
+
+// Images get one mean and std over all pixels: per-pixel statistics would divide the border
+// pixels, which are almost always 0, by a std near 0 and blow up their rare noise. Table columns
+// each have their own unit, so each column gets its own.
+enum class StandardizeScope { global, per_feature };
+
+// The first step of every model: (x - mean) / std, fitted on the training split only.
+struct Standardization {
+  StandardizeScope scope = StandardizeScope::global;
+  std::vector<float> mean;  // one value (global) or one per feature, in row-major order
+  std::vector<float> stddev;  // same length as mean; never 0 (a constant feature gets 1)
+};
+
+struct ModelInfo {
+  std::vector<std::string> class_names;    // index -> name; their count is the model's output size
+  std::vector<std::string> feature_names;  // CSV: the feature columns in order; IDX: empty
+  std::vector<int64_t> input_shape;        // shape of one raw sample, e.g. {28, 28} or {13}
+  std::string input_description;           // what the raw input is, for people reading the catalogue
+  Standardization standardization;
+};
+
+// Population mean and std of the training features (in double, so 47M pixels do not drift).
+// Throws Error(internal) if `train` is empty: the trainer refuses that earlier, with a better message.
+Standardization fit_standardization(const data::Samples& train, StandardizeScope scope);
+
+// The ModelInfo of a model about to be trained on `splits`, with the standardization for
+// `data_format` ("idx" or "csv") fitted on splits.train.
+ModelInfo describe_training_data(const data::Splits& splits, const std::string& data_format);
+
+int64_t feature_count(const ModelInfo& info);
+
+nlohmann::json to_json(const ModelInfo& info);
+
+// Reads what to_json wrote. Throws Error(invalid_input, "model_info: ...") if a field is missing
+// or inconsistent (a catalogue entry written by another version or edited by hand).
+ModelInfo model_info_from_json(const nlohmann::json& json);
+
+}  // namespace mlc::compute

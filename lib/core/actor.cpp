@@ -1,0 +1,21 @@
+#include "mlc/actor.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+
+namespace mlc {
+
+std::string current_actor() {
+  constexpr std::array kVariables = {"MLC_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN",
+                                     "BUILDKITE_BUILD_CREATOR", "BUILD_REQUESTEDFOR", "USER"};
+  for (const char* name : kVariables) {
+    if (const char* value = std::getenv(name); value != nullptr && *value != '\0') return value;
+  }
+  if (const passwd* entry = ::getpwuid(::getuid()); entry != nullptr) return entry->pw_name;
+  return "uid:" + std::to_string(::getuid());
+}
+
+}  // namespace mlc

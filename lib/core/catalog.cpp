@@ -1,0 +1,416 @@
+#include "mlc/catalog.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "catalog_schema.hpp"
+#include "mlc/error.hpp"
+#include "sqlite.hpp"
+
+namespace mlc {
+namespace fs = std::filesystem;
+namespace {
+
+// Parallel CI jobs write to one catalogue; a writer waits this long for the lock before giving
+// up (MLflow's "database is locked" came from having no timeout at all).
+constexpr int kBusyTimeoutMs = 30000;
+
+constexpr const char* kVersionColumns =
+    "v.id, v.model_id, m.name, v.version, v.state, v.created_at, v.description, v.config, "
+    "v.model_info, v.lineage, v.checkpoint_sha256, v.model_sha256, v.manifest_sha256, "
+    "v.train_seconds, v.samples_per_second, v.train_samples, v.validation_samples";
+
+std::optional<std::string> optional_text(const sqlite::Statement& row, int column) {
+  if (row.column_is_null(column)) return std::nullopt;
+  return row.column_text(column);
+}
+
+VersionRecord read_version_row(const sqlite::Statement& row) {
+  VersionRecord record;
+  record.id = row.column_int(0);
+  record.model_id = row.column_int(1);
+  record.model = row.column_text(2);
+  record.version = row.column_int(3);
+  record.state = parse_state(row.column_text(4));
+  record.created_at = row.column_text(5);
+  record.description = row.column_text(6);
+  record.config = nlohmann::json::parse(row.column_text(7));
+  record.model_info = nlohmann::json::parse(row.column_text(8));
+  record.lineage = nlohmann::json::parse(row.column_text(9));
+  record.checkpoint_sha256 = row.column_text(10);
+  record.model_sha256 = optional_text(row, 11);
+  record.manifest_sha256 = optional_text(row, 12);
+  record.train_seconds = row.column_double(13);
+  record.samples_per_second = row.column_double(14);
+  record.train_samples = row.column_int(15);
+  record.validation_samples = row.column_int(16);
+  return record;
+}
+
+nlohmann::json data_files_to_json(const std::vector<DataFile>& files) {
+  auto array = nlohmann::json::array();
+  for (const auto& file : files) {
+    array.push_back({{"role", file.role}, {"path", file.path}, {"sha256", file.sha256}});
+  }
+  return array;
+}
+
+std::vector<DataFile> data_files_from_json(const nlohmann::json& array) {
+  std::vector<DataFile> files;
+  for (const auto& item : array) {
+    files.push_back({item.at("role"), item.at("path"), item.at("sha256")});
+  }
+  return files;
+}
+
+}  // namespace
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:03d}Z", text, millis);
+}
+
+int Catalog::schema_version() { return kCatalogSchemaVersion; }
+
+Catalog::Catalog(const Home& home, Mode mode) {
+  const fs::path file = home.catalog_file();
+  if (mode == Mode::read_only && !fs::exists(file)) {
+    // Nothing recorded yet: an empty in-memory catalogue answers every read without creating
+    // MLC_HOME as a side effect of `mlc list`.
+    db_ = std::make_unique<sqlite::Database>(":memory:", true);
+  } else {
+    if (mode == Mode::read_write) create_home_layout(home);
+    db_ = std::make_unique<sqlite::Database>(file.string(), mode == Mode::read_write);
+    sqlite3_busy_timeout(db_->handle(), kBusyTimeoutMs);
+    // WAL: readers never block the writer and the writer never blocks readers. synchronous=FULL
+    // makes each commit durable: a registry must not forget a deployment after a power cut.
+    db_->execute("PRAGMA journal_mode = WAL");
+    db_->execute("PRAGMA synchronous = FULL");
+  }
+  db_->execute("PRAGMA foreign_keys = ON");
+  prepare_catalog_schema(*db_);
+}
+
+Catalog::~Catalog() = default;
+
+void Catalog::begin() { db_->execute("BEGIN IMMEDIATE"); }
+void Catalog::commit() { db_->execute("COMMIT"); }
+void Catalog::rollback() {
+  try {
+    db_->execute("ROLLBACK");
+  } catch (const Error&) {
+    // SQLite may already have rolled back (e.g. after SQLITE_FULL); nothing more to undo.
+  }
+}
+
+VersionRecord Catalog::load_version(int64_t version_id) const {
+  auto row = db_->prepare(fmt::format(
+      "SELECT {} FROM versions v JOIN models m ON m.id = v.model_id WHERE v.id = ?", kVersionColumns));
+  row.bind(1, version_id);
+  if (!row.step()) throw Error(ErrorKind::internal, "version row vanished");
+  VersionRecord record = read_version_row(row);
+
+  auto tags = db_->prepare("SELECT key, value FROM tags WHERE version_id = ? ORDER BY key");
+  tags.bind(1, version_id);
+  while (tags.step()) record.tags[tags.column_text(0)] = tags.column_text(1);
+
+  auto targets =
+      db_->prepare("SELECT target FROM deployments WHERE version_id = ? ORDER BY target");
+  targets.bind(1, version_id);
+  while (targets.step()) record.targets.push_back(targets.column_text(0));
+
+  auto inputs = db_->prepare(
+      "SELECT role, path, sha256 FROM version_inputs WHERE version_id = ? ORDER BY role");
+  inputs.bind(1, version_id);
+  while (inputs.step()) {
+    record.data_files.push_back({inputs.column_text(0), inputs.column_text(1), inputs.column_text(2)});
+  }
+  return record;
+}
+
+VersionRecord Catalog::resolve(const Reference& ref) const {
+  auto model = db_->prepare("SELECT id FROM models WHERE name = ?");
+  model.bind(1, ref.model);
+  if (!model.step()) throw Error(ErrorKind::not_found, "no model named '" + ref.model + "'");
+  const int64_t model_id = model.column_int(0);
+
+  switch (ref.kind) {
+    case Reference::Kind::latest: {
+      auto row = db_->prepare("SELECT id FROM versions WHERE model_id = ? ORDER BY version DESC LIMIT 1");
+      row.bind(1, model_id);
+      if (!row.step()) throw Error(ErrorKind::not_found, "model '" + ref.model + "' has no versions");
+      return load_version(row.column_int(0));
+    }
+    case Reference::Kind::version: {
+      auto row = db_->prepare("SELECT id FROM versions WHERE model_id = ? AND version = ?");
+      row.bind(1, model_id).bind(2, ref.version);
+      if (!row.step()) {
+        throw Error(ErrorKind::not_found,
+                    fmt::format("model '{}' has no version {}", ref.model, ref.version));
+      }
+      return load_version(row.column_int(0));
+    }
+    case Reference::Kind::target: {
+      auto deployed = deployed_on(model_id, ref.target);
+      if (!deployed) {
+        throw Error(ErrorKind::not_found,
+                    fmt::format("model '{}' has no version deployed to '{}'", ref.model, ref.target));
+      }
+      return *deployed;
+    }
+  }
+  throw Error(ErrorKind::internal, "unknown reference kind");
+}
+
+std::optional<VersionRecord> Catalog::deployed_on(int64_t model_id, const std::string& target) const {
+  auto row = db_->prepare("SELECT version_id FROM deployments WHERE model_id = ? AND target = ?");
+  row.bind(1, model_id).bind(2, target);
+  if (!row.step()) return std::nullopt;
+  return load_version(row.column_int(0));
+}
+
+std::vector<VersionRecord> Catalog::list(const std::optional<std::string>& model,
+                                         const std::optional<State>& state) const {
+  auto rows = db_->prepare(
+      "SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id "
+      "WHERE (?1 IS NULL OR m.name = ?1) AND (?2 IS NULL OR v.state = ?2) "
+      "ORDER BY m.name, v.version");
+  rows.bind_nullable(1, model);
+  rows.bind_nullable(2, state ? std::optional<std::string>(std::string(to_string(*state))) : std::nullopt);
+  std::vector<VersionRecord> records;
+  while (rows.step()) records.push_back(load_version(rows.column_int(0)));
+  return records;
+}
+
+std::vector<EpochMetrics> Catalog::epochs(int64_t version_id) const {
+  auto rows = db_->prepare(
+      "SELECT epoch, name, value FROM epoch_metrics WHERE version_id = ? ORDER BY epoch, name");
+  rows.bind(1, version_id);
+  std::vector<EpochMetrics> epochs;
+  while (rows.step()) {
+    const int epoch = static_cast<int>(rows.column_int(0));
+    if (epochs.empty() || epochs.back().epoch != epoch) epochs.push_back(EpochMetrics{epoch});
+    const std::string name = rows.column_text(1);
+    const double value = rows.column_double(2);
+    auto& current = epochs.back();
+    if (name == "train_loss") current.train_loss = value;
+    if (name == "validation_loss") current.validation_loss = value;
+    if (name == "validation_accuracy") current.validation_accuracy = value;
+    if (name == "seconds") current.seconds = value;
+  }
+  return epochs;
+}
+
+std::optional<EvaluationRecord> Catalog::latest_evaluation(int64_t version_id) const {
+  auto row = db_->prepare(
+      "SELECT id, at, samples, passed, gates, data_files FROM evaluations "
+      "WHERE version_id = ? ORDER BY id DESC LIMIT 1");
+  row.bind(1, version_id);
+  if (!row.step()) return std::nullopt;
+  EvaluationRecord evaluation;
+  const int64_t id = row.column_int(0);
+  evaluation.at = row.column_text(1);
+  evaluation.samples = row.column_int(2);
+  evaluation.passed = row.column_int(3) != 0;
+  evaluation.gates = nlohmann::json::parse(row.column_text(4));
+  evaluation.data_files = data_files_from_json(nlohmann::json::parse(row.column_text(5)));
+  auto metrics = db_->prepare("SELECT name, value FROM evaluation_metrics WHERE evaluation_id = ?");
+  metrics.bind(1, id);
+  while (metrics.step()) evaluation.metrics[metrics.column_text(0)] = metrics.column_double(1);
+  return evaluation;
+}
+
+std::vector<HistoryEntry> Catalog::history(const Reference& ref) const {
+  std::optional<int64_t> only_version;
+  if (ref.kind != Reference::Kind::latest) only_version = resolve(ref).id;
+  else resolve(ref);  // for its not-found errors
+  auto rows = db_->prepare(
+      "SELECT h.at, m.name, v.version, h.from_state, h.to_state, h.actor, h.reason, h.target, "
+      "h.command FROM history h JOIN versions v ON v.id = h.version_id "
+      "JOIN models m ON m.id = v.model_id "
+      "WHERE m.name = ?1 AND (?2 IS NULL OR v.id = ?2) ORDER BY h.id");
+  rows.bind(1, ref.model);
+  if (only_version) rows.bind(2, *only_version);
+  std::vector<HistoryEntry> entries;
+  while (rows.step()) {
+    HistoryEntry entry;
+    entry.at = rows.column_text(0);
+    entry.model = rows.column_text(1);
+    entry.version = rows.column_int(2);
+    if (!rows.column_is_null(3)) entry.from = parse_state(rows.column_text(3));
+    entry.to = parse_state(rows.column_text(4));
+    entry.actor = rows.column_text(5);
+    entry.reason = rows.column_text(6);
+    entry.target = rows.column_text(7);
+    entry.command = rows.column_text(8);
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+VersionRecord Catalog::create_version(const NewVersion& version, const TransitionNote& note) {
+  const std::string now = utc_now();
+  db_->prepare("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)")
+      .bind(1, version.model)
+      .bind(2, now)
+      .run();
+  auto model = db_->prepare("SELECT id FROM models WHERE name = ?");
+  model.bind(1, version.model);
+  model.step();
+  const int64_t model_id = model.column_int(0);
+
+  // Numbering inside the write transaction: two writers can never take the same number.
+  auto next = db_->prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE model_id = ?");
+  next.bind(1, model_id);
+  next.step();
+  const int64_t number = next.column_int(0);
+
+  db_->prepare(
+         "INSERT INTO versions (model_id, version, state, created_at, config, model_info, lineage, "
+         "checkpoint_sha256, train_seconds, samples_per_second, train_samples, validation_samples) "
+         "VALUES (?, ?, 'trained', ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, model_id)
+      .bind(2, number)
+      .bind(3, now)
+      .bind(4, version.config.dump())
+      .bind(5, version.model_info.dump())
+      .bind(6, version.lineage.dump())
+      .bind(7, version.checkpoint_sha256)
+      .bind(8, version.train_seconds)
+      .bind(9, version.samples_per_second)
+      .bind(10, version.train_samples)
+      .bind(11, version.validation_samples)
+      .run();
+  const int64_t version_id = db_->last_insert_id();
+
+  for (const auto& file : version.data_files) {
+    db_->prepare("INSERT INTO version_inputs (version_id, role, path, sha256) VALUES (?, ?, ?, ?)")
+        .bind(1, version_id)
+        .bind(2, file.role)
+        .bind(3, file.path)
+        .bind(4, file.sha256)
+        .run();
+  }
+  auto insert_metric = db_->prepare(
+      "INSERT INTO epoch_metrics (version_id, epoch, name, value) VALUES (?, ?, ?, ?)");
+  for (const auto& epoch : version.epochs) {
+    const std::pair<const char*, double> values[] = {
+        {"train_loss", epoch.train_loss},
+        {"validation_loss", epoch.validation_loss},
+        {"validation_accuracy", epoch.validation_accuracy},
+        {"seconds", epoch.seconds}};
+    for (const auto& [name, value] : values) {
+      insert_metric.bind(1, version_id).bind(2, int64_t{epoch.epoch}).bind(3, name).bind(4, value);
+      insert_metric.run();
+      insert_metric.reset();
+    }
+  }
+
+  VersionRecord record = load_version(version_id);
+  db_->prepare(
+         "INSERT INTO history (version_id, at, from_state, to_state, actor, reason, target, command) "
+         "VALUES (?, ?, NULL, 'trained', ?, ?, ?, ?)")
+      .bind(1, version_id)
+      .bind(2, now)
+      .bind(3, note.actor)
+      .bind(4, note.reason)
+      .bind(5, note.target)
+      .bind(6, note.command)
+      .run();
+  return record;
+}
+
+void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& evaluation) {
+  db_->prepare(
+         "INSERT INTO evaluations (version_id, at, samples, passed, gates, data_files) "
+         "VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(1, version_id)
+      .bind(2, evaluation.at.empty() ? utc_now() : evaluation.at)
+      .bind(3, evaluation.samples)
+      .bind(4, int64_t{evaluation.passed ? 1 : 0})
+      .bind(5, evaluation.gates.is_null() ? "[]" : evaluation.gates.dump())
+      .bind(6, data_files_to_json(evaluation.data_files).dump())
+      .run();
+  const int64_t evaluation_id = db_->last_insert_id();
+  for (const auto& [name, value] : evaluation.metrics) {
+    db_->prepare("INSERT INTO evaluation_metrics (evaluation_id, name, value) VALUES (?, ?, ?)")
+        .bind(1, evaluation_id)
+        .bind(2, name)
+        .bind(3, value)
+        .run();
+  }
+}
+
+void Catalog::record_transition(const VersionRecord& version, State to, const TransitionNote& note) {
+  db_->prepare("UPDATE versions SET state = ? WHERE id = ?")
+      .bind(1, to_string(to))
+      .bind(2, version.id)
+      .run();
+  db_->prepare(
+         "INSERT INTO history (version_id, at, from_state, to_state, actor, reason, target, command) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, version.id)
+      .bind(2, utc_now())
+      .bind(3, to_string(version.state))
+      .bind(4, to_string(to))
+      .bind(5, note.actor)
+      .bind(6, note.reason)
+      .bind(7, note.target)
+      .bind(8, note.command)
+      .run();
+}
+
+void Catalog::set_export(int64_t version_id, const std::string& model_sha256,
+                         const std::string& manifest_sha256) {
+  db_->prepare("UPDATE versions SET model_sha256 = ?, manifest_sha256 = ? WHERE id = ?")
+      .bind(1, model_sha256)
+      .bind(2, manifest_sha256)
+      .bind(3, version_id)
+      .run();
+}
+
+void Catalog::set_registration(int64_t version_id, const std::string& description,
+                               const std::map<std::string, std::string>& tags) {
+  db_->prepare("UPDATE versions SET description = ? WHERE id = ?")
+      .bind(1, description)
+      .bind(2, version_id)
+      .run();
+  for (const auto& [key, value] : tags) {
+    db_->prepare("INSERT OR REPLACE INTO tags (version_id, key, value) VALUES (?, ?, ?)")
+        .bind(1, version_id)
+        .bind(2, key)
+        .bind(3, value)
+        .run();
+  }
+}
+
+void Catalog::set_deployment(int64_t model_id, const std::string& target, int64_t version_id) {
+  db_->prepare(
+         "INSERT INTO deployments (model_id, target, version_id, deployed_at) VALUES (?, ?, ?, ?) "
+         "ON CONFLICT (model_id, target) DO UPDATE SET version_id = excluded.version_id, "
+         "deployed_at = excluded.deployed_at")
+      .bind(1, model_id)
+      .bind(2, target)
+      .bind(3, version_id)
+      .bind(4, utc_now())
+      .run();
+}
+
+void Catalog::remove_deployment(int64_t model_id, const std::string& target) {
+  db_->prepare("DELETE FROM deployments WHERE model_id = ? AND target = ?")
+      .bind(1, model_id)
+      .bind(2, target)
+      .run();
+}
+
+}  // namespace mlc

@@ -1,0 +1,48 @@
+// dlopen()s the libtorch half only when a compute subcommand needs it (see compute.hpp for why).
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "mlc/compute.hpp"
+#include "mlc/error.hpp"
+
+namespace mlc {
+namespace fs = std::filesystem;
+namespace {
+
+fs::path default_library_path() {
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  if (error) throw Error(ErrorKind::internal, "cannot find the mlc executable: " + error.message());
+  // bin/mlc -> lib/mlc/libmlc_compute.so, the same in the build tree and the install tree.
+  return exe.parent_path().parent_path() / "lib" / "mlc" / "libmlc_compute.so";
+}
+
+ComputeBackend& open_backend() {
+  const char* env = std::getenv("MLC_COMPUTE_LIB");
+  const fs::path library = (env != nullptr && *env != '\0') ? fs::path(env) : default_library_path();
+  // RTLD_LOCAL: libtorch's symbols stay out of the global namespace of the mlc process.
+  void* handle = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    throw Error(ErrorKind::internal,
+                "cannot load the compute library " + library.string() + ": " + ::dlerror());
+  }
+  using Entry = ComputeBackend* (*)();
+  auto entry = reinterpret_cast<Entry>(::dlsym(handle, "mlc_compute_backend"));
+  if (entry == nullptr) {
+    throw Error(ErrorKind::internal, library.string() + " has no mlc_compute_backend entry point");
+  }
+  return *entry();
+}
+
+}  // namespace
+
+ComputeBackend& load_compute_backend() {
+  static ComputeBackend& backend = open_backend();
+  return backend;
+}
+
+}  // namespace mlc

@@ -1,0 +1,103 @@
+#include "mlc/deployer.hpp"
+
+#include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_EXCHANGE (glibc >= 2.28)
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "mlc/error.hpp"
+#include "mlc/fs.hpp"
+
+namespace mlc {
+namespace fs = std::filesystem;
+namespace {
+
+[[noreturn]] void throw_os_error(const std::string& what, const fs::path& path) {
+  throw Error(ErrorKind::internal, what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+fs::path aside_name(const fs::path& live, std::string_view why) {
+  return live.parent_path() /
+         ("." + live.filename().string() + "." + std::string(why) + "-" + std::to_string(::getpid()));
+}
+
+void remove_quietly(const fs::path& path) {
+  std::error_code ignored;
+  fs::remove_all(path, ignored);
+}
+
+}  // namespace
+
+fs::path Deployer::directory(const std::string& target, const std::string& model) const {
+  return root_ / target / model;
+}
+
+Deployer::Swap Deployer::place(const std::string& target, const std::string& model,
+                               const std::vector<DeploymentFile>& files) const {
+  const fs::path live = directory(target, model);
+  fs::create_directories(live.parent_path());
+  const fs::path staged = aside_name(live, "new");
+  remove_quietly(staged);  // left over from a crashed earlier attempt of this pid: never live
+  fs::create_directory(staged);
+  try {
+    for (const auto& file : files) copy_file_atomically(file.source, staged / file.name);
+    fsync_directory(staged);
+  } catch (...) {
+    remove_quietly(staged);
+    throw;
+  }
+
+  if (!fs::exists(live)) {
+    if (::rename(staged.c_str(), live.c_str()) != 0) {
+      remove_quietly(staged);
+      throw_os_error("cannot move the deployment into", live);
+    }
+    fsync_directory(live.parent_path());
+    return Swap(live, {});
+  }
+  // Exchange in one step: `live` is never missing. After it, `staged` holds the old content.
+  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, live.c_str(), RENAME_EXCHANGE) != 0) {
+    remove_quietly(staged);
+    throw_os_error("cannot swap the deployment into", live);
+  }
+  fsync_directory(live.parent_path());
+  return Swap(live, staged);
+}
+
+void Deployer::remove(const std::string& target, const std::string& model) const {
+  const fs::path live = directory(target, model);
+  if (!fs::exists(live)) return;
+  const fs::path doomed = aside_name(live, "removed");
+  remove_quietly(doomed);
+  if (::rename(live.c_str(), doomed.c_str()) != 0) throw_os_error("cannot remove", live);
+  fsync_directory(live.parent_path());
+  remove_quietly(doomed);
+}
+
+Deployer::Swap::Swap(fs::path live, fs::path previous)
+    : live_(std::move(live)), previous_(std::move(previous)) {}
+
+Deployer::Swap::Swap(Swap&& other) noexcept
+    : live_(std::move(other.live_)), previous_(std::move(other.previous_)), done_(other.done_) {
+  other.done_ = true;
+}
+
+void Deployer::Swap::commit() {
+  done_ = true;
+  if (!previous_.empty()) remove_quietly(previous_);
+}
+
+Deployer::Swap::~Swap() {
+  if (done_) return;
+  // Roll back: put the previous content back in one step, or take the new one away.
+  if (previous_.empty()) {
+    remove_quietly(live_);
+  } else if (::renameat2(AT_FDCWD, previous_.c_str(), AT_FDCWD, live_.c_str(), RENAME_EXCHANGE) ==
+             0) {
+    remove_quietly(previous_);
+  }
+}
+
+}  // namespace mlc

@@ -1,0 +1,87 @@
+#include "mlc/fs.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "mlc/error.hpp"
+
+namespace mlc {
+namespace fs = std::filesystem;
+namespace {
+
+[[noreturn]] void throw_os_error(const std::string& what, const fs::path& path) {
+  throw Error(ErrorKind::internal, what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+void fsync_path(const fs::path& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) throw_os_error("cannot open", path);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw_os_error("cannot fsync", path);
+}
+
+fs::path temporary_sibling(const fs::path& path) {
+  return path.parent_path() / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()));
+}
+
+void commit_temporary(const fs::path& tmp, const fs::path& path) {
+  fsync_path(tmp, O_RDONLY);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw_os_error("cannot rename into", path);
+  }
+  fsync_directory(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+}
+
+}  // namespace
+
+void fsync_directory(const fs::path& dir) { fsync_path(dir, O_RDONLY | O_DIRECTORY); }
+
+void write_file_atomically(const fs::path& path, std::string_view content) {
+  const fs::path tmp = temporary_sibling(path);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.close();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      throw Error(ErrorKind::internal, "cannot write " + path.string());
+    }
+  }
+  commit_temporary(tmp, path);
+}
+
+void copy_file_atomically(const fs::path& from, const fs::path& to) {
+  const fs::path tmp = temporary_sibling(to);
+  std::error_code error;
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, error);
+  if (error) {
+    fs::remove(tmp, error);
+    throw Error(ErrorKind::internal, "cannot copy " + from.string() + " to " + to.string());
+  }
+  commit_temporary(tmp, to);
+}
+
+ScopedTempDir::ScopedTempDir(const fs::path& parent, std::string_view prefix) {
+  fs::create_directories(parent);
+  std::string pattern = (parent / (std::string(prefix) + "XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw_os_error("cannot create a directory in", parent);
+  path_ = pattern;
+}
+
+ScopedTempDir::~ScopedTempDir() {
+  if (released_) return;
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+}  // namespace mlc

@@ -1,0 +1,83 @@
+#include "mlc/json_output.hpp"
+
+namespace mlc {
+namespace {
+
+nlohmann::json optional_json(const std::optional<std::string>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json version_summary_json(const VersionRecord& version) {
+  return {
+      {"model", version.model},
+      {"version", version.version},
+      {"state", to_string(version.state)},
+      {"created_at", version.created_at},
+      {"description", version.description},
+      {"tags", version.tags},
+      {"targets", version.targets},
+  };
+}
+
+nlohmann::json data_files_json(const std::vector<DataFile>& files) {
+  auto array = nlohmann::json::array();
+  for (const auto& file : files) {
+    array.push_back({{"role", file.role}, {"path", file.path}, {"sha256", file.sha256}});
+  }
+  return array;
+}
+
+nlohmann::json epoch_json(const EpochMetrics& epoch) {
+  return {{"epoch", epoch.epoch},
+          {"train_loss", epoch.train_loss},
+          {"validation_loss", epoch.validation_loss},
+          {"validation_accuracy", epoch.validation_accuracy},
+          {"seconds", epoch.seconds}};
+}
+
+nlohmann::json evaluation_json(const EvaluationRecord& evaluation) {
+  return {{"at", evaluation.at},
+          {"samples", evaluation.samples},
+          {"passed", evaluation.passed},
+          {"metrics", evaluation.metrics},
+          {"gates", evaluation.gates.is_null() ? nlohmann::json::array() : evaluation.gates},
+          {"data_files", data_files_json(evaluation.data_files)}};
+}
+
+nlohmann::json version_detail_json(const VersionRecord& version,
+                                   const std::vector<EpochMetrics>& epochs,
+                                   const std::optional<EvaluationRecord>& evaluation) {
+  nlohmann::json detail = version_summary_json(version);
+  auto curve = nlohmann::json::array();
+  for (const auto& epoch : epochs) curve.push_back(epoch_json(epoch));
+  detail["artifacts"] = {{"checkpoint_sha256", version.checkpoint_sha256},
+                         {"model_sha256", optional_json(version.model_sha256)},
+                         {"manifest_sha256", optional_json(version.manifest_sha256)}};
+  detail["training"] = {{"train_seconds", version.train_seconds},
+                        {"samples_per_second", version.samples_per_second},
+                        {"train_samples", version.train_samples},
+                        {"validation_samples", version.validation_samples},
+                        {"epochs", curve}};
+  detail["evaluation"] = evaluation ? evaluation_json(*evaluation) : nlohmann::json(nullptr);
+  detail["data_files"] = data_files_json(version.data_files);
+  detail["config"] = version.config;
+  detail["model_info"] = version.model_info;
+  detail["lineage"] = version.lineage;
+  return detail;
+}
+
+nlohmann::json history_entry_json(const HistoryEntry& entry) {
+  return {{"at", entry.at},
+          {"model", entry.model},
+          {"version", entry.version},
+          {"from", entry.from ? nlohmann::json(to_string(*entry.from)) : nlohmann::json(nullptr)},
+          {"to", to_string(entry.to)},
+          {"actor", entry.actor},
+          {"reason", entry.reason},
+          {"target", entry.target},
+          {"command", entry.command}};
+}
+
+}  // namespace mlc

@@ -1,0 +1,102 @@
+#include "common.hpp"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "mlc/error.hpp"
+
+namespace mlc::detail {
+namespace fs = std::filesystem;
+
+ArtifactStore artifact_store(const Session& session) {
+  return ArtifactStore(session.home.artifacts_dir());
+}
+
+TransitionNote note_for(const Session& session, std::string reason, std::string target) {
+  return TransitionNote{session.actor, std::move(reason), session.command_line, std::move(target)};
+}
+
+std::string subject(const VersionRecord& version) {
+  return fmt::format("{}:{}", version.model, version.version);
+}
+
+TrainedModel trained_model(const Session& session, const VersionRecord& version) {
+  const ArtifactStore store = artifact_store(session);
+  store.verify(version.checkpoint_sha256);
+  return TrainedModel{version.config, version.model_info, store.path_of(version.checkpoint_sha256)};
+}
+
+nlohmann::json evaluation_data(const VersionRecord& version,
+                               const std::optional<fs::path>& data,
+                               const std::optional<fs::path>& labels) {
+  nlohmann::json config = version.config.at("data");
+  const std::string format = config.at("format");
+  if (!data) {
+    if (labels) throw Error(ErrorKind::usage, "--labels needs --data (the images it labels)");
+    return config;
+  }
+  const std::string data_path = fs::absolute(*data).lexically_normal().string();
+  if (format == "csv") {
+    if (labels) throw Error(ErrorKind::usage, "--labels is for IDX data; this model reads CSV");
+    config["path"] = data_path;
+    config["test_fraction"] = 1.0;  // every row of the named file is a test row
+    return config;
+  }
+  if (!labels) throw Error(ErrorKind::usage, "IDX data needs --labels FILE beside --data FILE");
+  config["test_images"] = data_path;
+  config["test_labels"] = fs::absolute(*labels).lexically_normal().string();
+  config.erase("test_limit");
+  return config;
+}
+
+void check_unchanged_inputs(const VersionRecord& version, const std::vector<DataFile>& actual) {
+  for (const auto& now : actual) {
+    for (const auto& then : version.data_files) {
+      if (then.path == now.path && then.sha256 != now.sha256) {
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{} changed since {} was trained (sha256 was {}, is now {}); "
+                                "name the test data with --data",
+                                now.path, subject(version), then.sha256, now.sha256));
+      }
+    }
+  }
+}
+
+namespace {
+
+std::string first_line(const fs::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string packed_ref(const fs::path& git_dir, const std::string& ref) {
+  std::ifstream in(git_dir / "packed-refs");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > 41 && line.compare(41, std::string::npos, ref) == 0) return line.substr(0, 40);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string git_commit_of_working_directory() {
+  std::error_code error;
+  for (fs::path dir = fs::current_path(error); !error && !dir.empty(); dir = dir.parent_path()) {
+    const fs::path git_dir = dir / ".git";
+    if (fs::is_directory(git_dir)) {
+      const std::string head = first_line(git_dir / "HEAD");
+      if (head.rfind("ref: ", 0) != 0) return head;  // detached HEAD: the commit itself
+      const std::string ref = head.substr(5);
+      const std::string loose = first_line(git_dir / ref);
+      return loose.empty() ? packed_ref(git_dir, ref) : loose;
+    }
+    if (dir == dir.root_path()) break;
+  }
+  return "";
+}
+
+}  // namespace mlc::detail

@@ -1,0 +1,102 @@
+#include <array>
+#include <cmath>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "mlc/error.hpp"
+
+namespace mlc {
+namespace {
+
+// The metrics an evaluation records; gates may name any of them.
+constexpr std::array<const char*, 2> kEvalMetrics = {"accuracy", "loss"};
+
+bool compare(double value, const std::string& comparison, double threshold) {
+  if (comparison == ">=") return value >= threshold;
+  if (comparison == "<=") return value <= threshold;
+  if (comparison == ">") return value > threshold;
+  if (comparison == "<") return value < threshold;
+  return value == threshold;
+}
+
+}  // namespace
+
+Gate parse_gate(const std::string& expression) {
+  static const std::regex kGate(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|>|<)\s*([-+0-9.eE]+)\s*$)");
+  std::smatch match;
+  if (!std::regex_match(expression, match, kGate)) {
+    throw Error(ErrorKind::usage, "--gate '" + expression +
+                                      "': expected METRIC OP NUMBER, e.g. 'accuracy>=0.85'");
+  }
+  Gate gate{expression, match[1], match[2], 0};
+  bool known = false;
+  for (const char* metric : kEvalMetrics) known = known || gate.metric == metric;
+  if (!known) {
+    throw Error(ErrorKind::usage, "--gate '" + expression + "': unknown metric '" + gate.metric +
+                                      "' (metrics: accuracy, loss)");
+  }
+  try {
+    size_t used = 0;
+    gate.threshold = std::stod(match[3].str(), &used);
+    if (used != static_cast<size_t>(match[3].length())) throw std::invalid_argument("trailing characters");
+  } catch (const std::exception&) {
+    throw Error(ErrorKind::usage, "--gate '" + expression + "': '" + match[3].str() +
+                                      "' is not a number");
+  }
+  return gate;
+}
+
+EvalOutcome evaluate_version(const Session& session, const EvalOptions& options) {
+  Catalog catalog(session.home, Catalog::Mode::read_write);
+  const VersionRecord before = catalog.resolve(options.ref);
+  next_state(Action::evaluate, before.state, detail::subject(before));  // refuse before computing
+  const nlohmann::json data = detail::evaluation_data(before, options.data, options.labels);
+
+  const EvalResult result =
+      load_compute_backend().evaluate(detail::trained_model(session, before), data);
+  if (!options.data) detail::check_unchanged_inputs(before, result.data_files);
+
+  EvaluationRecord evaluation;
+  evaluation.samples = result.samples;
+  evaluation.metrics = {{"accuracy", result.accuracy}, {"loss", result.loss}};
+  evaluation.data_files = result.data_files;
+  evaluation.gates = nlohmann::json::array();
+  for (const auto& gate : options.gates) {
+    const double value = evaluation.metrics.at(gate.metric);
+    const bool passed = compare(value, gate.comparison, gate.threshold);
+    evaluation.passed = evaluation.passed && passed;
+    evaluation.gates.push_back({{"expression", gate.expression}, {"passed", passed}, {"value", value}});
+  }
+
+  VersionRecord after = catalog.in_transaction([&] {
+    // Read again under the write lock: another process may have moved it meanwhile.
+    VersionRecord current = catalog.resolve(Reference{Reference::Kind::version, before.model,
+                                                      before.version, {}, options.ref.text});
+    const State next = next_state(Action::evaluate, current.state, detail::subject(current));
+    catalog.record_evaluation(current.id, evaluation);
+    if (evaluation.passed && next != current.state) {
+      catalog.record_transition(current, next,
+                                detail::note_for(session, fmt::format("accuracy {:.4f}", result.accuracy)));
+      current.state = next;
+    }
+    return current;
+  });
+  return EvalOutcome{std::move(after), std::move(evaluation)};
+}
+
+PredictOutcome predict_version(const Session& session, const PredictOptions& options) {
+  Catalog catalog(session.home, Catalog::Mode::read_only);
+  VersionRecord version = catalog.resolve(options.ref);
+  if (version.state == State::retired) {
+    throw Error(ErrorKind::refused, "cannot predict with " + detail::subject(version) +
+                                        ": it is retired; a retired version is final and can never be used again");
+  }
+  const nlohmann::json data = detail::evaluation_data(version, options.data, options.labels);
+  Predictions predictions = load_compute_backend().predict(detail::trained_model(session, version),
+                                                           data, options.limit);
+  return PredictOutcome{std::move(version), std::move(predictions)};
+}
+
+}  // namespace mlc

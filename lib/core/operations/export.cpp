@@ -1,0 +1,84 @@
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "mlc/error.hpp"
+#include "mlc/fs.hpp"
+
+namespace mlc {
+namespace fs = std::filesystem;
+namespace {
+
+// The manifest describes the model as an Open Inference Protocol server would (model metadata:
+// name, versions, platform, inputs, outputs), plus what a client needs to use it.
+nlohmann::json build_manifest(const VersionRecord& version, const ExportResult& exported,
+                              const std::string& model_sha256, const std::string& torch_version) {
+  return {
+      {"name", version.model},
+      {"versions", {std::to_string(version.version)}},
+      {"platform", "pytorch_torchscript"},
+      {"inputs", exported.inputs},
+      {"outputs", exported.outputs},
+      {"labels", version.model_info.at("class_names")},
+      {"preprocessing", version.model_info.at("preprocessing")},
+      {"model_file", {{"format", "torchscript"}, {"sha256", model_sha256}}},
+      {"created_at", utc_now()},
+      {"mlc_version", mlc_version()},
+      {"torch_version", torch_version},
+  };
+}
+
+void write_out(const ArtifactStore& store, const VersionRecord& version, const fs::path& model_file,
+               const fs::path& manifest_file) {
+  if (!model_file.parent_path().empty()) fs::create_directories(model_file.parent_path());
+  copy_file_atomically(store.path_of(*version.model_sha256), model_file);
+  copy_file_atomically(store.path_of(*version.manifest_sha256), manifest_file);
+}
+
+}  // namespace
+
+ExportOutcome export_version(const Session& session, const ExportOptions& options) {
+  Catalog catalog(session.home, Catalog::Mode::read_write);
+  const ArtifactStore store = detail::artifact_store(session);
+  VersionRecord version = catalog.resolve(options.ref);
+  next_state(Action::export_model, version.state, detail::subject(version));
+
+  const fs::path model_file = fs::absolute(
+      options.out.value_or(fmt::format("{}-v{}.pt", version.model, version.version)));
+  const fs::path manifest_file = model_file.parent_path() / "manifest.json";
+  if (fs::is_directory(model_file)) {
+    throw Error(ErrorKind::usage, "--out " + model_file.string() + " is a directory; name the file");
+  }
+
+  if (!version.model_sha256) {
+    ComputeBackend& backend = load_compute_backend();
+    ScopedTempDir work(session.home.tmp_dir(), "export-");
+    const fs::path built = work.path() / "model.pt";
+    const ExportResult exported = backend.export_torchscript(detail::trained_model(session, version), built);
+    const std::string model_sha256 = store.put(built);
+    const nlohmann::json manifest = build_manifest(version, exported, model_sha256, backend.torch_version());
+    const fs::path manifest_path = work.path() / "manifest.json";
+    write_file_atomically(manifest_path, manifest.dump(2) + "\n");
+    const std::string manifest_sha256 = store.put(manifest_path);
+
+    version = catalog.in_transaction([&] {
+      VersionRecord current = catalog.resolve(Reference{Reference::Kind::version, version.model,
+                                                        version.version, {}, options.ref.text});
+      const State next = next_state(Action::export_model, current.state, detail::subject(current));
+      catalog.set_export(current.id, model_sha256, manifest_sha256);
+      catalog.record_transition(current, next, detail::note_for(session, "exported to TorchScript"));
+      current.state = next;
+      current.model_sha256 = model_sha256;
+      current.manifest_sha256 = manifest_sha256;
+      return current;
+    });
+  }
+  store.verify(*version.model_sha256);
+  store.verify(*version.manifest_sha256);
+  write_out(store, version, model_file, manifest_file);
+  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(manifest_file));
+  return ExportOutcome{std::move(version), model_file, manifest_file, std::move(manifest)};
+}
+
+}  // namespace mlc

@@ -1,0 +1,150 @@
+#include "mlc/data.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "mlc/error.hpp"
+
+namespace mlc::data {
+namespace {
+
+std::string read_whole_file(const std::filesystem::path& path) {
+  errno = 0;
+  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"),
+                                                          &std::fclose);
+  if (!file) {
+    throw Error(ErrorKind::not_found,
+                fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+  }
+  std::string text;
+  char buffer[1 << 16];
+  size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, got);
+  if (std::ferror(file.get())) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  }
+  return text;
+}
+
+// Splits the text into records. Quoted fields may hold commas, newlines and "" for a quote; a
+// quote inside an unquoted field is kept as it is, as most spreadsheet programs do.
+class CsvParser {
+ public:
+  CsvParser(const std::filesystem::path& path, std::string_view text) : path_(path), text_(text) {
+    // Spreadsheet programs often start UTF-8 files with a byte order mark; it is not part of
+    // the first column's name.
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") position_ = 3;
+  }
+
+  // Reads the next record into `fields`, skipping blank lines; false at the end of the file.
+  bool next(std::vector<std::string>& fields, int64_t& line) {
+    while (at_line_end()) {
+      if (at_end()) return false;
+      skip_line_end();
+    }
+    line = line_;
+    fields.clear();
+    while (true) {
+      fields.push_back(at('"') ? quoted_field() : plain_field());
+      if (at(',')) {
+        ++position_;
+        continue;
+      }
+      if (!at_line_end()) {
+        throw error(line_, fmt::format("unexpected '{}' after a quoted field", text_[position_]));
+      }
+      skip_line_end();
+      return true;
+    }
+  }
+
+  Error error(int64_t line, const std::string& what) const {
+    return Error(ErrorKind::invalid_input, fmt::format("{}:{}: {}", path_.string(), line, what));
+  }
+
+ private:
+  bool at_end() const { return position_ >= text_.size(); }
+  bool at(char c) const { return !at_end() && text_[position_] == c; }
+  bool at_line_end() const {
+    return at_end() || at('\n') || text_.compare(position_, 2, "\r\n") == 0;
+  }
+  void skip_line_end() {
+    if (at_end()) return;
+    position_ += at('\r') ? 2 : 1;
+    ++line_;
+  }
+
+  std::string plain_field() {
+    const size_t start = position_;
+    while (!at(',') && !at_line_end()) ++position_;
+    return std::string(text_.substr(start, position_ - start));
+  }
+
+  std::string quoted_field() {
+    const int64_t start_line = line_;
+    ++position_;  // the opening quote
+    std::string field;
+    while (true) {
+      if (at_end()) throw error(start_line, "unterminated quoted field");
+      const char c = text_[position_++];
+      if (c == '"') {
+        if (!at('"')) return field;
+        ++position_;  // "" stands for one quote
+      } else if (c == '\n') {
+        ++line_;
+      }
+      field += c;
+    }
+  }
+
+  const std::filesystem::path& path_;
+  std::string_view text_;
+  size_t position_ = 0;
+  int64_t line_ = 1;
+};
+
+void check_header(const std::vector<std::string>& header, int64_t line, const CsvParser& parser) {
+  std::map<std::string_view, size_t> first_column;  // name -> 1-based column
+  for (size_t i = 0; i < header.size(); ++i) {
+    const size_t column = i + 1;
+    if (header[i].empty()) throw parser.error(line, fmt::format("column {} has no name", column));
+    const auto [it, inserted] = first_column.emplace(header[i], column);
+    if (!inserted) {
+      throw parser.error(line, fmt::format("columns {} and {} are both named '{}'", it->second,
+                                           column, header[i]));
+    }
+  }
+}
+
+}  // namespace
+
+CsvTable read_csv(const std::filesystem::path& path) {
+  const std::string text = read_whole_file(path);
+  CsvParser parser(path, text);
+  CsvTable table;
+  int64_t line = 0;
+  if (!parser.next(table.header, line)) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: empty CSV file, expected a header row", path.string()));
+  }
+  check_header(table.header, line, parser);
+  std::vector<std::string> fields;
+  while (parser.next(fields, line)) {
+    if (fields.size() != table.header.size()) {
+      throw parser.error(
+          line, fmt::format("expected {} fields, found {}", table.header.size(), fields.size()));
+    }
+    table.rows.push_back(std::move(fields));
+    table.line_numbers.push_back(line);
+  }
+  return table;
+}
+
+}  // namespace mlc::data

@@ -1,0 +1,12 @@
+// Who is doing a transition, for the history: $MLC_ACTOR, else the CI system's own variable for
+// the user behind the job (GITHUB_ACTOR, GITLAB_USER_LOGIN, BUILDKITE_BUILD_CREATOR,
+// BUILD_REQUESTEDFOR for Azure Pipelines), else the login name, else "uid:N".
+#pragma once
+
+#include <string>
+
+namespace mlc {
+
+std::string current_actor();
+
+}  // namespace mlc

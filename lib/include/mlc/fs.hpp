@@ -1,0 +1,37 @@
+// Filesystem writes that never leave a half-written file behind: write to a temporary name in the
+// same directory, fsync it, rename it over the final name, fsync the directory.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace mlc {
+
+// Writes `content` to `path` atomically. Throws Error(internal) naming the path on failure;
+// the temporary file is removed.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+// Copies `from` to `to` atomically (same guarantees as write_file_atomically).
+void copy_file_atomically(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Flushes a directory's entries (after a rename into it) to disk.
+void fsync_directory(const std::filesystem::path& dir);
+
+// A fresh, empty directory under `parent` named `prefix` + random suffix, removed with its
+// contents when the object goes out of scope unless release() was called.
+class ScopedTempDir {
+ public:
+  ScopedTempDir(const std::filesystem::path& parent, std::string_view prefix);
+  ~ScopedTempDir();
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  void release() { released_ = true; }
+
+ private:
+  std::filesystem::path path_;
+  bool released_ = false;
+};
+
+}  // namespace mlc

@@ -1,0 +1,30 @@
+// MLC_HOME: the directory holding the catalogue and the files it points at.
+//
+//   catalog.db                       SQLite catalogue (WAL mode)
+//   artifacts/sha256/ab/abcdef...    content-addressed store: every file named by its sha256
+//   deployments/TARGET/NAME/         what is deployed: model.pt + manifest.json
+//   tmp/                             staging for writes that end in an atomic rename
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace mlc {
+
+struct Home {
+  std::filesystem::path root;
+
+  std::filesystem::path catalog_file() const { return root / "catalog.db"; }
+  std::filesystem::path artifacts_dir() const { return root / "artifacts"; }
+  std::filesystem::path deployments_dir() const { return root / "deployments"; }
+  std::filesystem::path tmp_dir() const { return root / "tmp"; }
+};
+
+// --home if given, else $MLC_HOME, else ./.mlc; made absolute. Creates nothing.
+Home resolve_home(const std::optional<std::string>& flag);
+
+// Creates the directories above if missing. Throws Error(catalog) naming the path on failure.
+void create_home_layout(const Home& home);
+
+}  // namespace mlc

@@ -1,0 +1,28 @@
+// The --json documents mlc prints, one function per shape. schemas/output/*.schema.json describe
+// them and the CLI tests validate every command's output against its schema.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mlc/catalog.hpp"
+
+namespace mlc {
+
+// {"model", "version", "state", "created_at", "description", "tags", "targets", ...}: what list
+// prints per version and every lifecycle command prints about the version it acted on.
+nlohmann::json version_summary_json(const VersionRecord& version);
+
+// The summary plus config, model_info, lineage, data files, the learning curve and the latest
+// evaluation: what `mlc show` prints.
+nlohmann::json version_detail_json(const VersionRecord& version,
+                                   const std::vector<EpochMetrics>& epochs,
+                                   const std::optional<EvaluationRecord>& evaluation);
+
+nlohmann::json epoch_json(const EpochMetrics& epoch);
+nlohmann::json evaluation_json(const EvaluationRecord& evaluation);
+nlohmann::json history_entry_json(const HistoryEntry& entry);
+nlohmann::json data_files_json(const std::vector<DataFile>& files);
+
+}  // namespace mlc

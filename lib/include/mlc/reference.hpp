@@ -1,0 +1,28 @@
+// References to model versions, as users type them: NAME:VERSION, NAME (the latest version) or
+// NAME@TARGET (the version deployed to TARGET).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mlc {
+
+struct Reference {
+  enum class Kind { latest, version, target };
+  Kind kind = Kind::latest;
+  std::string model;
+  int64_t version = 0;  // Kind::version only
+  std::string target;   // Kind::target only
+  std::string text;     // as the user wrote it, for messages
+};
+
+// Throws Error(usage) naming the reference and what is wrong with it.
+Reference parse_reference(std::string_view text);
+
+// Model and target names: 1-128 characters of [A-Za-z0-9._-], not "." or "..", so that a name is
+// always a safe single path component. `what` ("model name", "target") prefixes the message.
+// Throws Error(invalid_input).
+void check_name(std::string_view name, std::string_view what);
+
+}  // namespace mlc

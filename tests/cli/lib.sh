@@ -1,0 +1,115 @@
+# Shared by the CLI suites (tests/cli/test_*.sh), which ctest runs with MLC_BIN, MLC_SOURCE_DIR,
+# MLC_TEST_DATA_DIR, MLC_FASHION_MNIST_DIR and PYTHON set. Each suite gets a fresh MLC_HOME in a
+# temporary directory, removed on success and kept (and named) on failure.
+set -euo pipefail
+
+: "${MLC_BIN:?}" "${MLC_SOURCE_DIR:?}" "${MLC_TEST_DATA_DIR:?}" "${MLC_FASHION_MNIST_DIR:?}"
+PYTHON=${PYTHON:-/usr/bin/python3}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlc-cli-XXXXXX")
+export MLC_HOME="$WORK/home"
+export MLC_ACTOR="cli-test"
+unset NO_COLOR
+cd "$WORK"
+
+passed=0
+on_exit() {
+  local status=$?
+  if [ $status -eq 0 ]; then
+    rm -rf "$WORK"
+    echo "$passed passed, 0 failed"
+  else
+    echo "FAILED (work directory kept: $WORK)" >&2
+    echo "$passed passed, 1 failed"
+  fi
+}
+trap on_exit EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+
+mlc() { "$MLC_BIN" "$@"; }
+
+# run_mlc EXPECTED_EXIT ARGS...: runs mlc, keeps stdout in $OUT and stderr in $ERR.
+run_mlc() {
+  local expected=$1; shift
+  local status=0
+  "$MLC_BIN" "$@" > "$WORK/stdout" 2> "$WORK/stderr" || status=$?
+  OUT=$(cat "$WORK/stdout"); ERR=$(cat "$WORK/stderr")
+  if [ "$status" -ne "$expected" ]; then
+    fail "mlc $* exited $status, expected $expected; stderr: $ERR"
+  fi
+}
+
+# expect_error EXIT MESSAGE ARGS...: mlc must fail with EXIT and print exactly one stderr line,
+# "mlc: error: ..." containing MESSAGE; stdout must be empty.
+expect_error() {
+  local expected=$1 message=$2; shift 2
+  run_mlc "$expected" "$@"
+  [ -z "$OUT" ] || fail "mlc $*: expected nothing on stdout, got: $OUT"
+  [ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] || fail "mlc $*: expected one stderr line, got: $ERR"
+  case "$ERR" in
+    "mlc: error: "*"$message"*) ;;
+    *) fail "mlc $*: stderr '$ERR' does not contain '$message'" ;;
+  esac
+}
+
+# json_field JSON EXPR: evaluates a Python expression on the parsed document `d`.
+json_field() { "$PYTHON" -c "import json,sys; d=json.loads(sys.argv[1]); print($2)" "$1"; }
+
+# validate SCHEMA_NAME: the last $OUT must be one JSON document valid against its schema.
+validate() { printf '%s' "$OUT" | "$PYTHON" "$MLC_SOURCE_DIR/tests/cli/validate_json.py" "$1" - > /dev/null; }
+
+# catalogue_fingerprint: everything a failed command must leave unchanged: every row of every
+# table of the catalogue, and every file of the store and the deployment directories.
+catalogue_fingerprint() {
+  { [ -f "$MLC_HOME/catalog.db" ] && "$PYTHON" -c \
+      "import sqlite3,sys; print('\\n'.join(sqlite3.connect(sys.argv[1]).iterdump()))" "$MLC_HOME/catalog.db"
+    find "$MLC_HOME/artifacts" "$MLC_HOME/deployments" -type f 2>/dev/null | sort
+  } | sha256sum
+}
+
+# A Fashion-MNIST slice small enough for CI: 2,000 training images, 500 test images, 1 epoch.
+tiny_fmnist_config() {
+  cat > "$WORK/fmnist-tiny.json" <<JSON
+{
+  "data": {
+    "format": "idx",
+    "train_images": "$MLC_FASHION_MNIST_DIR/train-images-idx3-ubyte.gz",
+    "train_labels": "$MLC_FASHION_MNIST_DIR/train-labels-idx1-ubyte.gz",
+    "test_images": "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz",
+    "test_labels": "$MLC_FASHION_MNIST_DIR/t10k-labels-idx1-ubyte.gz",
+    "class_names": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    "train_limit": 2000,
+    "test_limit": 500
+  },
+  "model": {"architecture": "mlp", "hidden_layers": [64, 32]},
+  "training": {"epochs": 2, "batch_size": 64, "seed": 7, "threads": 2,
+               "optimizer": {"name": "adam", "learning_rate": 0.002}}
+}
+JSON
+  echo "$WORK/fmnist-tiny.json"
+}
+
+wine_config() {
+  cat > "$WORK/wine.json" <<JSON
+{
+  "data": {"format": "csv", "path": "${1:-$MLC_TEST_DATA_DIR/wine.csv}", "target": "class",
+           "test_fraction": 0.2},
+  "model": {"architecture": "mlp", "hidden_layers": [16]},
+  "training": {"epochs": 30, "batch_size": 16, "seed": 3, "threads": 1,
+               "optimizer": {"name": "adam", "learning_rate": 0.01}}
+}
+JSON
+  echo "$WORK/wine.json"
+}
+
+# take_through NAME:V STATE: moves a trained version forward to STATE.
+take_through() {
+  local ref=$1 state=$2
+  mlc -q eval "$ref" > /dev/null
+  [ "$state" = evaluated ] && return
+  mlc -q export "$ref" --out "$WORK/exports/$ref.pt" > /dev/null
+  [ "$state" = exported ] && return
+  mlc -q register "$ref" > /dev/null
+}

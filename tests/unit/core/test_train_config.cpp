@@ -1,0 +1,272 @@
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "mlc/error.hpp"
+#include "mlc/train_config.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "mlc-test-train-config-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const fs::path& path() const { return path_; }
+
+  // Writes `text` to the file `name` (which may contain directories) and returns its path.
+  fs::path write(const std::string& name, const std::string& text) const {
+    fs::path file = path_ / name;
+    fs::create_directories(file.parent_path());
+    std::ofstream(file) << text;
+    return file;
+  }
+
+ private:
+  fs::path path_;
+};
+
+const char* const kCsvConfig = R"({
+  "data": {"format": "csv", "path": "wine.csv", "target": "class"},
+  "model": {"architecture": "mlp", "hidden_layers": [64]},
+  "training": {"epochs": 5, "batch_size": 32, "seed": 7,
+               "optimizer": {"name": "adam", "learning_rate": 0.001}}
+})";
+
+const char* const kIdxConfig = R"({
+  "$schema": "https://mlc.dev/schemas/train-config.schema.json",
+  "data": {"format": "idx",
+           "train_images": "fashion/train-images-idx3-ubyte.gz",
+           "train_labels": "./fashion/train-labels-idx1-ubyte.gz",
+           "test_images": "../shared/t10k-images-idx3-ubyte.gz",
+           "test_labels": "/srv/data/../fashion/t10k-labels-idx1-ubyte.gz",
+           "class_names": ["T-shirt", "Trouser"]},
+  "model": {"architecture": "mlp", "hidden_layers": [256, 128], "activation": "gelu",
+            "dropout": 0.2},
+  "training": {"epochs": 2, "batch_size": 64, "seed": 1, "threads": 4,
+               "optimizer": {"name": "sgd", "learning_rate": 0.1, "momentum": 0.9}}
+})";
+
+json load_csv_config(const TempDir& dir, const std::vector<std::string>& overrides = {}) {
+  return mlc::load_train_config(dir.write("mlp.json", kCsvConfig), overrides);
+}
+
+// The message a schema violation in `dir`'s mlp.json gets.
+std::string schema_error(const TempDir& dir, const std::string& rest) {
+  return (dir.path() / "mlp.json").string() + ": " + rest;
+}
+
+}  // namespace
+
+TEST_CASE("load_train_config: defaults") {
+  TempDir dir;
+
+  SUBCASE("csv") {
+    json config = load_csv_config(dir);
+    CHECK(config["data"]["test_fraction"] == 0.2);
+    CHECK(config["data"]["validation_fraction"] == 0.1);
+    CHECK(config["model"]["activation"] == "relu");
+    CHECK(config["model"]["dropout"] == 0);
+    CHECK(config["training"]["optimizer"]["weight_decay"] == 0);
+    CHECK(config["training"]["optimizer"]["momentum"] == 0);
+    CHECK_FALSE(config["training"].contains("threads"));  // absent means all cores
+  }
+  SUBCASE("idx has no test_fraction, and given values are kept") {
+    json config = mlc::load_train_config(dir.write("sub/mlp.json", kIdxConfig), {});
+    CHECK(config["data"]["validation_fraction"] == 0.1);
+    CHECK_FALSE(config["data"].contains("test_fraction"));
+    CHECK(config["model"]["activation"] == "gelu");
+    CHECK(config["model"]["dropout"] == 0.2);
+    CHECK(config["training"]["optimizer"]["momentum"] == 0.9);
+    CHECK(config["training"]["threads"] == 4);
+  }
+}
+
+TEST_CASE("load_train_config: data paths are made absolute against the config's directory") {
+  TempDir dir;
+
+  SUBCASE("csv") {
+    json config = load_csv_config(dir);
+    CHECK(config["data"]["path"] == (dir.path() / "wine.csv").string());
+  }
+  SUBCASE("idx") {
+    json config = mlc::load_train_config(dir.write("sub/mlp.json", kIdxConfig), {});
+    const json& data = config["data"];
+    CHECK(data["train_images"] == (dir.path() / "sub/fashion/train-images-idx3-ubyte.gz").string());
+    CHECK(data["train_labels"] == (dir.path() / "sub/fashion/train-labels-idx1-ubyte.gz").string());
+    CHECK(data["test_images"] == (dir.path() / "shared/t10k-images-idx3-ubyte.gz").string());
+    CHECK(data["test_labels"] == "/srv/fashion/t10k-labels-idx1-ubyte.gz");
+    CHECK(data["class_names"] == json({"T-shirt", "Trouser"}));
+  }
+}
+
+TEST_CASE("load_train_config: --set overrides") {
+  TempDir dir;
+
+  SUBCASE("a number") {
+    CHECK(load_csv_config(dir, {"training.epochs=3"})["training"]["epochs"] == 3);
+    CHECK(load_csv_config(dir, {"training.optimizer.learning_rate=0.01"})["training"]["optimizer"]
+                                                                         ["learning_rate"] == 0.01);
+  }
+  SUBCASE("a bare string") {
+    CHECK(load_csv_config(dir, {"training.optimizer.name=sgd"})["training"]["optimizer"]["name"] ==
+          "sgd");
+  }
+  SUBCASE("a quoted JSON string keeps what would otherwise be a number") {
+    CHECK(load_csv_config(dir, {R"(data.target="7")"})["data"]["target"] == "7");
+  }
+  SUBCASE("an array") {
+    CHECK(load_csv_config(dir, {"model.hidden_layers=[256,128]"})["model"]["hidden_layers"] ==
+          json({256, 128}));
+  }
+  SUBCASE("a new key in a nested object") {
+    CHECK(load_csv_config(dir, {"training.threads=2"})["training"]["threads"] == 2);
+  }
+  SUBCASE("a file name, resolved like the file's own") {
+    CHECK(load_csv_config(dir, {"data.path=other/data.csv"})["data"]["path"] ==
+          (dir.path() / "other/data.csv").string());
+  }
+  SUBCASE("later overrides win") {
+    CHECK(load_csv_config(dir, {"training.epochs=3", "training.epochs=4"})["training"]["epochs"] ==
+          4);
+  }
+  SUBCASE("an override is validated like the file") {
+    REQUIRE_THROWS_WITH_AS(
+        load_csv_config(dir, {"training.epochs=-1"}),
+        schema_error(dir, "training.epochs: must be an integer >= 1, got -1").c_str(), mlc::Error);
+  }
+}
+
+TEST_CASE("load_train_config: malformed --set") {
+  TempDir dir;
+
+  SUBCASE("no equals sign") {
+    REQUIRE_THROWS_WITH_AS(load_csv_config(dir, {"abc"}), "--set 'abc': expected KEY=VALUE",
+                           mlc::Error);
+  }
+  SUBCASE("no key") {
+    REQUIRE_THROWS_WITH_AS(load_csv_config(dir, {"=5"}), "--set '=5': expected KEY=VALUE",
+                           mlc::Error);
+  }
+  SUBCASE("an empty key in the path") {
+    REQUIRE_THROWS_WITH_AS(load_csv_config(dir, {"training..epochs=5"}),
+                           "--set 'training..epochs=5': expected KEY=VALUE", mlc::Error);
+  }
+  SUBCASE("a path through a value that is not an object") {
+    REQUIRE_THROWS_WITH_AS(load_csv_config(dir, {"training.epochs.max=5"}),
+                           "--set 'training.epochs.max=5': 'training.epochs' is not an object",
+                           mlc::Error);
+  }
+  SUBCASE("the kind is usage") {
+    try {
+      load_csv_config(dir, {"abc"});
+      FAIL("no error thrown");
+    } catch (const mlc::Error& error) {
+      CHECK(error.kind() == mlc::ErrorKind::usage);
+    }
+  }
+}
+
+TEST_CASE("load_train_config: invalid JSON") {
+  TempDir dir;
+  fs::path file = dir.write("bad.json", "{\n  \"data\": {},\n  \"model\": [1, 2,]\n}\n");
+  REQUIRE_THROWS_WITH_AS(
+      mlc::load_train_config(file, {}),
+      (file.string() + ":3:18: invalid JSON: unexpected ']'; expected '[', '{', or a literal")
+          .c_str(),
+      mlc::Error);
+
+  SUBCASE("columns count characters, not bytes") {
+    fs::path accented = dir.write("accented.json", "{\"é\": tru}");
+    REQUIRE_THROWS_WITH_AS(mlc::load_train_config(accented, {}),
+                           (accented.string() + ":1:10: invalid JSON: invalid literal").c_str(),
+                           mlc::Error);
+  }
+  SUBCASE("an empty file") {
+    fs::path empty = dir.write("empty.json", "");
+    REQUIRE_THROWS_WITH_AS(
+        mlc::load_train_config(empty, {}),
+        (empty.string() +
+         ":1:1: invalid JSON: unexpected end of input; expected '[', '{', or a literal")
+            .c_str(),
+        mlc::Error);
+  }
+}
+
+TEST_CASE("load_train_config: schema violations name the key") {
+  TempDir dir;
+  auto load_with = [&](const std::string& from, const std::string& to) {
+    std::string text = kCsvConfig;
+    REQUIRE(text.find(from) != std::string::npos);
+    text.replace(text.find(from), from.size(), to);
+    return mlc::load_train_config(dir.write("mlp.json", text), {});
+  };
+
+  SUBCASE("an unknown key") {
+    REQUIRE_THROWS_WITH_AS(load_with("\"epochs\"", "\"epoch\""),
+                           schema_error(dir, "training: unknown key 'epoch'").c_str(), mlc::Error);
+  }
+  SUBCASE("a negative learning rate") {
+    REQUIRE_THROWS_WITH_AS(
+        load_with("0.001", "-0.1"),
+        schema_error(dir, "training.optimizer.learning_rate: must be a number > 0, got -0.1")
+            .c_str(),
+        mlc::Error);
+  }
+  SUBCASE("a data key of the other format") {
+    REQUIRE_THROWS_WITH_AS(load_with("\"path\"", "\"train_images\""),
+                           schema_error(dir, "data: unknown key 'train_images'").c_str(),
+                           mlc::Error);
+  }
+  SUBCASE("an unknown data format") {
+    REQUIRE_THROWS_WITH_AS(
+        load_with("\"csv\"", "\"parquet\""),
+        schema_error(dir, R"(data.format: must be one of "idx", "csv", got "parquet")").c_str(),
+        mlc::Error);
+  }
+  SUBCASE("an unknown architecture") {
+    REQUIRE_THROWS_WITH_AS(
+        load_with("\"mlp\"", "\"resnet\""),
+        schema_error(dir, R"(model.architecture: must be one of "mlp", got "resnet")").c_str(),
+        mlc::Error);
+  }
+  SUBCASE("the document is not an object") {
+    fs::path file = dir.write("list.json", "[]");
+    REQUIRE_THROWS_WITH_AS(mlc::load_train_config(file, {}),
+                           (file.string() + ": (root): must be an object, got []").c_str(),
+                           mlc::Error);
+  }
+}
+
+TEST_CASE("load_train_config: a missing file") {
+  TempDir dir;
+  fs::path missing = dir.path() / "missing.json";
+  REQUIRE_THROWS_WITH_AS(mlc::load_train_config(missing, {}),
+                         ("cannot read " + missing.string()).c_str(), mlc::Error);
+  try {
+    mlc::load_train_config(missing, {});
+  } catch (const mlc::Error& error) {
+    CHECK(error.kind() == mlc::ErrorKind::not_found);
+  }
+  REQUIRE_THROWS_WITH_AS(mlc::load_train_config(dir.path(), {}),
+                         ("cannot read " + dir.path().string()).c_str(), mlc::Error);
+}
