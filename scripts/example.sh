@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds mlc (installing what it needs) and runs the Fashion-MNIST lifecycle of
+# examples/fashion-mnist/Makefile in a fresh catalogue (examples/fashion-mnist/.mlc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+make -C examples/fashion-mnist MLC="$PWD/build/bin/mlc"
