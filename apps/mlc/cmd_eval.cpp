@@ -27,6 +27,8 @@ void run_eval(const EvalFlags& flags, CliState& state) {
   document["samples"] = outcome.evaluation.samples;
   document["passed"] = outcome.evaluation.passed;
   document["gates"] = outcome.evaluation.gates;
+  document["evaluated_at"] = outcome.evaluation.at;
+  document["data_files"] = data_files_json(outcome.evaluation.data_files);
   std::string human = fmt::format("{} {}: accuracy {:.4f}, loss {:.4f} on {} test samples",
                                   subject(outcome.version), to_string(outcome.version.state),
                                   outcome.evaluation.metrics.at("accuracy"),

@@ -335,7 +335,7 @@ void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& eval
          "INSERT INTO evaluations (version_id, at, samples, passed, gates, data_files) "
          "VALUES (?, ?, ?, ?, ?, ?)")
       .bind(1, version_id)
-      .bind(2, evaluation.at.empty() ? utc_now() : evaluation.at)
+      .bind(2, evaluation.at)
       .bind(3, evaluation.samples)
       .bind(4, int64_t{evaluation.passed ? 1 : 0})
       .bind(5, evaluation.gates.is_null() ? "[]" : evaluation.gates.dump())

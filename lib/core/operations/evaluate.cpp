@@ -59,6 +59,7 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
   if (!options.data) detail::check_unchanged_inputs(before, result.data_files);
 
   EvaluationRecord evaluation;
+  evaluation.at = utc_now();
   evaluation.samples = result.samples;
   evaluation.metrics = {{"accuracy", result.accuracy}, {"loss", result.loss}};
   evaluation.data_files = result.data_files;

@@ -21,6 +21,7 @@ nlohmann::json build_manifest(const VersionRecord& version, const ExportResult& 
       {"inputs", exported.inputs},
       {"outputs", exported.outputs},
       {"labels", version.model_info.at("class_names")},
+      {"feature_names", version.model_info.value("feature_names", nlohmann::json::array())},
       {"preprocessing", version.model_info.at("preprocessing")},
       {"model_file", {{"format", "torchscript"}, {"sha256", model_sha256}}},
       {"created_at", utc_now()},

@@ -19,7 +19,8 @@ RetireOutcome retire_version(const Session& session, const RetireOptions& option
       reason += fmt::format(" (forced: taken off {})", fmt::join(version.targets, ", "));
       result.removed_from = version.targets;
     }
-    catalog.record_transition(version, next, detail::note_for(session, reason));
+    catalog.record_transition(version, next,
+                              detail::note_for(session, reason, fmt::format("{}", fmt::join(version.targets, ","))));
     version.state = next;
     version.targets.clear();
     result.version = std::move(version);

@@ -36,7 +36,8 @@ struct VersionRecord {
   std::string description;
   nlohmann::json config;      // the train config, as validated
   nlohmann::json model_info;  // TrainResult::model_info
-  nlohmann::json lineage;     // {"mlc_version", "torch_version", "git_commit", "command"}
+  nlohmann::json lineage;     // {"mlc_version", "torch_version", "git_commit", "config_file",
+                              //  "command"}
   std::string checkpoint_sha256;
   std::optional<std::string> model_sha256;     // the exported TorchScript file, once exported
   std::optional<std::string> manifest_sha256;  // its manifest.json
@@ -50,7 +51,7 @@ struct VersionRecord {
 };
 
 struct EvaluationRecord {
-  std::string at;
+  std::string at;  // UTC, ISO 8601 with milliseconds
   int64_t samples = 0;
   bool passed = true;  // every gate passed (true when there were none)
   std::map<std::string, double> metrics;
@@ -66,7 +67,8 @@ struct HistoryEntry {
   State to = State::trained;
   std::string actor;
   std::string reason;
-  std::string target;  // deploy and retire --force: the target concerned; else ""
+  std::string target;  // deploy: the target concerned; retire --force: the targets it left,
+                       // comma-separated; else ""
   std::string command;
 };
 
