@@ -1,0 +1,61 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "mlc/deployer.hpp"
+#include "temp_home.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+void write(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+std::string read(const fs::path& path) {
+  std::ostringstream text;
+  text << std::ifstream(path).rdbuf();
+  return text.str();
+}
+size_t entries(const fs::path& dir) {
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+}  // namespace
+
+TEST_CASE("Deployer: place, replace, roll back, remove") {
+  mlc::test::TempHome temp;
+  const mlc::Deployer deployer(temp.root() / "deployments");
+  write(temp.root() / "v1.pt", "one");
+  write(temp.root() / "v2.pt", "two");
+  const fs::path live = deployer.directory("prod", "m");
+
+  deployer.place("prod", "m", {{temp.root() / "v1.pt", "model.pt"}}).commit();
+  CHECK(read(live / "model.pt") == "one");
+
+  SUBCASE("a committed swap replaces the content and leaves nothing beside it") {
+    deployer.place("prod", "m", {{temp.root() / "v2.pt", "model.pt"}}).commit();
+    CHECK(read(live / "model.pt") == "two");
+    CHECK(entries(live.parent_path()) == 1);
+  }
+  SUBCASE("a swap that is not committed puts the old content back") {
+    {
+      auto swap = deployer.place("prod", "m", {{temp.root() / "v2.pt", "model.pt"}});
+      CHECK(read(live / "model.pt") == "two");
+    }
+    CHECK(read(live / "model.pt") == "one");
+    CHECK(entries(live.parent_path()) == 1);
+  }
+  SUBCASE("a first deployment that is not committed is taken away") {
+    { auto swap = deployer.place("staging", "m", {{temp.root() / "v2.pt", "model.pt"}}); }
+    CHECK_FALSE(fs::exists(deployer.directory("staging", "m")));
+  }
+  SUBCASE("a missing source changes nothing") {
+    CHECK_THROWS(deployer.place("prod", "m", {{temp.root() / "missing.pt", "model.pt"}}));
+    CHECK(read(live / "model.pt") == "one");
+    CHECK(entries(live.parent_path()) == 1);
+  }
+  SUBCASE("remove") {
+    deployer.remove("prod", "m");
+    CHECK_FALSE(fs::exists(live));
+    CHECK(entries(live.parent_path()) == 0);
+    CHECK_NOTHROW(deployer.remove("prod", "m"));
+  }
+}
