@@ -27,16 +27,19 @@ std::string test_source(const nlohmann::json& data) {
   return data.value(key, "");
 }
 
-void check_fits_model(const data::Splits& splits, const ModelInfo& info, const nlohmann::json& data) {
+void check_fits_model(const data::Splits& splits, const ModelInfo& info,
+                      const nlohmann::json& data) {
   if (splits.test.sample_shape != info.input_shape) {
-    throw Error(ErrorKind::invalid_input,
-                fmt::format("{}: samples have shape [{}], the model takes [{}]", test_source(data),
-                            fmt::join(splits.test.sample_shape, ","), fmt::join(info.input_shape, ",")));
+    throw Error(
+        ErrorKind::invalid_input,
+        fmt::format("{}: samples have shape [{}], the model takes [{}]", test_source(data),
+                    fmt::join(splits.test.sample_shape, ","), fmt::join(info.input_shape, ",")));
   }
   if (!info.feature_names.empty() && splits.feature_names != info.feature_names) {
-    throw Error(ErrorKind::invalid_input,
-                fmt::format("{}: feature columns ({}) differ from the model's ({})", test_source(data),
-                            fmt::join(splits.feature_names, ", "), fmt::join(info.feature_names, ", ")));
+    throw Error(
+        ErrorKind::invalid_input,
+        fmt::format("{}: feature columns ({}) differ from the model's ({})", test_source(data),
+                    fmt::join(splits.feature_names, ", "), fmt::join(info.feature_names, ", ")));
   }
 }
 

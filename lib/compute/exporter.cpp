@@ -46,8 +46,8 @@ torch::Tensor probe_inputs(const ModelInfo& info) {
   const torch::Tensor noise = torch::randn(shape, generator, torch::kFloat32);
   const Standardization& standardization = info.standardization;
   const auto parameter_shape = standardization.scope == StandardizeScope::global
-      ? std::vector<int64_t>{1}
-      : info.input_shape;
+                                   ? std::vector<int64_t>{1}
+                                   : info.input_shape;
   const torch::Tensor mean = torch::tensor(standardization.mean).reshape(parameter_shape);
   const torch::Tensor stddev = torch::tensor(standardization.stddev).reshape(parameter_shape);
   return noise * stddev + mean;

@@ -22,7 +22,8 @@ Activation activation_from_name(const std::string& name) {
   if (name == "gelu") return Activation::gelu;
   if (name == "tanh") return Activation::tanh;
   if (name == "sigmoid") return Activation::sigmoid;
-  throw Error(ErrorKind::invalid_input, fmt::format("model.activation: unknown activation '{}'", name));
+  throw Error(ErrorKind::invalid_input,
+              fmt::format("model.activation: unknown activation '{}'", name));
 }
 
 torch::Tensor activate(const torch::Tensor& x, Activation activation) {
@@ -50,7 +51,8 @@ const char* script_activation(Activation activation) {
 MlpOptions mlp_options(const nlohmann::json& model_config, const ModelInfo& info) {
   MlpOptions options;
   options.input_shape = info.input_shape;
-  options.hidden_layers = config_value<std::vector<int64_t>>(model_config, "/hidden_layers", "model");
+  options.hidden_layers =
+      config_value<std::vector<int64_t>>(model_config, "/hidden_layers", "model");
   options.activation =
       activation_from_name(config_value<std::string>(model_config, "/activation", "model"));
   options.dropout = config_value<double>(model_config, "/dropout", "model");
@@ -64,8 +66,9 @@ StandardizeImpl::StandardizeImpl(const Standardization& standardization,
                                  const std::vector<int64_t>& input_shape)
     : mean_(register_buffer("mean", standardization_buffer(standardization.mean,
                                                            standardization.scope, input_shape))),
-      stddev_(register_buffer("stddev", standardization_buffer(standardization.stddev,
-                                                               standardization.scope, input_shape))) {}
+      stddev_(register_buffer(
+          "stddev",
+          standardization_buffer(standardization.stddev, standardization.scope, input_shape))) {}
 
 torch::Tensor StandardizeImpl::forward(const torch::Tensor& input) {
   return (input - mean_) / stddev_;

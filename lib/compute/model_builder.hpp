@@ -57,7 +57,7 @@ struct MlpOptions {
   std::vector<int64_t> input_shape;    // one sample; flattened before the first layer
   std::vector<int64_t> hidden_layers;  // widths, input side first; empty for a linear model
   Activation activation = Activation::relu;
-  double dropout = 0;                  // after each hidden activation, while training only
+  double dropout = 0;  // after each hidden activation, while training only
   int64_t class_count = 0;
 };
 

@@ -39,7 +39,8 @@ struct Moments {
   // A constant feature gets std 1, so that it standardizes to 0 instead of dividing by zero.
   float stddev() const {
     const double mean_value = sum / static_cast<double>(count);
-    const double variance = std::max(0.0, sum_of_squares / static_cast<double>(count) - mean_value * mean_value);
+    const double variance =
+        std::max(0.0, sum_of_squares / static_cast<double>(count) - mean_value * mean_value);
     const double deviation = std::sqrt(variance);
     return deviation > 0 ? static_cast<float>(deviation) : 1.0F;
   }
@@ -55,7 +56,8 @@ std::string describe_input(const std::string& data_format, const std::vector<int
 template <typename T>
 T field(const nlohmann::json& json, const char* key) {
   const auto it = json.find(key);
-  if (it == json.end()) throw Error(ErrorKind::invalid_input, fmt::format("model_info: missing '{}'", key));
+  if (it == json.end())
+    throw Error(ErrorKind::invalid_input, fmt::format("model_info: missing '{}'", key));
   try {
     return it->get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -63,10 +65,10 @@ T field(const nlohmann::json& json, const char* key) {
   }
 }
 
-Standardization standardization_from_json(const nlohmann::json& preprocessing,
-                                          int64_t features) {
+Standardization standardization_from_json(const nlohmann::json& preprocessing, int64_t features) {
   const auto steps = field<nlohmann::json>(preprocessing, "steps");
-  if (!steps.is_array() || steps.size() != 1 || field<std::string>(steps[0], "op") != "standardize") {
+  if (!steps.is_array() || steps.size() != 1 ||
+      field<std::string>(steps[0], "op") != "standardize") {
     throw Error(ErrorKind::invalid_input,
                 "model_info: preprocessing.steps must be one standardize step");
   }
@@ -74,14 +76,16 @@ Standardization standardization_from_json(const nlohmann::json& preprocessing,
   result.scope = scope_from_name(field<std::string>(steps[0], "scope"));
   result.mean = field<std::vector<float>>(steps[0], "mean");
   result.stddev = field<std::vector<float>>(steps[0], "std");
-  const size_t expected = result.scope == StandardizeScope::global ? 1 : static_cast<size_t>(features);
+  const size_t expected =
+      result.scope == StandardizeScope::global ? 1 : static_cast<size_t>(features);
   if (result.mean.size() != expected || result.stddev.size() != expected) {
     throw Error(ErrorKind::invalid_input,
                 fmt::format("model_info: standardize needs {} mean and std values, found {} and {}",
                             expected, result.mean.size(), result.stddev.size()));
   }
   for (float value : result.stddev) {
-    if (!(value > 0)) throw Error(ErrorKind::invalid_input, "model_info: standardize std must be > 0");
+    if (!(value > 0))
+      throw Error(ErrorKind::invalid_input, "model_info: standardize std must be > 0");
   }
   return result;
 }
@@ -112,7 +116,8 @@ ModelInfo describe_training_data(const data::Splits& splits, const std::string& 
   info.feature_names = splits.feature_names;
   info.input_shape = splits.train.sample_shape;
   info.input_description = describe_input(data_format, info.input_shape);
-  const auto scope = data_format == "idx" ? StandardizeScope::global : StandardizeScope::per_feature;
+  const auto scope =
+      data_format == "idx" ? StandardizeScope::global : StandardizeScope::per_feature;
   info.standardization = fit_standardization(splits.train, scope);
   return info;
 }
@@ -146,7 +151,8 @@ ModelInfo model_info_from_json(const nlohmann::json& json) {
   }
   info.input_shape = field<std::vector<int64_t>>(json, "input_shape");
   if (info.class_names.empty() || info.input_shape.empty()) {
-    throw Error(ErrorKind::invalid_input, "model_info: class_names and input_shape must not be empty");
+    throw Error(ErrorKind::invalid_input,
+                "model_info: class_names and input_shape must not be empty");
   }
   const auto preprocessing = field<nlohmann::json>(json, "preprocessing");
   info.input_description = field<std::string>(preprocessing, "input");

@@ -23,7 +23,7 @@ enum class StandardizeScope { global, per_feature };
 // The first step of every model: (x - mean) / std, fitted on the training split only.
 struct Standardization {
   StandardizeScope scope = StandardizeScope::global;
-  std::vector<float> mean;  // one value (global) or one per feature, in row-major order
+  std::vector<float> mean;    // one value (global) or one per feature, in row-major order
   std::vector<float> stddev;  // same length as mean; never 0 (a constant feature gets 1)
 };
 
@@ -31,12 +31,13 @@ struct ModelInfo {
   std::vector<std::string> class_names;    // index -> name; their count is the model's output size
   std::vector<std::string> feature_names;  // CSV: the feature columns in order; IDX: empty
   std::vector<int64_t> input_shape;        // shape of one raw sample, e.g. {28, 28} or {13}
-  std::string input_description;           // what the raw input is, for people reading the catalogue
+  std::string input_description;  // what the raw input is, for people reading the catalogue
   Standardization standardization;
 };
 
 // Population mean and std of the training features (in double, so 47M pixels do not drift).
-// Throws Error(internal) if `train` is empty: the trainer refuses that earlier, with a better message.
+// Throws Error(internal) if `train` is empty: the trainer refuses that earlier, with a better
+// message.
 Standardization fit_standardization(const data::Samples& train, StandardizeScope scope);
 
 // The ModelInfo of a model about to be trained on `splits`, with the standardization for

@@ -33,9 +33,16 @@ struct TrainingOptions {
 };
 
 TrainingOptions training_options(const nlohmann::json& config) {
-  return {config_value<int>(config, "/training/epochs"),
-          config_value<int64_t>(config, "/training/batch_size"),
-          config_value<uint64_t>(config, "/training/seed")};
+  TrainingOptions options{config_value<int>(config, "/training/epochs"),
+                          config_value<int64_t>(config, "/training/batch_size"),
+                          config_value<uint64_t>(config, "/training/seed")};
+  // The schema says so too; a config built in code must not send the batch loop round forever.
+  if (options.epochs < 1 || options.batch_size < 1) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("training: epochs and batch_size must be at least 1, found {} and {}",
+                            options.epochs, options.batch_size));
+  }
+  return options;
 }
 
 // The file a user would look at for the training split of `data`.
@@ -44,8 +51,8 @@ std::string train_source(const nlohmann::json& data) {
   return data.value(key, "");
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const nlohmann::json& config,
-                                                        const std::vector<torch::Tensor>& parameters) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(
+    const nlohmann::json& config, const std::vector<torch::Tensor>& parameters) {
   const auto name = config_value<std::string>(config, "/training/optimizer/name");
   const auto learning_rate = config_value<double>(config, "/training/optimizer/learning_rate");
   const auto weight_decay = config_value<double>(config, "/training/optimizer/weight_decay");
@@ -128,7 +135,8 @@ TrainResult train_on_splits(const nlohmann::json& config, const data::Splits& sp
   torch::manual_seed(options.seed);
   at::Generator order_generator = at::detail::createCPUGenerator(options.seed);
 
-  const ModelInfo info = describe_training_data(splits, config_value<std::string>(config, "/data/format"));
+  const ModelInfo info =
+      describe_training_data(splits, config_value<std::string>(config, "/data/format"));
   const Classifier model = build_model(config_value<nlohmann::json>(config, "/model"), info);
   const auto optimizer = make_optimizer(config, model->parameters());
   const SampleTensors train_tensors = as_tensors(splits.train);
@@ -149,9 +157,10 @@ TrainResult train_on_splits(const nlohmann::json& config, const data::Splits& sp
   result.data_files = splits.files;
   result.train_samples = splits.train.count();
   result.validation_samples = splits.validation.count();
-  result.samples_per_second = result.train_seconds > 0
-      ? static_cast<double>(options.epochs * result.train_samples) / result.train_seconds
-      : 0;
+  result.samples_per_second =
+      result.train_seconds > 0
+          ? static_cast<double>(options.epochs * result.train_samples) / result.train_seconds
+          : 0;
   return result;
 }
 

@@ -30,8 +30,8 @@ struct DataFile {
 struct EpochMetrics {
   int epoch = 0;  // 1-based
   double train_loss = 0;
-  double validation_loss = 0;
-  double validation_accuracy = 0;
+  double validation_loss = 0;      // both 0 when the validation split is empty
+  double validation_accuracy = 0;  // (TrainResult::validation_samples == 0)
   double seconds = 0;
 };
 

@@ -214,7 +214,7 @@ TEST_CASE("validate_json: oneOf and anyOf") {
               "required": ["format", "images"], "additionalProperties": false},
       "csv": {"type": "object",
               "properties": {"format": {"const": "csv"}, "path": {"type": "string"},
-                                               "target": {"type": "string"}},
+                             "target": {"type": "string"}},
               "required": ["format", "path", "target"], "additionalProperties": false}
     }
   })";
@@ -261,7 +261,8 @@ TEST_CASE("validate_json: oneOf and anyOf") {
 
 TEST_CASE("validate_json: annotations are ignored") {
   CHECK_NOTHROW(validate("5", R"({"$schema": "x", "$id": "y", "title": "t", "description": "d",
-                                  "default": 1, "examples": [1], "$comment": "c", "type": "integer"})"));
+                                  "default": 1, "examples": [1], "$comment": "c",
+                                  "type": "integer"})"));
 }
 
 TEST_CASE("validate_json: schemas it cannot check are mlc's bugs") {
