@@ -8,6 +8,7 @@
 #include <torch/utils.h>
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 
 #include <fmt/format.h>
@@ -146,8 +147,16 @@ TrainResult train_on_splits(const nlohmann::json& config, const data::Splits& sp
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     result.epochs.push_back(run_epoch(epoch, *model, *optimizer, train_tensors, validation_tensors,
                                       options.batch_size, order_generator));
-    result.train_seconds += result.epochs.back().seconds;
-    if (on_epoch) on_epoch(result.epochs.back());
+    const EpochMetrics& finished = result.epochs.back();
+    result.train_seconds += finished.seconds;
+    if (on_epoch) on_epoch(finished);
+    // A diverged model is not worth a version: say so instead of recording NaN metrics.
+    if (!std::isfinite(finished.train_loss) || !std::isfinite(finished.validation_loss)) {
+      throw Error(ErrorKind::invalid_input,
+                  fmt::format("training diverged in epoch {}: the loss is not finite; lower "
+                              "training.optimizer.learning_rate",
+                              epoch));
+    }
   }
 
   std::filesystem::create_directories(output_dir);

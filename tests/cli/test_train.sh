@@ -59,6 +59,10 @@ printf '{"data": {\n  "format": "csv",,\n}}\n' > broken.json
 expect_error 5 "broken.json:2:" train broken.json --name bad
 unchanged "a config that fails its schema"; ok "config failing its schema names the key and why"
 
+expect_error 5 "training diverged in epoch 1: the loss is not finite" -q train "$(wine_config)" --name bad \
+  --set training.optimizer.name=sgd --set training.optimizer.learning_rate=1e12
+unchanged "a diverged training run"; ok "a diverged run is refused, not recorded"
+
 expect_error 5 "model name '../evil'" train "$(wine_config)" --name ../evil
 expect_error 5 "model name 'a/b'" train "$(wine_config)" --name a/b
 expect_error 5 "model name '..'" train "$(wine_config)" --name ..

@@ -44,7 +44,7 @@ struct TrainRequest {
 struct TrainResult {
   std::filesystem::path checkpoint;  // inside output_dir: model weights and preprocessing buffers
   // What every later step needs to rebuild and describe the model, recorded in the catalogue:
-  // {"class_names": [...], "feature_names": [...], "input_shape": [784],
+  // {"class_names": [...], "feature_names": [...] (tables only), "input_shape": [28, 28],
   //  "preprocessing": {...}}  (see schemas/model-info.schema.json)
   nlohmann::json model_info;
   std::vector<EpochMetrics> epochs;
