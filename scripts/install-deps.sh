@@ -9,7 +9,6 @@ packages=(
   libopenblas0-openmp     # fp32 matmul 6 -> ~180 GFLOP/s on 2 cores versus reference BLAS
   libcli11-dev nlohmann-json3-dev libsqlite3-dev libfmt-dev doctest-dev zlib1g-dev libssl-dev
   dataset-fashion-mnist   # real data: /usr/share/datasets/fashion-mnist
-  python3-sklearn-lib python3-sklearn  # small real CSV tables (wine, iris) used by tests
   python3-torch           # interop test: Python's torch.jit.load reads mlc's exports
   python3-jsonschema      # tests validate every --json output against schemas/
   man-db                  # `man -l man/mlc.1` in the tests
