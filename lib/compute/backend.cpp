@@ -39,17 +39,26 @@ class TorchBackend final : public ComputeBackend {
   }
 
   EvalResult evaluate(const TrainedModel& model, const nlohmann::json& data) override {
-    return translating_errors([&] { return compute::evaluate(model, data); });
+    return translating_errors([&] {
+      use_configured_threads(model.config);
+      return compute::evaluate(model, data);
+    });
   }
 
   ExportResult export_torchscript(const TrainedModel& model,
                                   const std::filesystem::path& out) override {
-    return translating_errors([&] { return compute::export_torchscript(model, out); });
+    return translating_errors([&] {
+      use_configured_threads(model.config);
+      return compute::export_torchscript(model, out);
+    });
   }
 
   Predictions predict(const TrainedModel& model, const nlohmann::json& data,
                       int64_t limit) override {
-    return translating_errors([&] { return compute::predict(model, data, limit); });
+    return translating_errors([&] {
+      use_configured_threads(model.config);
+      return compute::predict(model, data, limit);
+    });
   }
 
   std::string torch_version() const override { return TORCH_VERSION; }

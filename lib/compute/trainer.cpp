@@ -111,6 +111,12 @@ EpochMetrics run_epoch(int epoch, ClassifierImpl& model, torch::optim::Optimizer
 
 }  // namespace
 
+void use_configured_threads(const nlohmann::json& config) {
+  if (config_has(config, "/training/threads")) {
+    at::set_num_threads(config_value<int>(config, "/training/threads"));
+  }
+}
+
 TrainResult train(const TrainRequest& request) {
   const auto seed = config_value<uint64_t>(request.config, "/training/seed");
   const data::Splits splits =
@@ -129,9 +135,7 @@ TrainResult train_on_splits(const nlohmann::json& config, const data::Splits& sp
                             train_source(data), splits.test.count(), splits.validation.count()));
   }
   const TrainingOptions options = training_options(config);
-  if (config_has(config, "/training/threads")) {
-    at::set_num_threads(config_value<int>(config, "/training/threads"));
-  }
+  use_configured_threads(config);
   // One seed for the weights and dropout (torch's global generator) and the epoch orders.
   torch::manual_seed(options.seed);
   at::Generator order_generator = at::detail::createCPUGenerator(options.seed);

@@ -11,6 +11,10 @@
 
 namespace mlc::compute {
 
+// Sets libtorch's intra-op thread count to the config's training.threads, if it names one. Every
+// step on a version (train, eval, export, predict) uses the count it was trained with.
+void use_configured_threads(const nlohmann::json& config);
+
 // Loads the splits request.config's "data" names (seeded with training.seed), then
 // train_on_splits.
 TrainResult train(const TrainRequest& request);
