@@ -15,33 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "mlc/compute.hpp"
+#include "test_files.hpp"
 
 namespace mlc::test {
-
-// A directory of its own for each test, removed afterwards unless the test failed with a thrown
-// REQUIRE, so that the files behind a failure can be looked at.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("mlc-unit-compute-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    if (std::uncaught_exceptions() == 0) std::filesystem::remove_all(path_, ignored);
-  }
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline std::string wine_csv() { return std::string(MLC_TEST_DATA_DIR) + "/wine.csv"; }
 
@@ -102,12 +78,6 @@ inline ComputeBackend& backend() { return *mlc_compute_backend(); }
 inline TrainedModel train_model(const nlohmann::json& config, const TempDir& dir) {
   const TrainResult result = backend().train({config, dir.path(), {}});
   return {config, result.model_info, result.checkpoint};
-}
-
-inline void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
 // The header and the first `rows` rows of wine.csv.

@@ -1,34 +1,15 @@
-// A fresh MLC_HOME per test, removed afterwards.
+// A fresh MLC_HOME per test (not created: the code under test creates what it needs).
 #pragma once
 
-#include <filesystem>
-#include <random>
-#include <string>
-
 #include "mlc/home.hpp"
+#include "test_files.hpp"
 
 namespace mlc::test {
 
-class TempHome {
+class TempHome : public TempDir {
  public:
-  TempHome() {
-    std::random_device random;
-    root_ = std::filesystem::temp_directory_path() /
-            ("mlc-unit-" + std::to_string(random()) + std::to_string(random()));
-    std::filesystem::create_directories(root_);
-  }
-  ~TempHome() {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
-  TempHome(const TempHome&) = delete;
-  TempHome& operator=(const TempHome&) = delete;
-
-  Home home() const { return Home{root_ / "home"}; }
-  const std::filesystem::path& root() const { return root_; }
-
- private:
-  std::filesystem::path root_;
+  Home home() const { return Home{path() / "home"}; }
+  const std::filesystem::path& root() const { return path(); }
 };
 
 }  // namespace mlc::test

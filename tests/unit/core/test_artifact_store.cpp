@@ -9,9 +9,8 @@
 
 namespace fs = std::filesystem;
 
-namespace {
-void write(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-}  // namespace
+using mlc::test::read_file;
+using mlc::test::write_file;
 
 TEST_CASE("sha256: known digests") {
   CHECK(mlc::sha256_bytes("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -22,7 +21,7 @@ TEST_CASE("sha256: known digests") {
 TEST_CASE("ArtifactStore: files are kept under their own sha256 and verified") {
   mlc::test::TempHome temp;
   const mlc::ArtifactStore store(temp.root() / "artifacts");
-  write(temp.root() / "model.pt", "weights");
+  write_file(temp.root() / "model.pt", "weights");
   const std::string sha = store.put(temp.root() / "model.pt");
   CHECK(sha == mlc::sha256_bytes("weights"));
   CHECK(store.path_of(sha) == temp.root() / "artifacts" / "sha256" / sha.substr(0, 2) / sha);
@@ -30,7 +29,7 @@ TEST_CASE("ArtifactStore: files are kept under their own sha256 and verified") {
   CHECK(store.put(temp.root() / "model.pt") == sha);  // idempotent
   CHECK_NOTHROW(store.verify(sha));
 
-  write(store.path_of(sha), "tampered");
+  write_file(store.path_of(sha), "tampered");
   REQUIRE_THROWS_WITH_AS(store.verify(sha),
                          ("artifact " + store.path_of(sha).string() + " is corrupt: its sha256 is " +
                           mlc::sha256_bytes("tampered")).c_str(),

@@ -8,13 +8,10 @@
 
 namespace fs = std::filesystem;
 
+using mlc::test::read_file;
+using mlc::test::write_file;
+
 namespace {
-void write(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-std::string read(const fs::path& path) {
-  std::ostringstream text;
-  text << std::ifstream(path).rdbuf();
-  return text.str();
-}
 size_t entries(const fs::path& dir) {
   return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
@@ -23,24 +20,24 @@ size_t entries(const fs::path& dir) {
 TEST_CASE("Deployer: place, replace, roll back, remove") {
   mlc::test::TempHome temp;
   const mlc::Deployer deployer(temp.root() / "deployments");
-  write(temp.root() / "v1.pt", "one");
-  write(temp.root() / "v2.pt", "two");
+  write_file(temp.root() / "v1.pt", "one");
+  write_file(temp.root() / "v2.pt", "two");
   const fs::path live = deployer.directory("prod", "m");
 
   deployer.place("prod", "m", {{temp.root() / "v1.pt", "model.pt"}}).commit();
-  CHECK(read(live / "model.pt") == "one");
+  CHECK(read_file(live / "model.pt") == "one");
 
   SUBCASE("a committed swap replaces the content and leaves nothing beside it") {
     deployer.place("prod", "m", {{temp.root() / "v2.pt", "model.pt"}}).commit();
-    CHECK(read(live / "model.pt") == "two");
+    CHECK(read_file(live / "model.pt") == "two");
     CHECK(entries(live.parent_path()) == 1);
   }
   SUBCASE("a swap that is not committed puts the old content back") {
     {
       auto swap = deployer.place("prod", "m", {{temp.root() / "v2.pt", "model.pt"}});
-      CHECK(read(live / "model.pt") == "two");
+      CHECK(read_file(live / "model.pt") == "two");
     }
-    CHECK(read(live / "model.pt") == "one");
+    CHECK(read_file(live / "model.pt") == "one");
     CHECK(entries(live.parent_path()) == 1);
   }
   SUBCASE("a first deployment that is not committed is taken away") {
@@ -49,7 +46,7 @@ TEST_CASE("Deployer: place, replace, roll back, remove") {
   }
   SUBCASE("a missing source changes nothing") {
     CHECK_THROWS(deployer.place("prod", "m", {{temp.root() / "missing.pt", "model.pt"}}));
-    CHECK(read(live / "model.pt") == "one");
+    CHECK(read_file(live / "model.pt") == "one");
     CHECK(entries(live.parent_path()) == 1);
   }
   SUBCASE("remove") {

@@ -10,40 +10,15 @@
 
 #include "mlc/error.hpp"
 #include "mlc/train_config.hpp"
+#include "test_files.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "mlc-test-train-config-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+using mlc::test::TempDir;
 
-  const fs::path& path() const { return path_; }
-
-  // Writes `text` to the file `name` (which may contain directories) and returns its path.
-  fs::path write(const std::string& name, const std::string& text) const {
-    fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file) << text;
-    return file;
-  }
-
- private:
-  fs::path path_;
-};
 
 const char* const kCsvConfig = R"({
   "data": {"format": "csv", "path": "wine.csv", "target": "class"},
