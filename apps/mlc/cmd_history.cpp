@@ -8,7 +8,7 @@ namespace {
 
 void run_history(const std::string& ref_text, CliState& state) {
   const Reference ref = parse_reference(ref_text);
-  Catalog catalog(state.session().home, Catalog::Mode::read_only);
+  Catalog catalog(state.session().home, Catalog::Mode::existing);
   const auto entries = catalog.history(ref);
 
   auto rows = nlohmann::json::array();

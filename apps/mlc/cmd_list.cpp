@@ -17,7 +17,7 @@ void run_list(const ListFlags& flags, CliState& state) {
   if (flags.model) check_name(*flags.model, "model name");
   const std::optional<State> wanted =
       flags.state ? std::optional<State>(parse_state(*flags.state)) : std::nullopt;
-  Catalog catalog(state.session().home, Catalog::Mode::read_only);
+  Catalog catalog(state.session().home, Catalog::Mode::existing);
   const auto versions = catalog.list(flags.model, wanted);
 
   auto rows = nlohmann::json::array();

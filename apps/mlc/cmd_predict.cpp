@@ -1,3 +1,5 @@
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "cli.hpp"
@@ -46,7 +48,7 @@ void setup_predict(CLI::App& app, CliState& state) {
   command->add_option("ref", flags->ref, "NAME, NAME:VERSION or NAME@TARGET")->required();
   command->add_option("--limit", flags->limit, "How many samples (0 = all)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   command->add_option("--data", flags->data, "Other data: a CSV file, or IDX images");
   command->add_option("--labels", flags->labels, "IDX labels for --data images");
   command->callback([flags, &state] { run_predict(*flags, state); });

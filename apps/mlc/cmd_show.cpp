@@ -37,7 +37,7 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
 
 void run_show(const std::string& ref_text, CliState& state) {
   const Reference ref = parse_reference(ref_text);
-  Catalog catalog(state.session().home, Catalog::Mode::read_only);
+  Catalog catalog(state.session().home, Catalog::Mode::existing);
   const VersionRecord version = catalog.resolve(ref);
   const auto epochs = catalog.epochs(version.id);
   const auto evaluation = catalog.latest_evaluation(version.id);

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "cli.hpp"
@@ -67,12 +69,12 @@ void setup_train(CLI::App& app, CliState& state) {
   command->add_option("config", flags->config, "Train config (JSON; schemas/train-config.schema.json)")
       ->required();
   command->add_option("--name", flags->name, "Model name ([A-Za-z0-9._-])")->required();
-  command->add_option("--epochs", flags->epochs, "Override training.epochs")->check(CLI::PositiveNumber);
-  command->add_option("--batch-size", flags->batch_size, "Override training.batch_size")
-      ->check(CLI::PositiveNumber);
-  command->add_option("--threads", flags->threads, "Override training.threads")
-      ->check(CLI::PositiveNumber);
-  command->add_option("--seed", flags->seed, "Override training.seed")->check(CLI::NonNegativeNumber);
+  const CLI::Range positive(1, std::numeric_limits<int>::max());
+  command->add_option("--epochs", flags->epochs, "Override training.epochs")->check(positive);
+  command->add_option("--batch-size", flags->batch_size, "Override training.batch_size")->check(positive);
+  command->add_option("--threads", flags->threads, "Override training.threads")->check(positive);
+  command->add_option("--seed", flags->seed, "Override training.seed")
+      ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
   command->add_option("--set", flags->sets, "Override any config key: KEY.PATH=VALUE (repeatable)");
   command->callback([flags, &state] { run_train(*flags, state); });
 }

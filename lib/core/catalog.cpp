@@ -84,13 +84,13 @@ int Catalog::schema_version() { return kCatalogSchemaVersion; }
 
 Catalog::Catalog(const Home& home, Mode mode) {
   const fs::path file = home.catalog_file();
-  if (mode == Mode::read_only && !fs::exists(file)) {
+  if (mode == Mode::existing && !fs::exists(file)) {
     // Nothing recorded yet: an empty in-memory catalogue answers every read without creating
     // MLC_HOME as a side effect of `mlc list`.
     db_ = std::make_unique<sqlite::Database>(":memory:", true);
   } else {
-    if (mode == Mode::read_write) create_home_layout(home);
-    db_ = std::make_unique<sqlite::Database>(file.string(), mode == Mode::read_write);
+    if (mode == Mode::create) create_home_layout(home);
+    db_ = std::make_unique<sqlite::Database>(file.string(), mode == Mode::create);
     sqlite3_busy_timeout(db_->handle(), kBusyTimeoutMs);
     // WAL: readers never block the writer and the writer never blocks readers. synchronous=FULL
     // makes each commit durable: a registry must not forget a deployment after a power cut.
@@ -103,11 +103,19 @@ Catalog::Catalog(const Home& home, Mode mode) {
 
 Catalog::~Catalog() = default;
 
-void Catalog::begin() { db_->execute("BEGIN IMMEDIATE"); }
-void Catalog::commit() { db_->execute("COMMIT"); }
-void Catalog::rollback() {
+Catalog::Transaction::Transaction(Catalog& catalog) : catalog_(catalog) {
+  catalog_.db_->execute("BEGIN IMMEDIATE");
+}
+
+void Catalog::Transaction::commit() {
+  catalog_.db_->execute("COMMIT");
+  open_ = false;
+}
+
+Catalog::Transaction::~Transaction() {
+  if (!open_) return;
   try {
-    db_->execute("ROLLBACK");
+    catalog_.db_->execute("ROLLBACK");
   } catch (const Error&) {
     // SQLite may already have rolled back (e.g. after SQLITE_FULL); nothing more to undo.
   }

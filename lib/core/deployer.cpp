@@ -18,9 +18,10 @@ namespace {
   throw Error(ErrorKind::internal, what + " " + path.string() + ": " + std::strerror(errno));
 }
 
+// A sibling name no other process uses: pids alone collide across containers sharing MLC_HOME.
 fs::path aside_name(const fs::path& live, std::string_view why) {
   return live.parent_path() /
-         ("." + live.filename().string() + "." + std::string(why) + "-" + std::to_string(::getpid()));
+         ("." + live.filename().string() + "." + std::string(why) + "-" + unique_suffix());
 }
 
 void remove_quietly(const fs::path& path) {
@@ -39,7 +40,6 @@ Deployer::Swap Deployer::place(const std::string& target, const std::string& mod
   const fs::path live = directory(target, model);
   fs::create_directories(live.parent_path());
   const fs::path staged = aside_name(live, "new");
-  remove_quietly(staged);  // left over from a crashed earlier attempt of this pid: never live
   fs::create_directory(staged);
   try {
     for (const auto& file : files) copy_file_atomically(file.source, staged / file.name);
@@ -49,31 +49,28 @@ Deployer::Swap Deployer::place(const std::string& target, const std::string& mod
     throw;
   }
 
-  if (!fs::exists(live)) {
-    if (::rename(staged.c_str(), live.c_str()) != 0) {
-      remove_quietly(staged);
-      throw_os_error("cannot move the deployment into", live);
-    }
-    fsync_directory(live.parent_path());
-    return Swap(live, {});
-  }
-  // Exchange in one step: `live` is never missing. After it, `staged` holds the old content.
-  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, live.c_str(), RENAME_EXCHANGE) != 0) {
+  const bool replacing = fs::exists(live);
+  // Exchange in one step, so `live` is never missing; after it `staged` holds the old content.
+  const int rc = replacing
+                     ? ::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, live.c_str(), RENAME_EXCHANGE)
+                     : ::rename(staged.c_str(), live.c_str());
+  if (rc != 0) {
     remove_quietly(staged);
-    throw_os_error("cannot swap the deployment into", live);
+    throw_os_error("cannot move the deployment into", live);
   }
+  Swap swap(live, replacing ? staged : fs::path());  // from here on, failure is undone
   fsync_directory(live.parent_path());
-  return Swap(live, staged);
+  return swap;
 }
 
-void Deployer::remove(const std::string& target, const std::string& model) const {
+Deployer::Swap Deployer::take_down(const std::string& target, const std::string& model) const {
   const fs::path live = directory(target, model);
-  if (!fs::exists(live)) return;
-  const fs::path doomed = aside_name(live, "removed");
-  remove_quietly(doomed);
-  if (::rename(live.c_str(), doomed.c_str()) != 0) throw_os_error("cannot remove", live);
+  if (!fs::exists(live)) return Swap({}, {});
+  const fs::path aside = aside_name(live, "removed");
+  if (::rename(live.c_str(), aside.c_str()) != 0) throw_os_error("cannot remove", live);
+  Swap swap(live, aside);
   fsync_directory(live.parent_path());
-  remove_quietly(doomed);
+  return swap;
 }
 
 Deployer::Swap::Swap(fs::path live, fs::path previous)
@@ -90,10 +87,12 @@ void Deployer::Swap::commit() {
 }
 
 Deployer::Swap::~Swap() {
-  if (done_) return;
+  if (done_ || live_.empty()) return;
   // Roll back: put the previous content back in one step, or take the new one away.
   if (previous_.empty()) {
     remove_quietly(live_);
+  } else if (!fs::exists(live_)) {
+    ::rename(previous_.c_str(), live_.c_str());  // undo a take_down
   } else if (::renameat2(AT_FDCWD, previous_.c_str(), AT_FDCWD, live_.c_str(), RENAME_EXCHANGE) ==
              0) {
     remove_quietly(previous_);

@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "mlc/error.hpp"
 
@@ -28,7 +31,7 @@ void fsync_path(const fs::path& path, int flags) {
 }
 
 fs::path temporary_sibling(const fs::path& path) {
-  return path.parent_path() / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  return path.parent_path() / ("." + path.filename().string() + ".tmp-" + unique_suffix());
 }
 
 void commit_temporary(const fs::path& tmp, const fs::path& path) {
@@ -42,6 +45,12 @@ void commit_temporary(const fs::path& tmp, const fs::path& path) {
 }
 
 }  // namespace
+
+std::string unique_suffix() {
+  static std::mt19937_64 generator{std::random_device{}() ^
+                                   (static_cast<uint64_t>(::getpid()) << 32)};
+  return fmt::format("{:016x}", generator());
+}
 
 void fsync_directory(const fs::path& dir) { fsync_path(dir, O_RDONLY | O_DIRECTORY); }
 

@@ -11,9 +11,10 @@ validate list
 ok "list on a missing catalogue prints an empty list and creates nothing"
 
 mlc -q train "$(wine_config)" --name w > /dev/null
-take_through w:1 registered
+take_through w:1 exported
 # With the compute library made unloadable, every catalogue command must still work.
 export MLC_COMPUTE_LIB=/nonexistent/libmlc_compute.so
+run_mlc 0 --json register w:1; validate register
 run_mlc 0 --json list;     validate list
 run_mlc 0 --json show w;   validate show
 run_mlc 0 --json history w; validate history
@@ -25,6 +26,10 @@ expect_error 1 "cannot load the compute library /nonexistent/libmlc_compute.so" 
 ok "list, show, history, register, deploy and retire never load the compute library"
 
 unset MLC_COMPUTE_LIB
+expect_error 4 "no model named 'w'" --home "$WORK/fresh" register w:1
+[ ! -e "$WORK/fresh" ] || fail "a failed register created a catalogue"
+ok "commands acting on a version create nothing when there is no catalogue"
+
 other="$WORK/other-home"
 run_mlc 0 --home "$other" --json list
 [ "$(json_field "$OUT" "len(d['versions'])")" = 0 ] || fail "--home must win over MLC_HOME"

@@ -12,7 +12,18 @@ run_mlc 0 --json list w
 [ "$(json_field "$OUT" "sorted(v['version'] for v in d['versions'])")" = "[1, 2, 3, 4]" ] || fail "versions: $OUT"
 ok "4 parallel trains get versions 1-4"
 
-for v in 1 2 3 4; do take_through "w:$v" registered; done
+mlc -q eval w:1 > /dev/null
+pids=()
+for i in 1 2 3; do mlc -q export w:1 --out "$WORK/parallel-$i/model.pt" > /dev/null & pids+=($!); done
+for pid in "${pids[@]}"; do wait "$pid" || fail "a parallel export failed"; done
+cmp -s "$WORK/parallel-1/model.pt" "$WORK/parallel-2/model.pt" && cmp -s "$WORK/parallel-1/manifest.json" "$WORK/parallel-3/manifest.json" \
+  || fail "parallel exports of one version must hand out the same files"
+run_mlc 0 --json history w:1
+[ "$(json_field "$OUT" "sum(1 for h in d['history'] if h['to']=='exported')")" = 1 ] || fail "one export transition expected: $OUT"
+ok "3 parallel first exports of one version record one export and hand out the same files"
+
+mlc -q register w:1 > /dev/null
+for v in 2 3 4; do take_through "w:$v" registered; done
 pids=()
 for v in 1 2 3 4 1 2 3 4; do mlc -q deploy "w:$v" --target prod > /dev/null & pids+=($!); done
 for pid in "${pids[@]}"; do wait "$pid" || fail "a parallel deploy failed"; done

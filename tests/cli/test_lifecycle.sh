@@ -81,6 +81,12 @@ run_mlc 0 --json deploy fmnist:2 --target production
 json_field "$OUT" "d['changed']" | grep -qx False || fail "redeploying the same version should change nothing"
 ok "deploying the version a target already holds is a no-op"
 
+rm -rf "$MLC_HOME/deployments/production/fmnist"
+run_mlc 0 --json deploy fmnist:2 --target production
+json_field "$OUT" "d['changed']" | grep -qx True || fail "missing files must be placed again: $OUT"
+[ -f "$MLC_HOME/deployments/production/fmnist/model.pt" ] || fail "model.pt not placed again"
+ok "deploying again repairs a deployment directory whose files went missing"
+
 run_mlc 0 --json retire fmnist:1 --reason "replaced by v2"
 validate retire
 [ "$(json_field "$OUT" "d['state']")" = retired ] || fail "retire: $OUT"

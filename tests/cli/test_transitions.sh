@@ -36,6 +36,15 @@ ok "a failing quality gate exits 3, records metrics, leaves the state"
 take_through m:1 evaluated
 expect_error 6 "cannot register m:1: it is evaluated; only an exported version can be registered" register m:1
 expect_error 6 "cannot deploy m:1: it is evaluated" deploy m:1 --target prod
+before=$(catalogue_fingerprint)
+touch "$WORK/a-file"
+expect_error 5 "--out $WORK/a-file/model.pt: cannot write" export m:1 --out "$WORK/a-file/model.pt"
+expect_error 2 "names a directory" export m:1 --out "$WORK/newdir/"
+expect_error 2 "manifest.json is the manifest's own name" export m:1 --out "$WORK/o/manifest.json"
+run_mlc 0 --json show m:1
+[ "$(json_field "$OUT" "d['state']")" = evaluated ] || fail "a failed export must leave the version evaluated: $OUT"
+ok "an export whose --out cannot be written records nothing"
+
 mlc -q export m:1 --out "$WORK/m1.pt" > /dev/null
 expect_error 6 "cannot deploy m:1: it is exported; only a registered version can be deployed" deploy m:1 --target prod
 mlc -q register m:1 > /dev/null
@@ -66,4 +75,13 @@ expect_error 6 "cannot deploy m:1: it is retired" deploy m:1 --target prod
 ok "retired is final"
 
 expect_error 5 "target '../x'" deploy m:1 --target ../x
+
+mlc -q train "$config" --name n > /dev/null
+take_through n:1 registered
+sha=$(mlc --json show n:1 | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)['artifacts']['model_sha256'])")
+chmod u+w "$MLC_HOME/artifacts/sha256/${sha:0:2}/$sha"
+printf 'tampered' >> "$MLC_HOME/artifacts/sha256/${sha:0:2}/$sha"
+expect_error 7 "is corrupt: its sha256 is" deploy n:1 --target prod
+[ ! -e "$MLC_HOME/deployments/prod/n" ] || fail "a corrupt artifact was deployed"
+ok "deploy verifies the artifact's sha256 and refuses a corrupt one (exit 7)"
 ok "target names are checked like model names"

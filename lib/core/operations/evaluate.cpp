@@ -6,6 +6,7 @@
 
 #include "common.hpp"
 #include "mlc/error.hpp"
+#include "mlc/sha256.hpp"
 
 namespace mlc {
 namespace {
@@ -49,7 +50,7 @@ Gate parse_gate(const std::string& expression) {
 }
 
 EvalOutcome evaluate_version(const Session& session, const EvalOptions& options) {
-  Catalog catalog(session.home, Catalog::Mode::read_write);
+  Catalog catalog(session.home, Catalog::Mode::existing);
   const VersionRecord before = catalog.resolve(options.ref);
   next_state(Action::evaluate, before.state, detail::subject(before));  // refuse before computing
   const nlohmann::json data = detail::evaluation_data(before, options.data, options.labels);
@@ -88,13 +89,18 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
 }
 
 PredictOutcome predict_version(const Session& session, const PredictOptions& options) {
-  Catalog catalog(session.home, Catalog::Mode::read_only);
+  Catalog catalog(session.home, Catalog::Mode::existing);
   VersionRecord version = catalog.resolve(options.ref);
   if (version.state == State::retired) {
     throw Error(ErrorKind::refused, "cannot predict with " + detail::subject(version) +
                                         ": it is retired; a retired version is final and can never be used again");
   }
   const nlohmann::json data = detail::evaluation_data(version, options.data, options.labels);
+  if (!options.data) {
+    std::vector<DataFile> now;
+    for (const auto& file : version.data_files) now.push_back({file.role, file.path, sha256_file(file.path)});
+    detail::check_unchanged_inputs(version, now);
+  }
   Predictions predictions = load_compute_backend().predict(detail::trained_model(session, version),
                                                            data, options.limit);
   return PredictOutcome{std::move(version), std::move(predictions)};

@@ -30,29 +30,47 @@ nlohmann::json build_manifest(const VersionRecord& version, const ExportResult& 
   };
 }
 
+// Copies the stored model and manifest to where the user asked. A path that cannot be written is
+// the user's input at fault, reported as such.
 void write_out(const ArtifactStore& store, const VersionRecord& version, const fs::path& model_file,
                const fs::path& manifest_file) {
-  if (!model_file.parent_path().empty()) fs::create_directories(model_file.parent_path());
-  copy_file_atomically(store.path_of(*version.model_sha256), model_file);
-  copy_file_atomically(store.path_of(*version.manifest_sha256), manifest_file);
+  try {
+    fs::create_directories(model_file.parent_path());
+    copy_file_atomically(store.path_of(*version.model_sha256), model_file);
+    copy_file_atomically(store.path_of(*version.manifest_sha256), manifest_file);
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::invalid_input, "--out " + model_file.string() + ": cannot write: " + e.what());
+  }
+}
+
+fs::path checked_out_path(const std::optional<fs::path>& out, const VersionRecord& version) {
+  const fs::path requested = out.value_or(fmt::format("{}-v{}.pt", version.model, version.version));
+  const fs::path model_file = fs::absolute(requested).lexically_normal();
+  if (!requested.has_filename() || fs::is_directory(model_file)) {
+    throw Error(ErrorKind::usage, "--out " + requested.string() + " names a directory; name the model file");
+  }
+  if (model_file.filename() == "manifest.json") {
+    throw Error(ErrorKind::usage, "--out " + requested.string() +
+                                      ": manifest.json is the manifest's own name beside the model");
+  }
+  return model_file;
 }
 
 }  // namespace
 
 ExportOutcome export_version(const Session& session, const ExportOptions& options) {
-  Catalog catalog(session.home, Catalog::Mode::read_write);
+  Catalog catalog(session.home, Catalog::Mode::existing);
   const ArtifactStore store = detail::artifact_store(session);
   VersionRecord version = catalog.resolve(options.ref);
   next_state(Action::export_model, version.state, detail::subject(version));
-
-  const fs::path model_file = fs::absolute(
-      options.out.value_or(fmt::format("{}-v{}.pt", version.model, version.version)));
+  const fs::path model_file = checked_out_path(options.out, version);
   const fs::path manifest_file = model_file.parent_path() / "manifest.json";
-  if (fs::is_directory(model_file)) {
-    throw Error(ErrorKind::usage, "--out " + model_file.string() + " is a directory; name the file");
-  }
 
-  if (!version.model_sha256) {
+  if (version.model_sha256) {  // exported before: the same stored bytes again
+    store.verify(*version.model_sha256);
+    store.verify(*version.manifest_sha256);
+    write_out(store, version, model_file, manifest_file);
+  } else {
     ComputeBackend& backend = load_compute_backend();
     ScopedTempDir work(session.home.tmp_dir(), "export-");
     const fs::path built = work.path() / "model.pt";
@@ -63,21 +81,22 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
     write_file_atomically(manifest_path, manifest.dump(2) + "\n");
     const std::string manifest_sha256 = store.put(manifest_path);
 
+    // The files reach --out inside the transaction: if they cannot be written, nothing is recorded.
     version = catalog.in_transaction([&] {
       VersionRecord current = catalog.resolve(Reference{Reference::Kind::version, version.model,
                                                         version.version, {}, options.ref.text});
       const State next = next_state(Action::export_model, current.state, detail::subject(current));
-      catalog.set_export(current.id, model_sha256, manifest_sha256);
-      catalog.record_transition(current, next, detail::note_for(session, "exported to TorchScript"));
-      current.state = next;
-      current.model_sha256 = model_sha256;
-      current.manifest_sha256 = manifest_sha256;
+      if (!current.model_sha256) {  // else another process exported it meanwhile: use its files
+        catalog.set_export(current.id, model_sha256, manifest_sha256);
+        catalog.record_transition(current, next, detail::note_for(session, "exported to TorchScript"));
+        current.state = next;
+        current.model_sha256 = model_sha256;
+        current.manifest_sha256 = manifest_sha256;
+      }
+      write_out(store, current, model_file, manifest_file);
       return current;
     });
   }
-  store.verify(*version.model_sha256);
-  store.verify(*version.manifest_sha256);
-  write_out(store, version, model_file, manifest_file);
   nlohmann::json manifest = nlohmann::json::parse(std::ifstream(manifest_file));
   return ExportOutcome{std::move(version), model_file, manifest_file, std::move(manifest)};
 }

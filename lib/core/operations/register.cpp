@@ -12,7 +12,7 @@ std::pair<std::string, std::string> parse_tag(const std::string& text) {
 }
 
 VersionRecord register_version(const Session& session, const RegisterOptions& options) {
-  Catalog catalog(session.home, Catalog::Mode::read_write);
+  Catalog catalog(session.home, Catalog::Mode::existing);
   return catalog.in_transaction([&] {
     VersionRecord version = catalog.resolve(options.ref);
     const State next = next_state(Action::register_model, version.state, detail::subject(version));

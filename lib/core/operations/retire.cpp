@@ -8,28 +8,34 @@
 namespace mlc {
 
 RetireOutcome retire_version(const Session& session, const RetireOptions& options) {
-  Catalog catalog(session.home, Catalog::Mode::read_write);
-  RetireOutcome outcome = catalog.in_transaction([&] {
-    RetireOutcome result;
-    VersionRecord version = catalog.resolve(options.ref);
-    const State next = next_state(Action::retire, version.state, detail::subject(version), options.force);
-    std::string reason = options.reason.empty() ? "retired" : options.reason;
-    if (!version.targets.empty()) {
-      for (const auto& target : version.targets) catalog.remove_deployment(version.model_id, target);
-      reason += fmt::format(" (forced: taken off {})", fmt::join(version.targets, ", "));
-      result.removed_from = version.targets;
-    }
-    catalog.record_transition(version, next,
-                              detail::note_for(session, reason, fmt::format("{}", fmt::join(version.targets, ","))));
-    version.state = next;
-    version.targets.clear();
-    result.version = std::move(version);
-    return result;
-  });
-  // After the commit: the catalogue no longer points at these directories. A crash in between
-  // leaves a directory the catalogue does not know, never the reverse.
+  Catalog catalog(session.home, Catalog::Mode::existing);
   const Deployer deployer(session.home.deployments_dir());
-  for (const auto& target : outcome.removed_from) deployer.remove(target, outcome.version.model);
+
+  // The directories are taken down under the transaction's lock (so no deploy of another version
+  // can land in between) and put back if it fails; declared after it, they are undone first.
+  Catalog::Transaction transaction(catalog);
+  std::vector<Deployer::Swap> taken_down;
+
+  RetireOutcome outcome;
+  VersionRecord version = catalog.resolve(options.ref);
+  const State next = next_state(Action::retire, version.state, detail::subject(version), options.force);
+  std::string reason = options.reason.empty() ? "retired" : options.reason;
+  if (!version.targets.empty()) {
+    for (const auto& target : version.targets) {
+      catalog.remove_deployment(version.model_id, target);
+      taken_down.push_back(deployer.take_down(target, version.model));
+    }
+    reason += fmt::format(" (forced: taken off {})", fmt::join(version.targets, ", "));
+    outcome.removed_from = version.targets;
+  }
+  catalog.record_transition(version, next,
+                            detail::note_for(session, reason, fmt::format("{}", fmt::join(version.targets, ","))));
+  transaction.commit();
+  for (auto& removal : taken_down) removal.commit();
+
+  version.state = next;
+  version.targets.clear();
+  outcome.version = std::move(version);
   return outcome;
 }
 

@@ -18,7 +18,7 @@ TrainOutcome train_version(const Session& session, const TrainOptions& options) 
   ScopedTempDir work(fs::temp_directory_path(), "mlc-train-");
   TrainResult result = backend.train(TrainRequest{config, work.path(), options.on_epoch});
 
-  Catalog catalog(session.home, Catalog::Mode::read_write);
+  Catalog catalog(session.home, Catalog::Mode::create);
   NewVersion version;
   version.model = options.model_name;
   version.config = config;

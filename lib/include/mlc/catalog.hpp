@@ -97,8 +97,9 @@ struct NewVersion {
 class Catalog {
  public:
   enum class Mode {
-    read_only,   // a missing catalogue reads as empty; nothing is created
-    read_write,  // creates MLC_HOME's layout and the catalogue if missing
+    existing,  // a missing catalogue reads as empty; nothing is created (every command that
+               // acts on a version: without a catalogue there is no version to act on)
+    create,    // creates MLC_HOME's layout and the catalogue if missing (train)
   };
 
   // Opens the catalogue of `home`. Throws Error(catalog) if it cannot be opened, or if it was
@@ -108,24 +109,36 @@ class Catalog {
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
 
-  // Runs `work` inside one write transaction. BEGIN IMMEDIATE takes the write lock first, so a
-  // concurrent writer waits (busy timeout) instead of failing at commit. Commits when `work`
-  // returns; rolls back and rethrows when it throws.
+  // One write transaction. BEGIN IMMEDIATE takes the write lock first, so a concurrent writer
+  // waits (busy timeout) instead of failing at commit. Destroyed without commit(), it rolls back.
+  // Side effects outside the database that must be undone on failure (a deployment directory
+  // swap) belong to objects declared after the Transaction: they are undone first, while the
+  // lock is still held.
+  class Transaction {
+   public:
+    explicit Transaction(Catalog& catalog);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit();
+
+   private:
+    Catalog& catalog_;
+    bool open_ = true;
+  };
+
+  // Runs `work` inside one Transaction: commits when `work` returns, rolls back and rethrows
+  // when it throws.
   template <class Work>
   auto in_transaction(Work&& work) -> decltype(work()) {
-    begin();
-    try {
-      if constexpr (std::is_void_v<decltype(work())>) {
-        work();
-        commit();
-      } else {
-        auto result = work();
-        commit();
-        return result;
-      }
-    } catch (...) {
-      rollback();
-      throw;
+    Transaction transaction(*this);
+    if constexpr (std::is_void_v<decltype(work())>) {
+      work();
+      transaction.commit();
+    } else {
+      auto result = work();
+      transaction.commit();
+      return result;
     }
   }
 
@@ -159,9 +172,6 @@ class Catalog {
   static int schema_version();
 
  private:
-  void begin();
-  void commit();
-  void rollback();
   VersionRecord load_version(int64_t version_id) const;
 
   std::unique_ptr<sqlite::Database> db_;

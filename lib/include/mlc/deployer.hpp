@@ -28,15 +28,17 @@ class Deployer {
   Swap place(const std::string& target, const std::string& model,
              const std::vector<DeploymentFile>& files) const;
 
-  // Takes the directory away atomically (rename aside, then remove). No-op if absent.
-  void remove(const std::string& target, const std::string& model) const;
+  // Takes the directory away in one rename (aside); commit() deletes it, and destruction without
+  // commit() puts it back. Nothing to undo if it was absent.
+  Swap take_down(const std::string& target, const std::string& model) const;
 
  private:
   std::filesystem::path root_;
 };
 
-// The outcome of Deployer::place: commit() forgets the previous content, and destruction
-// without commit() restores it.
+// The outcome of Deployer::place and take_down: commit() deletes the previous content, and
+// destruction without commit() restores it. Declare it after the catalogue Transaction that goes
+// with it, so that it is undone before the transaction rolls back, while the lock is held.
 class Deployer::Swap {
  public:
   Swap(std::filesystem::path live, std::filesystem::path previous);
@@ -50,6 +52,7 @@ class Deployer::Swap {
  private:
   std::filesystem::path live_;
   std::filesystem::path previous_;  // the old content, renamed aside; empty if there was none
+                                    // (then `live_` is what there is to undo)
   bool done_ = false;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace mlc {
@@ -13,6 +14,9 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 
 // Copies `from` to `to` atomically (same guarantees as write_file_atomically).
 void copy_file_atomically(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// 16 random hex digits, for temporary names no other process (in any container) will pick.
+std::string unique_suffix();
 
 // Flushes a directory's entries (after a rename into it) to disk.
 void fsync_directory(const std::filesystem::path& dir);

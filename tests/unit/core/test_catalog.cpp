@@ -47,7 +47,7 @@ void exec_sql(const std::filesystem::path& db_file, const std::string& sql) {
 
 TEST_CASE("Catalog: versions are numbered per model from 1, and recorded in full") {
   mlc::test::TempHome temp;
-  Catalog catalog(temp.home(), Catalog::Mode::read_write);
+  Catalog catalog(temp.home(), Catalog::Mode::create);
   CHECK(create(catalog, "a").version == 1);
   CHECK(create(catalog, "a").version == 2);
   CHECK(create(catalog, "b").version == 1);
@@ -65,7 +65,7 @@ TEST_CASE("Catalog: versions are numbered per model from 1, and recorded in full
 
 TEST_CASE("Catalog: resolve reports what is missing") {
   mlc::test::TempHome temp;
-  Catalog catalog(temp.home(), Catalog::Mode::read_write);
+  Catalog catalog(temp.home(), Catalog::Mode::create);
   create(catalog, "a");
   REQUIRE_THROWS_WITH_AS(catalog.resolve(ref("zz")), "no model named 'zz'", Error);
   REQUIRE_THROWS_WITH_AS(catalog.resolve(ref("a:5")), "model 'a' has no version 5", Error);
@@ -75,7 +75,7 @@ TEST_CASE("Catalog: resolve reports what is missing") {
 
 TEST_CASE("Catalog: transitions append history; deployments resolve NAME@TARGET") {
   mlc::test::TempHome temp;
-  Catalog catalog(temp.home(), Catalog::Mode::read_write);
+  Catalog catalog(temp.home(), Catalog::Mode::create);
   auto v1 = create(catalog, "a");
   catalog.in_transaction([&] {
     catalog.record_transition(v1, State::evaluated, kNote);
@@ -101,7 +101,7 @@ TEST_CASE("Catalog: transitions append history; deployments resolve NAME@TARGET"
 
 TEST_CASE("Catalog: a transaction that throws leaves nothing behind") {
   mlc::test::TempHome temp;
-  Catalog catalog(temp.home(), Catalog::Mode::read_write);
+  Catalog catalog(temp.home(), Catalog::Mode::create);
   auto v1 = create(catalog, "a");
   CHECK_THROWS_AS(catalog.in_transaction([&] {
                     catalog.record_transition(v1, State::evaluated, kNote);
@@ -117,7 +117,7 @@ TEST_CASE("Catalog: a transaction that throws leaves nothing behind") {
 TEST_CASE("Catalog: history is append-only in the database itself") {
   mlc::test::TempHome temp;
   {
-    Catalog catalog(temp.home(), Catalog::Mode::read_write);
+    Catalog catalog(temp.home(), Catalog::Mode::create);
     create(catalog, "a");
   }
   sqlite3* db = nullptr;
@@ -132,14 +132,14 @@ TEST_CASE("Catalog: history is append-only in the database itself") {
 
 TEST_CASE("Catalog: read-only on a missing catalogue is empty and creates nothing") {
   mlc::test::TempHome temp;
-  Catalog catalog(temp.home(), Catalog::Mode::read_only);
+  Catalog catalog(temp.home(), Catalog::Mode::existing);
   CHECK(catalog.list(std::nullopt, std::nullopt).empty());
   CHECK_FALSE(std::filesystem::exists(temp.home().root));
 }
 
 TEST_CASE("Catalog: list filters by model and state") {
   mlc::test::TempHome temp;
-  Catalog catalog(temp.home(), Catalog::Mode::read_write);
+  Catalog catalog(temp.home(), Catalog::Mode::create);
   auto a1 = create(catalog, "a");
   create(catalog, "a");
   create(catalog, "b");
@@ -153,9 +153,9 @@ TEST_CASE("Catalog: list filters by model and state") {
 
 TEST_CASE("Catalog: schema versions") {
   mlc::test::TempHome temp;
-  { Catalog catalog(temp.home(), Catalog::Mode::read_write); }
+  { Catalog catalog(temp.home(), Catalog::Mode::create); }
   exec_sql(temp.home().catalog_file(), "PRAGMA user_version = 42");
-  REQUIRE_THROWS_WITH_AS(Catalog(temp.home(), Catalog::Mode::read_only),
+  REQUIRE_THROWS_WITH_AS(Catalog(temp.home(), Catalog::Mode::existing),
                          "the catalogue has schema version 42, made by a newer mlc; this mlc "
                          "understands up to version 1: upgrade mlc",
                          Error);
@@ -163,7 +163,7 @@ TEST_CASE("Catalog: schema versions") {
 
 TEST_CASE("Catalog: evaluations are recorded with their metrics and gates") {
   mlc::test::TempHome temp;
-  Catalog catalog(temp.home(), Catalog::Mode::read_write);
+  Catalog catalog(temp.home(), Catalog::Mode::create);
   auto v1 = create(catalog, "a");
   CHECK_FALSE(catalog.latest_evaluation(v1.id).has_value());
   mlc::EvaluationRecord evaluation;

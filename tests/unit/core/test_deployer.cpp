@@ -49,10 +49,15 @@ TEST_CASE("Deployer: place, replace, roll back, remove") {
     CHECK(read_file(live / "model.pt") == "one");
     CHECK(entries(live.parent_path()) == 1);
   }
-  SUBCASE("remove") {
-    deployer.remove("prod", "m");
+  SUBCASE("take_down, committed") {
+    deployer.take_down("prod", "m").commit();
     CHECK_FALSE(fs::exists(live));
     CHECK(entries(live.parent_path()) == 0);
-    CHECK_NOTHROW(deployer.remove("prod", "m"));
+    CHECK_NOTHROW(deployer.take_down("prod", "m").commit());
+  }
+  SUBCASE("take_down, not committed, puts the directory back") {
+    { auto removal = deployer.take_down("prod", "m"); CHECK_FALSE(fs::exists(live)); }
+    CHECK(read_file(live / "model.pt") == "one");
+    CHECK(entries(live.parent_path()) == 1);
   }
 }
