@@ -16,6 +16,14 @@ json_field "$OUT" "d['config']['training']['epochs'], d['config']['training']['b
   | grep -qx "2 8 5 0.02" || fail "flags and --set must land in the recorded config: $OUT"
 ok "--epochs, --batch-size, --seed and --set override the config and are recorded"
 
+gunzip -c "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz" > images.idx
+gunzip -c "$MLC_FASHION_MNIST_DIR/t10k-labels-idx1-ubyte.gz" > labels.idx
+sed -e "s|$MLC_FASHION_MNIST_DIR/train-images-idx3-ubyte.gz|$WORK/images.idx|" \
+    -e "s|$MLC_FASHION_MNIST_DIR/train-labels-idx1-ubyte.gz|$WORK/labels.idx|" "$(tiny_fmnist_config)" > plain.json
+run_mlc 0 --json train plain.json --name plain --epochs 1
+json_field "$OUT" "d['train_samples'], d['metrics']['validation_accuracy'] > 0.3" | grep -qx "1800 True" || fail "plain IDX: $OUT"
+ok "IDX files that are not gzipped train too"
+
 before=$(catalogue_fingerprint)
 unchanged() { [ "$(catalogue_fingerprint)" = "$before" ] || fail "$1 changed the catalogue or the store"; }
 
