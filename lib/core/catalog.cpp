@@ -8,6 +8,7 @@
 
 #include "catalog_schema.hpp"
 #include "mlc/error.hpp"
+#include "mlc/json_output.hpp"
 #include "sqlite.hpp"
 
 namespace mlc {
@@ -48,14 +49,6 @@ VersionRecord read_version_row(const sqlite::Statement& row) {
   record.train_samples = row.column_int(15);
   record.validation_samples = row.column_int(16);
   return record;
-}
-
-nlohmann::json data_files_to_json(const std::vector<DataFile>& files) {
-  auto array = nlohmann::json::array();
-  for (const auto& file : files) {
-    array.push_back({{"role", file.role}, {"path", file.path}, {"sha256", file.sha256}});
-  }
-  return array;
 }
 
 std::vector<DataFile> data_files_from_json(const nlohmann::json& array) {
@@ -347,7 +340,7 @@ void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& eval
       .bind(3, evaluation.samples)
       .bind(4, int64_t{evaluation.passed ? 1 : 0})
       .bind(5, evaluation.gates.is_null() ? "[]" : evaluation.gates.dump())
-      .bind(6, data_files_to_json(evaluation.data_files).dump())
+      .bind(6, data_files_json(evaluation.data_files).dump())
       .run();
   const int64_t evaluation_id = db_->last_insert_id();
   for (const auto& [name, value] : evaluation.metrics) {

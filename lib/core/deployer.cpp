@@ -4,19 +4,11 @@
 #include <stdio.h>  // renameat2, RENAME_EXCHANGE (glibc >= 2.28)
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
-#include "mlc/error.hpp"
 #include "mlc/fs.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
 namespace {
-
-[[noreturn]] void throw_os_error(const std::string& what, const fs::path& path) {
-  throw Error(ErrorKind::internal, what + " " + path.string() + ": " + std::strerror(errno));
-}
 
 // A sibling name no other process uses: pids alone collide across containers sharing MLC_HOME.
 fs::path aside_name(const fs::path& live, std::string_view why) {

@@ -18,10 +18,6 @@ namespace mlc {
 namespace fs = std::filesystem;
 namespace {
 
-[[noreturn]] void throw_os_error(const std::string& what, const fs::path& path) {
-  throw Error(ErrorKind::internal, what + " " + path.string() + ": " + std::strerror(errno));
-}
-
 void fsync_path(const fs::path& path, int flags) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) throw_os_error("cannot open", path);
@@ -45,6 +41,10 @@ void commit_temporary(const fs::path& tmp, const fs::path& path) {
 }
 
 }  // namespace
+
+void throw_os_error(const std::string& what, const fs::path& path) {
+  throw Error(ErrorKind::internal, what + " " + path.string() + ": " + std::strerror(errno));
+}
 
 std::string unique_suffix() {
   static std::mt19937_64 generator{std::random_device{}() ^

@@ -21,6 +21,10 @@ std::string subject(const VersionRecord& version) {
   return fmt::format("{}:{}", version.model, version.version);
 }
 
+Reference reference_to(const VersionRecord& version) {
+  return Reference{Reference::Kind::version, version.model, version.version, {}, subject(version)};
+}
+
 TrainedModel trained_model(const Session& session, const VersionRecord& version) {
   const ArtifactStore store = artifact_store(session);
   store.verify(version.checkpoint_sha256);

@@ -31,6 +31,9 @@ nlohmann::json evaluation_data(const VersionRecord& version,
 // Refuses `actual` inputs whose sha256 differs from what the version recorded for the same role.
 void check_unchanged_inputs(const VersionRecord& version, const std::vector<DataFile>& actual);
 
+// The reference to exactly this version, to read it again under a transaction's lock.
+Reference reference_to(const VersionRecord& version);
+
 // "NAME:VERSION", for messages and the history.
 std::string subject(const VersionRecord& version);
 

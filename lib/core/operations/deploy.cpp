@@ -66,11 +66,9 @@ DeployOutcome deploy_version(const Session& session, const DeployOptions& option
         detail::note_for(session,
                          fmt::format("replaced on {} by {}", options.target, detail::subject(version)),
                          options.target));
-    outcome.replaced = catalog.resolve(
-        Reference{Reference::Kind::version, previous->model, previous->version, {}, {}});
+    outcome.replaced = catalog.resolve(detail::reference_to(*previous));
   }
-  outcome.version =
-      catalog.resolve(Reference{Reference::Kind::version, version.model, version.version, {}, {}});
+  outcome.version = catalog.resolve(detail::reference_to(version));
   transaction.commit();
   swap->commit();
   return outcome;

@@ -74,8 +74,7 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
 
   VersionRecord after = catalog.in_transaction([&] {
     // Read again under the write lock: another process may have moved it meanwhile.
-    VersionRecord current = catalog.resolve(Reference{Reference::Kind::version, before.model,
-                                                      before.version, {}, options.ref.text});
+    VersionRecord current = catalog.resolve(detail::reference_to(before));
     const State next = next_state(Action::evaluate, current.state, detail::subject(current));
     catalog.record_evaluation(current.id, evaluation);
     if (evaluation.passed && next != current.state) {

@@ -83,8 +83,7 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
 
     // The files reach --out inside the transaction: if they cannot be written, nothing is recorded.
     version = catalog.in_transaction([&] {
-      VersionRecord current = catalog.resolve(Reference{Reference::Kind::version, version.model,
-                                                        version.version, {}, options.ref.text});
+      VersionRecord current = catalog.resolve(detail::reference_to(version));
       const State next = next_state(Action::export_model, current.state, detail::subject(current));
       if (!current.model_sha256) {  // else another process exported it meanwhile: use its files
         catalog.set_export(current.id, model_sha256, manifest_sha256);

@@ -15,6 +15,9 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 // Copies `from` to `to` atomically (same guarantees as write_file_atomically).
 void copy_file_atomically(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Throws Error(internal): "<what> <path>: <strerror(errno)>".
+[[noreturn]] void throw_os_error(const std::string& what, const std::filesystem::path& path);
+
 // 16 random hex digits, for temporary names no other process (in any container) will pick.
 std::string unique_suffix();
 
