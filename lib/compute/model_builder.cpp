@@ -50,28 +50,34 @@ const char* script_activation(Activation activation) {
 
 MlpOptions mlp_options(const nlohmann::json& model_config, const ModelInfo& info) {
   MlpOptions options;
-  options.input_shape = info.input_shape;
   options.hidden_layers =
       config_value<std::vector<int64_t>>(model_config, "/hidden_layers", "model");
   options.activation =
       activation_from_name(config_value<std::string>(model_config, "/activation", "model"));
   options.dropout = config_value<double>(model_config, "/dropout", "model");
-  options.class_count = static_cast<int64_t>(info.class_names.size());
+  options.class_count = output_width(info);
   return options;
 }
 
 }  // namespace
 
-StandardizeImpl::StandardizeImpl(const Standardization& standardization,
-                                 const std::vector<int64_t>& input_shape)
-    : mean_(register_buffer("mean", standardization_buffer(standardization.mean,
-                                                           standardization.scope, input_shape))),
-      stddev_(register_buffer(
-          "stddev",
-          standardization_buffer(standardization.stddev, standardization.scope, input_shape))) {}
+StandardizeImpl::StandardizeImpl(const ModelInfo& info)
+    : input_shape_(info.input_shape),
+      mean_(register_buffer("mean",
+                            standardization_buffer(info.standardization.mean,
+                                                   info.standardization.scope, input_shape_))),
+      stddev_(register_buffer("stddev",
+                              standardization_buffer(info.standardization.stddev,
+                                                     info.standardization.scope, input_shape_))) {}
 
 torch::Tensor StandardizeImpl::forward(const torch::Tensor& input) {
   return (input - mean_) / stddev_;
+}
+
+std::vector<int64_t> StandardizeImpl::output_shape() const { return input_shape_; }
+
+std::string StandardizeImpl::script_lines() const {
+  return "    x = (input - self.standardize_mean) / self.standardize_stddev\n";
 }
 
 std::string script_attribute_name(const std::string& parameter_name) {
@@ -80,11 +86,10 @@ std::string script_attribute_name(const std::string& parameter_name) {
   return name;
 }
 
-MlpImpl::MlpImpl(const MlpOptions& options, const Standardization& standardization)
-    : options_(options) {
+MlpImpl::MlpImpl(const MlpOptions& options, const ModelInfo& info) : options_(options) {
+  standardize_ = register_module("standardize", Standardize(info));
   feature_count_ = 1;
-  for (int64_t extent : options.input_shape) feature_count_ *= extent;
-  standardize_ = register_module("standardize", Standardize(standardization, options.input_shape));
+  for (int64_t extent : standardize_->output_shape()) feature_count_ *= extent;
   int64_t width = feature_count_;
   std::vector<int64_t> widths = options.hidden_layers;
   widths.push_back(options.class_count);
@@ -107,11 +112,8 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& input) {
 }
 
 ScriptSource MlpImpl::script_source() const {
-  std::string body = fmt::format(
-      "def forward(self, input: Tensor) -> Tensor:\n"
-      "    x = (input - self.standardize_mean) / self.standardize_stddev\n"
-      "    x = x.reshape([x.size(0), {}])\n",
-      feature_count_);
+  std::string body = "def forward(self, input: Tensor) -> Tensor:\n" + standardize_->script_lines() +
+                     fmt::format("    x = x.reshape([x.size(0), {}])\n", feature_count_);
   const size_t last = layers_.size() - 1;
   for (size_t i = 0; i < last; ++i) {
     body += fmt::format("    x = {}(torch.linear(x, self.fc{}_weight, self.fc{}_bias))\n",
@@ -124,7 +126,7 @@ ScriptSource MlpImpl::script_source() const {
 Classifier build_model(const nlohmann::json& model_config, const ModelInfo& info) {
   const auto architecture = config_value<std::string>(model_config, "/architecture", "model");
   if (architecture == "mlp") {
-    return Mlp(mlp_options(model_config, info), info.standardization).ptr();
+    return Mlp(mlp_options(model_config, info), info).ptr();
   }
   throw Error(ErrorKind::invalid_input,
               fmt::format("model.architecture: unknown architecture '{}'", architecture));

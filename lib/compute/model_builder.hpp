@@ -18,14 +18,22 @@
 
 namespace mlc::compute {
 
-// (x - mean) / std with mean and std as buffers, so that checkpoints and exported models carry
-// the preprocessing and raw features go in. Buffers are [1] (global) or input_shape (per feature).
+// The preprocessing fitted on the training split, as the first module of every architecture, so
+// that checkpoints and exported models carry it and raw features go in. Every architecture
+// registers it as "standardize", starts its script with script_line() and sizes its first layer
+// by output_shape(). Today: (x - mean) / std with buffers [1] (global) or input_shape (per feature).
 class StandardizeImpl : public torch::nn::Module {
  public:
-  StandardizeImpl(const Standardization& standardization, const std::vector<int64_t>& input_shape);
+  explicit StandardizeImpl(const ModelInfo& info);
   torch::Tensor forward(const torch::Tensor& input);
+  // The shape of one sample after preprocessing (without the batch dimension).
+  std::vector<int64_t> output_shape() const;
+  // The TorchScript statement(s) computing `x` from the raw `input`, indented by four spaces and
+  // ending in a newline, naming the buffers as the exporter registers them ("standardize_mean").
+  std::string script_lines() const;
 
  private:
+  std::vector<int64_t> input_shape_;
   torch::Tensor mean_;
   torch::Tensor stddev_;
 };
@@ -54,7 +62,6 @@ using Classifier = std::shared_ptr<ClassifierImpl>;
 enum class Activation { relu, gelu, tanh, sigmoid };
 
 struct MlpOptions {
-  std::vector<int64_t> input_shape;    // one sample; flattened before the first layer
   std::vector<int64_t> hidden_layers;  // widths, input side first; empty for a linear model
   Activation activation = Activation::relu;
   double dropout = 0;  // after each hidden activation, while training only
@@ -65,7 +72,7 @@ struct MlpOptions {
 // Parameters are named fc0, fc1, ... in order; the buffers standardize.mean/stddev.
 class MlpImpl : public ClassifierImpl {
  public:
-  MlpImpl(const MlpOptions& options, const Standardization& standardization);
+  MlpImpl(const MlpOptions& options, const ModelInfo& info);
   torch::Tensor forward(const torch::Tensor& input) override;
   ScriptSource script_source() const override;
 

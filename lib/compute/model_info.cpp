@@ -127,6 +127,10 @@ int64_t feature_count(const ModelInfo& info) {
                          std::multiplies<int64_t>());
 }
 
+int64_t output_width(const ModelInfo& info) {
+  return static_cast<int64_t>(info.class_names.size());
+}
+
 nlohmann::json to_json(const ModelInfo& info) {
   const Standardization& standardization = info.standardization;
   nlohmann::json step = {{"op", "standardize"},

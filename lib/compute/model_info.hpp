@@ -46,6 +46,9 @@ ModelInfo describe_training_data(const data::Splits& splits, const std::string& 
 
 int64_t feature_count(const ModelInfo& info);
 
+// The width of the model's output: one logit per class.
+int64_t output_width(const ModelInfo& info);
+
 nlohmann::json to_json(const ModelInfo& info);
 
 // Reads what to_json wrote. Throws Error(invalid_input, "model_info: ...") if a field is missing
