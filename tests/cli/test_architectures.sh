@@ -25,7 +25,7 @@ for architecture in cnn lstm gru transformer; do
   "$PYTHON" "$MLC_SOURCE_DIR/tests/python/compare_torchscript.py" "$WORK/$architecture/model.pt" \
     "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz" "$WORK/$architecture.predictions.json" 100 \
     || fail "$architecture: Python's torch.jit.load disagrees with mlc"
-  ok "$architecture.json trains, evaluates, exports; torch.jit.load in Python agrees within 1e-5"
+  ok "$architecture.json trains, evaluates, exports; Python's torch.jit.load agrees within 1e-5"
 done
 
 before=$(catalogue_fingerprint)
@@ -50,12 +50,14 @@ unchanged "an unknown layer type"; ok "an unknown layer type is refused with its
 
 expect_error 5 "model.layers[6]: linear needs a flat input, but its input is 64x12x12" \
   train "$(bad_model no-flatten 'del m["layers"][6]')" --name bad "${slice[@]}"
-unchanged "a linear layer on an image"; ok "a linear layer without flatten before it is refused before training"
+unchanged "a linear layer on an image"
+ok "a linear layer without flatten before it is refused before training"
 
 expect_error 5 "model.layers[0].kernel_size: 29 is larger than the 28x28 input of this layer" \
   train "$(bad_model big-pool 'm["layers"].insert(0, {"type": "max_pool2d", "kernel_size": 29})')" \
   --name bad "${slice[@]}"
-unchanged "a pool bigger than its input"; ok "a pool bigger than its input is refused before training"
+unchanged "a pool bigger than its input"
+ok "a pool bigger than its input is refused before training"
 
 expect_error 5 "model.nhead: 3 heads do not divide d_model 64" \
   train "$(bad_model heads 'm["nhead"] = 3' transformer)" --name bad "${slice[@]}"

@@ -14,8 +14,16 @@ namespace mlc::compute {
 
 namespace {
 
-enum class LayerKind { conv2d, max_pool2d, avg_pool2d, batch_norm, activation, dropout, flatten,
-                       linear };
+enum class LayerKind {
+  conv2d,
+  max_pool2d,
+  avg_pool2d,
+  batch_norm,
+  activation,
+  dropout,
+  flatten,
+  linear
+};
 
 // A square window as conv2d and the pools use it.
 struct Window {
@@ -116,10 +124,10 @@ Window LayerBuilder::window(const nlohmann::json& config, bool stride_defaults_t
   const int64_t height = shape_[1];
   const int64_t width = shape_[2];
   if (window.kernel > height + 2 * window.padding || window.kernel > width + 2 * window.padding) {
-    const std::string input =
-        window.padding == 0 ? fmt::format("the {}x{} input of this layer", height, width)
-                            : fmt::format("the {}x{} input of this layer padded by {}", height,
-                                          width, window.padding);
+    const std::string input = window.padding == 0
+                                  ? fmt::format("the {}x{} input of this layer", height, width)
+                                  : fmt::format("the {}x{} input of this layer padded by {}",
+                                                height, width, window.padding);
     refuse_model_config(path_ + ".kernel_size",
                         fmt::format("{} is larger than {}", window.kernel, input));
   }
@@ -143,9 +151,9 @@ Layer LayerBuilder::conv2d(const nlohmann::json& config) {
   auto conv = owner_.register_module(std::to_string(index_), torch::nn::Conv2d(options));
   layer.weight = conv->weight;
   layer.bias = conv->bias;  // undefined without bias
-  initialize(init_, "conv2d", {layer.weight},
-             layer.bias.defined() ? std::vector<torch::Tensor>{layer.bias}
-                                  : std::vector<torch::Tensor>{});
+  initialize(
+      init_, "conv2d", {layer.weight},
+      layer.bias.defined() ? std::vector<torch::Tensor>{layer.bias} : std::vector<torch::Tensor>{});
   shape_ = {out_channels, output_extent(layer.window, shape_[1]),
             output_extent(layer.window, shape_[2])};
   return layer;
@@ -157,9 +165,8 @@ Layer LayerBuilder::pool(LayerKind kind, const nlohmann::json& config) {
   layer.kind = kind;
   layer.window = window(config, true);
   if (layer.window.padding * 2 > layer.window.kernel) {
-    refuse_model_config(path_ + ".padding",
-                        fmt::format("{} is more than half the kernel size {}",
-                                    layer.window.padding, layer.window.kernel));
+    refuse_model_config(path_ + ".padding", fmt::format("{} is more than half the kernel size {}",
+                                                        layer.window.padding, layer.window.kernel));
   }
   shape_ = {shape_[0], output_extent(layer.window, shape_[1]),
             output_extent(layer.window, shape_[2])};
@@ -195,8 +202,8 @@ Layer LayerBuilder::linear(const nlohmann::json& config) {
   Layer layer;
   layer.kind = LayerKind::linear;
   const auto out_features = value<int64_t>(config, "out_features");
-  auto linear = owner_.register_module(std::to_string(index_),
-                                       torch::nn::Linear(shape_[0], out_features));
+  auto linear =
+      owner_.register_module(std::to_string(index_), torch::nn::Linear(shape_[0], out_features));
   layer.weight = linear->weight;
   layer.bias = linear->bias;
   initialize(init_, "linear", {layer.weight}, {layer.bias});
@@ -270,9 +277,8 @@ class CnnImpl : public ClassifierImpl {
                                  {w.padding, w.padding}, false, true, c10::nullopt);
       case LayerKind::batch_norm:
         if (is_training()) layer.num_batches_tracked += 1;
-        return torch::batch_norm(x, layer.weight, layer.bias, layer.running_mean,
-                                 layer.running_var, is_training(), layer.momentum, layer.eps,
-                                 true);
+        return torch::batch_norm(x, layer.weight, layer.bias, layer.running_mean, layer.running_var,
+                                 is_training(), layer.momentum, layer.eps, true);
       case LayerKind::activation: return activate(x, layer.activation);
       case LayerKind::dropout: return torch::dropout(x, layer.probability, is_training());
       case LayerKind::flatten: return torch::flatten(x, 1);

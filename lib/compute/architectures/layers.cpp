@@ -14,9 +14,12 @@ namespace mlc::compute {
 namespace {
 
 const std::map<std::string, InitScheme> kInitSchemes = {
-    {"xavier_uniform", InitScheme::xavier_uniform}, {"xavier_normal", InitScheme::xavier_normal},
-    {"kaiming_uniform", InitScheme::kaiming_uniform}, {"kaiming_normal", InitScheme::kaiming_normal},
-    {"normal", InitScheme::normal},                 {"zeros", InitScheme::zeros}};
+    {"xavier_uniform", InitScheme::xavier_uniform},
+    {"xavier_normal", InitScheme::xavier_normal},
+    {"kaiming_uniform", InitScheme::kaiming_uniform},
+    {"kaiming_normal", InitScheme::kaiming_normal},
+    {"normal", InitScheme::normal},
+    {"zeros", InitScheme::zeros}};
 
 const char* const kInitLayerTypes[] = {"linear", "conv2d", "lstm", "gru", "attention"};
 
@@ -71,7 +74,8 @@ WeightInit weight_init_from_config(const nlohmann::json& model_config) {
   const auto config = config_value<nlohmann::json>(model_config, "/init", "model");
   for (const char* layer_type : kInitLayerTypes) {
     if (!config.contains(layer_type)) continue;
-    const auto name = config_value<std::string>(config, std::string("/") + layer_type, "model.init");
+    const auto name =
+        config_value<std::string>(config, std::string("/") + layer_type, "model.init");
     const auto scheme = kInitSchemes.find(name);
     if (scheme == kInitSchemes.end()) {
       refuse_model_config(fmt::format("model.init.{}", layer_type),

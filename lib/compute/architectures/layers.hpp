@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 namespace mlc::compute {
 
@@ -26,7 +26,14 @@ torch::Tensor activate(const torch::Tensor& x, Activation activation);
 const char* script_activation(Activation activation);
 
 // The weight initialisations of "model.init", as torch.nn.init names them.
-enum class InitScheme { xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal, normal, zeros };
+enum class InitScheme {
+  xavier_uniform,
+  xavier_normal,
+  kaiming_uniform,
+  kaiming_normal,
+  normal,
+  zeros
+};
 
 // "model.init": a scheme per layer type ("linear", "conv2d", "lstm", "gru", "attention"); a type
 // without one keeps PyTorch's default initialisation of that layer.

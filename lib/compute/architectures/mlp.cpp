@@ -15,7 +15,7 @@ namespace {
 struct MlpOptions {
   std::vector<int64_t> hidden_layers;  // widths, input side first; empty for a linear model
   Activation activation = Activation::relu;
-  double dropout = 0;  // after each hidden activation, while training only
+  double dropout = 0;       // after each hidden activation, while training only
   bool batch_norm = false;  // BatchNorm1d between each hidden Linear and its activation
   WeightInit init;
 };
@@ -85,8 +85,7 @@ class MlpImpl : public ClassifierImpl {
       }
       body += fmt::format("    x = {}({})\n", script_activation(options_.activation), x);
     }
-    body +=
-        fmt::format("    return torch.linear(x, self.fc{0}_weight, self.fc{0}_bias)\n", last);
+    body += fmt::format("    return torch.linear(x, self.fc{0}_weight, self.fc{0}_bias)\n", last);
     return {"MlcMlp", body};
   }
 

@@ -21,7 +21,7 @@ struct RecurrentOptions {
   int64_t hidden_size = 0;
   int64_t num_layers = 1;
   bool bidirectional = false;
-  double dropout = 0;  // between stacked layers, while training, as torch.nn.LSTM's
+  double dropout = 0;         // between stacked layers, while training, as torch.nn.LSTM's
   bool mean_pooling = false;  // else the last layer's final hidden state
   WeightInit init;
 };
@@ -51,8 +51,8 @@ class RecurrentImpl : public ClassifierImpl {
   }
 
   torch::Tensor forward(const torch::Tensor& input) override {
-    const torch::Tensor x = standardize_->forward(input).reshape(
-        {input.size(0), sequence_.steps, sequence_.features});
+    const torch::Tensor x =
+        standardize_->forward(input).reshape({input.size(0), sequence_.steps, sequence_.features});
     const torch::Tensor h0 = torch::zeros({state_rows(), x.size(0), options_.hidden_size});
     torch::Tensor outputs;
     torch::Tensor hidden;
@@ -61,9 +61,9 @@ class RecurrentImpl : public ClassifierImpl {
           torch::lstm(x, {h0, h0}, weights_, true, options_.num_layers, options_.dropout,
                       is_training(), options_.bidirectional, true);
     } else {
-      std::tie(outputs, hidden) = torch::gru(x, h0, weights_, true, options_.num_layers,
-                                             options_.dropout, is_training(),
-                                             options_.bidirectional, true);
+      std::tie(outputs, hidden) =
+          torch::gru(x, h0, weights_, true, options_.num_layers, options_.dropout, is_training(),
+                     options_.bidirectional, true);
     }
     torch::Tensor features;
     if (options_.mean_pooling) {
@@ -82,12 +82,12 @@ class RecurrentImpl : public ClassifierImpl {
       weights += (weights.empty() ? "self.rnn_" : ", self.rnn_") + name;
     }
     const char* bidirectional = options_.bidirectional ? "True" : "False";
-    std::string body =
-        "def forward(self, input: Tensor) -> Tensor:\n" + standardize_->script_lines() +
-        fmt::format("    x = x.reshape([x.size(0), {}, {}])\n", sequence_.steps,
-                    sequence_.features) +
-        fmt::format("    h0 = torch.zeros([{}, x.size(0), {}])\n", state_rows(),
-                    options_.hidden_size);
+    std::string body = "def forward(self, input: Tensor) -> Tensor:\n" +
+                       standardize_->script_lines() +
+                       fmt::format("    x = x.reshape([x.size(0), {}, {}])\n", sequence_.steps,
+                                   sequence_.features) +
+                       fmt::format("    h0 = torch.zeros([{}, x.size(0), {}])\n", state_rows(),
+                                   options_.hidden_size);
     if (options_.cell == RecurrentCell::lstm) {
       body += fmt::format(
           "    outputs, hidden, cell = torch.lstm(x, [h0, h0], [{}], True, {}, 0.0, False, {}, "
@@ -95,8 +95,8 @@ class RecurrentImpl : public ClassifierImpl {
           weights, options_.num_layers, bidirectional);
     } else {
       body += fmt::format(
-          "    outputs, hidden = torch.gru(x, h0, [{}], True, {}, 0.0, False, {}, True)\n",
-          weights, options_.num_layers, bidirectional);
+          "    outputs, hidden = torch.gru(x, h0, [{}], True, {}, 0.0, False, {}, True)\n", weights,
+          options_.num_layers, bidirectional);
     }
     if (options_.mean_pooling) {
       body += "    features = outputs.mean(1)\n";

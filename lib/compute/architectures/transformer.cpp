@@ -26,8 +26,8 @@ struct TransformerOptions {
   Activation activation = Activation::relu;
   double layer_norm_eps = 1e-5;
   bool norm_first = false;
-  int64_t patch_size = 0;  // 0: one token per row
-  bool sinusoidal = false;  // else learned positional embedding
+  int64_t patch_size = 0;    // 0: one token per row
+  bool sinusoidal = false;   // else learned positional embedding
   bool class_token = false;  // else mean pooling over the tokens
   WeightInit init;
 };
@@ -61,7 +61,7 @@ TransformerOptions transformer_options(const nlohmann::json& config) {
 struct Tokens {
   int64_t count = 0;
   int64_t features = 0;
-  int64_t patch = 0;  // 0: rows
+  int64_t patch = 0;              // 0: rows
   int64_t height = 0, width = 0;  // of the image, for patches
 };
 
@@ -79,8 +79,8 @@ Tokens tokens_of(const std::vector<int64_t>& shape, int64_t patch) {
   const int64_t height = shape[0];
   const int64_t width = shape[1];
   if (patch > height || patch > width) {
-    refuse_model_config("model.patch_size", fmt::format("{} is larger than the {}x{} input",
-                                                        patch, height, width));
+    refuse_model_config("model.patch_size",
+                        fmt::format("{} is larger than the {}x{} input", patch, height, width));
   }
   if (height % patch != 0 || width % patch != 0) {
     refuse_model_config("model.patch_size",
@@ -159,7 +159,8 @@ class TransformerImpl : public ClassifierImpl {
     }
     auto layers = register_module("layers", std::make_shared<torch::nn::Module>());
     for (int64_t i = 0; i < options.num_layers; ++i) {
-      auto owner = layers->register_module(std::to_string(i), std::make_shared<torch::nn::Module>());
+      auto owner =
+          layers->register_module(std::to_string(i), std::make_shared<torch::nn::Module>());
       layers_.push_back(make_encoder_layer(*owner, options));
     }
     if (options.norm_first) {
@@ -217,15 +218,15 @@ class TransformerImpl : public ClassifierImpl {
     const torch::Tensor scores =
         torch::matmul(heads(qkv[0]), heads(qkv[1]).transpose(-2, -1)) * scale();
     const torch::Tensor weights = dropout(torch::softmax(scores, -1));
-    const torch::Tensor mixed =
-        torch::matmul(weights, heads(qkv[2])).transpose(1, 2).reshape({batch, count,
-                                                                       options_.d_model});
+    const torch::Tensor mixed = torch::matmul(weights, heads(qkv[2]))
+                                    .transpose(1, 2)
+                                    .reshape({batch, count, options_.d_model});
     return torch::linear(mixed, layer.out_proj->weight, layer.out_proj->bias);
   }
 
   torch::Tensor feed_forward(const EncoderLayer& layer, const torch::Tensor& x) {
-    const torch::Tensor hidden = dropout(
-        activate(torch::linear(x, layer.linear1->weight, layer.linear1->bias), options_.activation));
+    const torch::Tensor hidden = dropout(activate(
+        torch::linear(x, layer.linear1->weight, layer.linear1->bias), options_.activation));
     return torch::linear(hidden, layer.linear2->weight, layer.linear2->bias);
   }
 
@@ -274,32 +275,43 @@ std::string TransformerImpl::script_layer(size_t index) const {
                        options_.d_model, a, name, eps);
   };
   const int64_t count = tokens_.count + (options_.class_token ? 1 : 0);
-  const std::string heads = fmt::format("[x.size(0), {}, {}, {}]", count, options_.nhead, head_dim());
+  const std::string heads =
+      fmt::format("[x.size(0), {}, {}, {}]", count, options_.nhead, head_dim());
   std::string text;
   text += fmt::format("    y = {}\n", options_.norm_first ? norm("x", "norm1") : "x");
-  text += fmt::format("    q, k, v = torch.linear(y, {0}self_attn_in_proj_weight, "
-                      "{0}self_attn_in_proj_bias).chunk(3, -1)\n", a);
-  text += fmt::format("    q = q.reshape({0}).transpose(1, 2)\n    k = k.reshape({0}).transpose(1, 2)\n"
-                      "    v = v.reshape({0}).transpose(1, 2)\n", heads);
+  text += fmt::format(
+      "    q, k, v = torch.linear(y, {0}self_attn_in_proj_weight, "
+      "{0}self_attn_in_proj_bias).chunk(3, -1)\n",
+      a);
+  text += fmt::format(
+      "    q = q.reshape({0}).transpose(1, 2)\n    k = k.reshape({0}).transpose(1, 2)\n"
+      "    v = v.reshape({0}).transpose(1, 2)\n",
+      heads);
   text += fmt::format("    scores = torch.matmul(q, k.transpose(-2, -1)) * {}\n",
                       script_float(scale()));
-  text += fmt::format("    y = torch.matmul(torch.softmax(scores, -1), v).transpose(1, 2)"
-                      ".reshape([x.size(0), {}, {}])\n", count, options_.d_model);
-  text += fmt::format("    y = torch.linear(y, {0}self_attn_out_proj_weight, "
-                      "{0}self_attn_out_proj_bias)\n", a);
-  text += options_.norm_first ? "    x = x + y\n" : fmt::format("    x = {}\n", norm("x + y", "norm1"));
+  text += fmt::format(
+      "    y = torch.matmul(torch.softmax(scores, -1), v).transpose(1, 2)"
+      ".reshape([x.size(0), {}, {}])\n",
+      count, options_.d_model);
+  text += fmt::format(
+      "    y = torch.linear(y, {0}self_attn_out_proj_weight, "
+      "{0}self_attn_out_proj_bias)\n",
+      a);
+  text +=
+      options_.norm_first ? "    x = x + y\n" : fmt::format("    x = {}\n", norm("x + y", "norm1"));
   text += fmt::format("    y = {}\n", options_.norm_first ? norm("x", "norm2") : "x");
   text += fmt::format("    y = {}(torch.linear(y, {}linear1_weight, {}linear1_bias))\n",
                       script_activation(options_.activation), a, a);
   text += fmt::format("    y = torch.linear(y, {0}linear2_weight, {0}linear2_bias)\n", a);
-  text += options_.norm_first ? "    x = x + y\n" : fmt::format("    x = {}\n", norm("x + y", "norm2"));
+  text +=
+      options_.norm_first ? "    x = x + y\n" : fmt::format("    x = {}\n", norm("x + y", "norm2"));
   return text;
 }
 
 ScriptSource TransformerImpl::script_source() const {
-  std::string body =
-      "def forward(self, input: Tensor) -> Tensor:\n" + standardize_->script_lines() +
-      script_tokens() + "    x = torch.linear(x, self.embed_weight, self.embed_bias)\n";
+  std::string body = "def forward(self, input: Tensor) -> Tensor:\n" +
+                     standardize_->script_lines() + script_tokens() +
+                     "    x = torch.linear(x, self.embed_weight, self.embed_bias)\n";
   if (options_.class_token) {
     body += fmt::format("    x = torch.cat([self.cls_token.expand([x.size(0), 1, {}]), x], 1)\n",
                         options_.d_model);
@@ -307,9 +319,10 @@ ScriptSource TransformerImpl::script_source() const {
   body += "    x = x + self.position\n";
   for (size_t i = 0; i < layers_.size(); ++i) body += script_layer(i);
   if (options_.norm_first) {
-    body += fmt::format("    x = torch.layer_norm(x, [{}], self.norm_weight, self.norm_bias, {}, "
-                        "True)\n",
-                        options_.d_model, script_float(options_.layer_norm_eps));
+    body += fmt::format(
+        "    x = torch.layer_norm(x, [{}], self.norm_weight, self.norm_bias, {}, "
+        "True)\n",
+        options_.d_model, script_float(options_.layer_norm_eps));
   }
   body += options_.class_token ? "    x = x.select(1, 0)\n" : "    x = x.mean(1)\n";
   body += "    return torch.linear(x, self.output_weight, self.output_bias)\n";

@@ -76,31 +76,51 @@ struct Example {
 std::vector<Example> examples() {
   return {
       {"mlp with batch norm",
-       checked({{"architecture", "mlp"}, {"hidden_layers", {6, 5}}, {"batch_norm", true},
-                {"activation", "tanh"}, {"dropout", 0.2}}),
+       checked({{"architecture", "mlp"},
+                {"hidden_layers", {6, 5}},
+                {"batch_norm", true},
+                {"activation", "tanh"},
+                {"dropout", 0.2}}),
        {8, 8}},
-      {"cnn with every layer type", checked({{"architecture", "cnn"}, {"layers", cnn_layers()}}),
+      {"cnn with every layer type",
+       checked({{"architecture", "cnn"}, {"layers", cnn_layers()}}),
        {8, 8}},
-      {"cnn over channels", checked({{"architecture", "cnn"}, {"layers", cnn_layers()}}),
+      {"cnn over channels",
+       checked({{"architecture", "cnn"}, {"layers", cnn_layers()}}),
        {2, 8, 8}},
       {"lstm", checked({{"architecture", "lstm"}, {"hidden_size", 5}}), {8, 8}},
       {"lstm, 2 bidirectional layers, mean pooling",
-       checked({{"architecture", "lstm"}, {"hidden_size", 5}, {"num_layers", 2},
-                {"bidirectional", true}, {"dropout", 0.3}, {"pooling", "mean"}}),
+       checked({{"architecture", "lstm"},
+                {"hidden_size", 5},
+                {"num_layers", 2},
+                {"bidirectional", true},
+                {"dropout", 0.3},
+                {"pooling", "mean"}}),
        {8, 8}},
       {"gru over a table", checked({{"architecture", "gru"}, {"hidden_size", 4}}), {6}},
       {"gru, 2 bidirectional layers",
-       checked({{"architecture", "gru"}, {"hidden_size", 4}, {"num_layers", 2},
+       checked({{"architecture", "gru"},
+                {"hidden_size", 4},
+                {"num_layers", 2},
                 {"bidirectional", true}}),
        {8, 8}},
       {"transformer over rows",
-       checked({{"architecture", "transformer"}, {"d_model", 8}, {"nhead", 2}, {"num_layers", 2},
+       checked({{"architecture", "transformer"},
+                {"d_model", 8},
+                {"nhead", 2},
+                {"num_layers", 2},
                 {"dim_feedforward", 16}}),
        {8, 8}},
       {"transformer over patches, class token, sinusoidal, pre-norm, gelu",
-       checked({{"architecture", "transformer"}, {"d_model", 12}, {"nhead", 3}, {"num_layers", 1},
-                {"dim_feedforward", 10}, {"patch_size", 4}, {"pooling", "cls"},
-                {"positional_encoding", "sinusoidal"}, {"norm_first", true},
+       checked({{"architecture", "transformer"},
+                {"d_model", 12},
+                {"nhead", 3},
+                {"num_layers", 1},
+                {"dim_feedforward", 10},
+                {"patch_size", 4},
+                {"pooling", "cls"},
+                {"positional_encoding", "sinusoidal"},
+                {"norm_first", true},
                 {"activation", "gelu"}}),
        {8, 8}},
   };
@@ -222,18 +242,18 @@ TEST_CASE("parameter names follow PyTorch's modules") {
                        {"layers", json::parse(R"([{"type": "conv2d", "out_channels": 2,
                           "kernel_size": 3}, {"type": "relu"}, {"type": "batch_norm"},
                           {"type": "flatten"}])")}}),
-              {4, 4}) ==
-        std::vector<std::string>{"layers.0.weight", "layers.0.bias", "layers.2.weight",
-                                 "layers.2.bias", "output.weight", "output.bias"});
-  CHECK(names(checked({{"architecture", "gru"}, {"hidden_size", 2}, {"bidirectional", true}}),
-              {3}) ==
-        std::vector<std::string>{"rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0",
-                                 "rnn.bias_hh_l0", "rnn.weight_ih_l0_reverse",
-                                 "rnn.weight_hh_l0_reverse", "rnn.bias_ih_l0_reverse",
-                                 "rnn.bias_hh_l0_reverse", "output.weight", "output.bias"});
+              {4, 4}) == std::vector<std::string>{"layers.0.weight", "layers.0.bias",
+                                                  "layers.2.weight", "layers.2.bias",
+                                                  "output.weight", "output.bias"});
+  CHECK(
+      names(checked({{"architecture", "gru"}, {"hidden_size", 2}, {"bidirectional", true}}), {3}) ==
+      std::vector<std::string>{"rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0",
+                               "rnn.bias_hh_l0", "rnn.weight_ih_l0_reverse",
+                               "rnn.weight_hh_l0_reverse", "rnn.bias_ih_l0_reverse",
+                               "rnn.bias_hh_l0_reverse", "output.weight", "output.bias"});
   const auto transformer = names(examples()[7].model, {8, 8});
-  CHECK(std::find(transformer.begin(), transformer.end(),
-                  "layers.1.self_attn.in_proj_weight") != transformer.end());
+  CHECK(std::find(transformer.begin(), transformer.end(), "layers.1.self_attn.in_proj_weight") !=
+        transformer.end());
   CHECK(std::find(transformer.begin(), transformer.end(), "layers.0.self_attn.out_proj.bias") !=
         transformer.end());
   CHECK(std::find(transformer.begin(), transformer.end(), "layers.0.norm2.weight") !=
@@ -244,9 +264,9 @@ TEST_CASE("model.init fills each layer type's weights by its scheme") {
   const ModelInfo info = info_of({20, 30});  // 600 features into the first linear layer
   const auto mlp_with = [&](json init) {
     torch::manual_seed(5);
-    return build_model(checked({{"architecture", "mlp"}, {"hidden_layers", {400}},
-                                {"init", std::move(init)}}),
-                       info);
+    return build_model(
+        checked({{"architecture", "mlp"}, {"hidden_layers", {400}}, {"init", std::move(init)}}),
+        info);
   };
   const double fan_in = 600;
   const double fan_out = 400;
@@ -265,16 +285,16 @@ TEST_CASE("model.init fills each layer type's weights by its scheme") {
     CHECK(parameter(*model, "fc0.bias").abs().max().item<double>() == 0);
   }
   SUBCASE("kaiming_uniform: U(-sqrt(6 / fan_in), sqrt(6 / fan_in))") {
-    const auto [std, largest] = spread(parameter(*mlp_with({{"linear", "kaiming_uniform"}}),
-                                                 "fc0.weight"));
+    const auto [std, largest] =
+        spread(parameter(*mlp_with({{"linear", "kaiming_uniform"}}), "fc0.weight"));
     const double bound = std::sqrt(6 / fan_in);
     CHECK(largest <= bound);
     CHECK(largest >= 0.99 * bound);
     CHECK(std == doctest::Approx(bound / std::sqrt(3.0)).epsilon(0.03));
   }
   SUBCASE("xavier_uniform: U(-sqrt(6 / (fan_in + fan_out)), ...)") {
-    const auto [std, largest] = spread(parameter(*mlp_with({{"linear", "xavier_uniform"}}),
-                                                 "fc0.weight"));
+    const auto [std, largest] =
+        spread(parameter(*mlp_with({{"linear", "xavier_uniform"}}), "fc0.weight"));
     const double bound = std::sqrt(6 / (fan_in + fan_out));
     CHECK(largest <= bound);
     CHECK(std == doctest::Approx(bound / std::sqrt(3.0)).epsilon(0.03));
@@ -285,8 +305,8 @@ TEST_CASE("model.init fills each layer type's weights by its scheme") {
           doctest::Approx(std::sqrt(2 / (fan_in + fan_out))).epsilon(0.03));
   }
   SUBCASE("normal: mean 0 and normal_std") {
-    const auto weight = parameter(*mlp_with({{"linear", "normal"}, {"normal_std", 0.05}}),
-                                  "fc0.weight");
+    const auto weight =
+        parameter(*mlp_with({{"linear", "normal"}, {"normal_std", 0.05}}), "fc0.weight");
     CHECK(spread(weight).first == doctest::Approx(0.05).epsilon(0.03));
     CHECK(std::abs(weight.mean().item<double>()) < 0.001);
   }
@@ -300,13 +320,13 @@ TEST_CASE("model.init fills each layer type's weights by its scheme") {
   }
   SUBCASE("conv2d: fan_in is in_channels x kernel area; other types keep their default") {
     torch::manual_seed(5);
-    const auto model = build_model(
-        checked({{"architecture", "cnn"},
-                 {"layers", json::parse(R"([{"type": "conv2d", "out_channels": 64,
+    const auto model =
+        build_model(checked({{"architecture", "cnn"},
+                             {"layers", json::parse(R"([{"type": "conv2d", "out_channels": 64,
                     "kernel_size": 5}, {"type": "conv2d", "out_channels": 64, "kernel_size": 5},
                     {"type": "flatten"}])")},
-                 {"init", {{"conv2d", "kaiming_normal"}}}}),
-        info_of({20, 20}));
+                             {"init", {{"conv2d", "kaiming_normal"}}}}),
+                    info_of({20, 20}));
     CHECK(spread(parameter(*model, "layers.1.weight")).first ==
           doctest::Approx(std::sqrt(2.0 / (64 * 25))).epsilon(0.03));
     CHECK(parameter(*model, "layers.1.bias").abs().max().item<double>() == 0);
@@ -327,10 +347,13 @@ TEST_CASE("model.init fills each layer type's weights by its scheme") {
   }
   SUBCASE("attention: the transformer's projections") {
     torch::manual_seed(5);
-    const auto model = build_model(
-        checked({{"architecture", "transformer"}, {"d_model", 8}, {"nhead", 2},
-                 {"num_layers", 1}, {"dim_feedforward", 8}, {"init", {{"attention", "zeros"}}}}),
-        info_of({4, 4}));
+    const auto model = build_model(checked({{"architecture", "transformer"},
+                                            {"d_model", 8},
+                                            {"nhead", 2},
+                                            {"num_layers", 1},
+                                            {"dim_feedforward", 8},
+                                            {"init", {{"attention", "zeros"}}}}),
+                                   info_of({4, 4}));
     CHECK(parameter(*model, "layers.0.self_attn.in_proj_weight").abs().max().item<double>() == 0);
     CHECK(parameter(*model, "layers.0.self_attn.out_proj.weight").abs().max().item<double>() == 0);
     CHECK(parameter(*model, "layers.0.linear1.weight").abs().max().item<double>() > 0);
@@ -346,16 +369,19 @@ TEST_CASE("build_model refuses layers that do not chain, naming the key and the 
                               {"type": "max_pool2d", "kernel_size": 2},
                               {"type": "conv2d", "out_channels": 2, "kernel_size": 5},
                               {"type": "flatten"}])"),
-                      {8, 8}) == "model.layers[2].kernel_size: 5 is larger than the 3x3 input of "
-                                 "this layer");
+                      {8, 8}) ==
+          "model.layers[2].kernel_size: 5 is larger than the 3x3 input of "
+          "this layer");
     CHECK(build_error(cnn(R"([{"type": "avg_pool2d", "kernel_size": 9, "padding": 0},
                               {"type": "flatten"}])"),
-                      {8, 6}) == "model.layers[0].kernel_size: 9 is larger than the 8x6 input of "
-                                 "this layer");
+                      {8, 6}) ==
+          "model.layers[0].kernel_size: 9 is larger than the 8x6 input of "
+          "this layer");
     CHECK(build_error(cnn(R"([{"type": "conv2d", "out_channels": 2, "kernel_size": 9,
                                "padding": 1}, {"type": "flatten"}])"),
-                      {6, 6}) == "model.layers[0].kernel_size: 9 is larger than the 6x6 input of "
-                                 "this layer padded by 1");
+                      {6, 6}) ==
+          "model.layers[0].kernel_size: 9 is larger than the 6x6 input of "
+          "this layer padded by 1");
   }
   SUBCASE("a pool padded by more than half its kernel") {
     CHECK(build_error(cnn(R"([{"type": "max_pool2d", "kernel_size": 2, "padding": 2},
@@ -365,22 +391,25 @@ TEST_CASE("build_model refuses layers that do not chain, naming the key and the 
   SUBCASE("a linear layer on an image") {
     CHECK(build_error(cnn(R"([{"type": "conv2d", "out_channels": 2, "kernel_size": 3},
                               {"type": "relu"}, {"type": "linear", "out_features": 4}])"),
-                      {8, 8}) == "model.layers[2]: linear needs a flat input, but its input is "
-                                 "2x6x6 (channels x height x width); put a flatten layer before "
-                                 "it");
+                      {8, 8}) ==
+          "model.layers[2]: linear needs a flat input, but its input is "
+          "2x6x6 (channels x height x width); put a flatten layer before "
+          "it");
   }
   SUBCASE("a convolution after flatten") {
     CHECK(build_error(cnn(R"([{"type": "flatten"},
                               {"type": "conv2d", "out_channels": 2, "kernel_size": 3}])"),
-                      {8, 8}) == "model.layers[1]: conv2d needs an image (channels x height x "
-                                 "width), but its input is 64 flat features; remove the flatten "
-                                 "or linear layer before it");
+                      {8, 8}) ==
+          "model.layers[1]: conv2d needs an image (channels x height x "
+          "width), but its input is 64 flat features; remove the flatten "
+          "or linear layer before it");
   }
   SUBCASE("an image left for the output layer") {
-    CHECK(build_error(cnn(R"([{"type": "conv2d", "out_channels": 2, "kernel_size": 3}])"),
-                      {8, 8}) == "model.layers: the last layer gives 2x6x6 (channels x height x "
-                                 "width), but the output layer mlc appends needs a flat input; "
-                                 "end with a flatten layer");
+    CHECK(
+        build_error(cnn(R"([{"type": "conv2d", "out_channels": 2, "kernel_size": 3}])"), {8, 8}) ==
+        "model.layers: the last layer gives 2x6x6 (channels x height x "
+        "width), but the output layer mlc appends needs a flat input; "
+        "end with a flatten layer");
   }
   SUBCASE("a cnn on a table") {
     CHECK(build_error(cnn(R"([{"type": "flatten"}])"), {13}) ==
@@ -393,8 +422,11 @@ TEST_CASE("build_model refuses layers that do not chain, naming the key and the 
                          "model.layers[0].type: unknown layer type 'conv3d'", mlc::Error);
   }
   const auto transformer = [](json extra) {
-    json model = {{"architecture", "transformer"}, {"d_model", 64}, {"nhead", 4},
-                  {"num_layers", 1}, {"dim_feedforward", 8}};
+    json model = {{"architecture", "transformer"},
+                  {"d_model", 64},
+                  {"nhead", 4},
+                  {"num_layers", 1},
+                  {"dim_feedforward", 8}};
     model.update(extra);
     return model;
   };
