@@ -13,8 +13,14 @@ slice=(--epochs 1 --set data.train_limit=300 --set data.test_limit=100 --set tra
        --set "data.test_images=$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz"
        --set "data.test_labels=$MLC_FASHION_MNIST_DIR/t10k-labels-idx1-ubyte.gz")
 
-for architecture in cnn lstm gru transformer; do
-  run_mlc 0 --json train "$EXAMPLES/$architecture.json" --name "$architecture" "${slice[@]}"
+# mlp.json with batch norm: the MLP itself goes through test_lifecycle.sh.
+"$PYTHON" -c "import json,sys; c=json.load(open(sys.argv[1])); c['model']['batch_norm']=True; json.dump(c, open(sys.argv[2],'w'))" \
+  "$EXAMPLES/mlp.json" "$WORK/mlp-bn.json"
+
+for architecture in cnn lstm gru transformer mlp-bn; do
+  config="$EXAMPLES/$architecture.json"
+  [ "$architecture" = mlp-bn ] && config="$WORK/mlp-bn.json"
+  run_mlc 0 --json train "$config" --name "$architecture" "${slice[@]}"
   json_field "$OUT" "d['train_samples']" | grep -qx 270 || fail "$architecture: train output: $OUT"
   run_mlc 0 --json eval "$architecture"
   json_field "$OUT" "d['samples'], d['metrics']['accuracy'] > 0.15" | grep -qx "100 True" \
@@ -25,14 +31,14 @@ for architecture in cnn lstm gru transformer; do
   "$PYTHON" "$MLC_SOURCE_DIR/tests/python/compare_torchscript.py" "$WORK/$architecture/model.pt" \
     "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz" "$WORK/$architecture.predictions.json" 100 \
     || fail "$architecture: Python's torch.jit.load disagrees with mlc"
-  ok "$architecture.json trains, evaluates, exports; Python's torch.jit.load agrees within 1e-5"
+  ok "$architecture trains, evaluates, exports; Python's torch.jit.load agrees within 1e-5"
 done
 
 before=$(catalogue_fingerprint)
 unchanged() { [ "$(catalogue_fingerprint)" = "$before" ] || fail "$1 changed the catalogue or the store"; }
 
-# bad_model NAME PYTHON: writes NAME.json, the example cnn.json with its "model" changed by the
-# Python statements (on `m`, the model object).
+# bad_model NAME PYTHON [EXAMPLE]: writes NAME.json, the example EXAMPLE.json (cnn.json) with its
+# "model" changed by the Python statements (on `m`, the model object).
 bad_model() {
   "$PYTHON" - "$EXAMPLES/${3:-cnn}.json" "$WORK/$1.json" "$2" <<'PY'
 import json, sys

@@ -176,6 +176,8 @@ TEST_CASE("each architecture maps a batch of raw samples to one output per class
     model->eval();
     const torch::Tensor input = sample_batch(example.input_shape, 3);
     CHECK(torch::equal(model->forward(input), model->forward(input)));  // no dropout in eval
+    CHECK(model->forward(sample_batch(example.input_shape, 0)).sizes() ==
+          torch::IntArrayRef({0, 3}));
   }
 }
 
