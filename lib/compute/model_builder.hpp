@@ -1,7 +1,9 @@
 // The networks mlc trains, and the one place that turns a config's "model" object into one.
 //
 // Every architecture derives from ClassifierImpl, so the trainer, the checkpoint code, the
-// evaluator and the exporter work on any of them through build_model()'s Classifier.
+// evaluator and the exporter work on any of them through build_model()'s Classifier. Each writes
+// its forward with the same aten operators as its TorchScript (torch::conv2d / torch.conv2d, ...),
+// so that an export agrees with the trained model to the last bit.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +13,6 @@
 
 #include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
 #include "model_info.hpp"
@@ -59,34 +60,13 @@ class ClassifierImpl : public torch::nn::Module {
 };
 using Classifier = std::shared_ptr<ClassifierImpl>;
 
-enum class Activation { relu, gelu, tanh, sigmoid };
-
-struct MlpOptions {
-  std::vector<int64_t> hidden_layers;  // widths, input side first; empty for a linear model
-  Activation activation = Activation::relu;
-  double dropout = 0;  // after each hidden activation, while training only
-  int64_t class_count = 0;
-};
-
-// standardize -> flatten -> [Linear -> activation -> dropout] per hidden layer -> Linear.
-// Parameters are named fc0, fc1, ... in order; the buffers standardize.mean/stddev.
-class MlpImpl : public ClassifierImpl {
- public:
-  MlpImpl(const MlpOptions& options, const ModelInfo& info);
-  torch::Tensor forward(const torch::Tensor& input) override;
-  ScriptSource script_source() const override;
-
- private:
-  MlpOptions options_;
-  int64_t feature_count_ = 0;
-  Standardize standardize_{nullptr};
-  std::vector<torch::nn::Linear> layers_;
-};
-TORCH_MODULE(Mlp);
-
-// Builds the network a config's "model" object describes for inputs and classes as `info` says,
-// with freshly initialised weights (from torch's global generator: seed it first).
-// Throws Error(invalid_input) for an unknown architecture or activation.
+// Builds the network a config's "model" object describes (with its schema defaults filled in) for
+// inputs and classes as `info` says, with freshly initialised weights (from torch's global
+// generator: seed it first). The architectures live in architectures/, one file each.
+// Throws Error(invalid_input) "model.KEY.PATH: REASON" for a config the schema lets through but
+// that cannot be built for these inputs: an unknown architecture or layer type, layers whose
+// shapes do not chain (a kernel larger than its input, a linear layer on an image), heads that do
+// not divide the model width.
 Classifier build_model(const nlohmann::json& model_config, const ModelInfo& info);
 
 }  // namespace mlc::compute

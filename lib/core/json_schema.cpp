@@ -405,7 +405,14 @@ std::optional<std::string> Checker::discriminator(const json& branches) const {
 }
 
 void Checker::fill_defaults(json& instance, const json& schema) const {
-  if (!instance.is_object() || !schema.is_object()) return;
+  if (!schema.is_object()) return;
+  if (instance.is_array()) {
+    if (const json* items = find_keyword(schema, "items")) {
+      for (auto& item : instance) fill_defaults(item, *items);
+    }
+    return;
+  }
+  if (!instance.is_object()) return;
   if (auto ref = schema.find("$ref"); ref != schema.end()) {
     fill_defaults(instance, resolve_ref(*ref));
   }

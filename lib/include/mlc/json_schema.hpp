@@ -45,8 +45,8 @@ void validate_json(const nlohmann::json& instance, const nlohmann::json& schema,
                    const std::string& source);
 
 // Adds the "default" annotation of each property that `schema` declares and `instance` lacks, in
-// every object of `instance` that the schema describes; a property's $ref is followed for its
-// default. Of a oneOf or anyOf, only the branch that the instance's const properties select
+// every object of `instance` that the schema describes, the items of arrays included (each item
+// by the "items" schema); a property's $ref is followed for its default. Of a oneOf or anyOf, only the branch that the instance's const properties select
 // contributes. Parts of `instance` that do not have the type the schema expects are left alone,
 // so it is safe to call before validate_json, which then also checks the defaults. Throws
 // Error(internal) for an unresolvable $ref or a malformed schema, as validate_json does.

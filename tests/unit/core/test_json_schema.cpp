@@ -322,6 +322,20 @@ TEST_CASE("apply_schema_defaults") {
     mlc::apply_schema_defaults(idx, schema);
     CHECK(idx["data"] == json::parse(R"({"format": "idx"})"));
   }
+  SUBCASE("fills each item of an array, by the branch its discriminator selects") {
+    const json layers_schema = json::parse(R"({
+      "properties": {"layers": {"type": "array", "items": {"oneOf": [
+        {"properties": {"type": {"const": "conv2d"}, "stride": {"default": 1}}},
+        {"properties": {"type": {"const": "dropout"}, "p": {"$ref": "#/$defs/half"}}}]}}},
+      "$defs": {"half": {"type": "number", "default": 0.5}}
+    })");
+    json config = json::parse(R"({"layers": [{"type": "conv2d"}, {"type": "dropout"},
+                                             {"type": "conv2d", "stride": 2}, 7]})");
+    mlc::apply_schema_defaults(config, layers_schema);
+    CHECK(config == json::parse(R"({"layers": [{"type": "conv2d", "stride": 1},
+                                               {"type": "dropout", "p": 0.5},
+                                               {"type": "conv2d", "stride": 2}, 7]})"));
+  }
   SUBCASE("leaves values of other types alone") {
     json config = json::parse(R"({"model": 5})");
     mlc::apply_schema_defaults(config, schema);

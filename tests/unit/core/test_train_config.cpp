@@ -225,7 +225,9 @@ TEST_CASE("load_train_config: schema violations name the key") {
   SUBCASE("an unknown architecture") {
     REQUIRE_THROWS_WITH_AS(
         load_with("\"mlp\"", "\"resnet\""),
-        schema_error(dir, R"(model.architecture: must be one of "mlp", got "resnet")").c_str(),
+        schema_error(dir, R"(model.architecture: must be one of "mlp", "cnn", "lstm", "gru", )"
+                          R"("transformer", got "resnet")")
+            .c_str(),
         mlc::Error);
   }
   SUBCASE("the document is not an object") {
@@ -233,6 +235,85 @@ TEST_CASE("load_train_config: schema violations name the key") {
     REQUIRE_THROWS_WITH_AS(mlc::load_train_config(file, {}),
                            (file.string() + ": (root): must be an object, got []").c_str(),
                            mlc::Error);
+  }
+}
+
+TEST_CASE("load_train_config: each architecture's model") {
+  TempDir dir;
+  // The CSV config with `model` as its model.
+  auto load_model = [&](const std::string& model) {
+    std::string text = kCsvConfig;
+    const std::string mlp = R"({"architecture": "mlp", "hidden_layers": [64]})";
+    text.replace(text.find(mlp), mlp.size(), model);
+    return mlc::load_train_config(dir.write("mlp.json", text), {})["model"];
+  };
+
+  SUBCASE("the example configs pass, with defaults filled in each layer") {
+    const fs::path examples = fs::path(MLC_TEST_DATA_DIR) / "../../examples/fashion-mnist";
+    for (const char* name : {"mlp.json", "cnn.json", "lstm.json", "gru.json", "transformer.json"}) {
+      CAPTURE(name);
+      CHECK_NOTHROW(mlc::load_train_config(examples / name, {}));
+    }
+    const json cnn = mlc::load_train_config(examples / "cnn.json", {})["model"];
+    CHECK(cnn["layers"][0] == json::parse(R"({"type": "conv2d", "out_channels": 32,
+        "kernel_size": 3, "stride": 1, "padding": 0, "bias": true})"));
+    CHECK(cnn["layers"][4] == json::parse(R"({"type": "max_pool2d", "kernel_size": 2,
+        "padding": 0})"));  // no stride: a pool's stride is its kernel size
+    CHECK(cnn["layers"][5] == json::parse(R"({"type": "dropout", "p": 0.25})"));
+    const json transformer = mlc::load_train_config(examples / "transformer.json", {})["model"];
+    CHECK(transformer["activation"] == "relu");
+    CHECK(transformer["norm_first"] == false);
+  }
+  SUBCASE("defaults of the recurrent models and of init") {
+    const json lstm = load_model(R"({"architecture": "lstm", "hidden_size": 8,
+                                     "init": {"lstm": "xavier_uniform"}})");
+    CHECK(lstm == json::parse(R"({"architecture": "lstm", "hidden_size": 8, "num_layers": 1,
+        "bidirectional": false, "dropout": 0, "pooling": "last",
+        "init": {"lstm": "xavier_uniform", "normal_std": 0.01}})"));
+    CHECK(load_model(R"({"architecture": "mlp", "hidden_layers": []})")["batch_norm"] == false);
+  }
+  SUBCASE("a bad layer is named by its index") {
+    REQUIRE_THROWS_WITH_AS(
+        load_model(R"({"architecture": "cnn", "layers": [{"type": "flatten"},
+                       {"type": "conv2d", "out_channels": 8, "kernel_size": 0}]})"),
+        schema_error(dir, "model.layers[1].kernel_size: must be an integer >= 1, got 0").c_str(),
+        mlc::Error);
+    REQUIRE_THROWS_WITH_AS(
+        load_model(R"({"architecture": "cnn", "layers": [{"type": "conv3d"}]})"),
+        schema_error(dir, R"(model.layers[0].type: must be one of "conv2d", "max_pool2d", )"
+                          R"("avg_pool2d", "batch_norm", "dropout", "flatten", "linear", "relu", )"
+                          R"("gelu", "tanh", "sigmoid", got "conv3d")")
+            .c_str(),
+        mlc::Error);
+    REQUIRE_THROWS_WITH_AS(
+        load_model(R"({"architecture": "cnn", "layers": [{"type": "max_pool2d",
+                       "kernel_size": 2, "strides": 2}]})"),
+        schema_error(dir, "model.layers[0]: unknown key 'strides'").c_str(), mlc::Error);
+    REQUIRE_THROWS_WITH_AS(
+        load_model(R"({"architecture": "cnn", "layers": [{"type": "linear",
+                       "out_features": -4}]})"),
+        schema_error(dir, "model.layers[0].out_features: must be an integer >= 1, got -4").c_str(),
+        mlc::Error);
+  }
+  SUBCASE("keys of another architecture, missing keys, bad init") {
+    REQUIRE_THROWS_WITH_AS(
+        load_model(R"({"architecture": "gru", "hidden_size": 8, "layers": []})"),
+        schema_error(dir, "model: unknown key 'layers'").c_str(), mlc::Error);
+    REQUIRE_THROWS_WITH_AS(
+        load_model(R"({"architecture": "transformer", "d_model": 8, "num_layers": 1,
+                       "dim_feedforward": 8})"),
+        schema_error(dir, "model: missing required key 'nhead'").c_str(), mlc::Error);
+    REQUIRE_THROWS_WITH_AS(
+        load_model(R"({"architecture": "lstm", "hidden_size": 0})"),
+        schema_error(dir, "model.hidden_size: must be an integer >= 1, got 0").c_str(), mlc::Error);
+    REQUIRE_THROWS_WITH_AS(
+        load_model(R"({"architecture": "mlp", "hidden_layers": [4],
+                       "init": {"linear": "orthogonal"}})"),
+        schema_error(dir, R"(model.init.linear: must be one of "xavier_uniform", )"
+                          R"("xavier_normal", "kaiming_uniform", "kaiming_normal", "normal", )"
+                          R"("zeros", got "orthogonal")")
+            .c_str(),
+        mlc::Error);
   }
 }
 
