@@ -4,6 +4,8 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "architectures.hpp"
@@ -241,6 +243,11 @@ class CnnImpl : public ClassifierImpl {
     }
     output_ = register_module("output", torch::nn::Linear(builder.shape()[0], output_width(info)));
     initialize(init, "linear", {output_->weight}, {output_->bias});
+    const bool has_conv = std::any_of(layers_.begin(), layers_.end(), [](const Layer& layer) {
+      return layer.kind == LayerKind::conv2d;
+    });
+    refuse_unused_init(init, has_conv ? std::set<std::string>{"linear", "conv2d"}
+                                      : std::set<std::string>{"linear"});
   }
 
   torch::Tensor forward(const torch::Tensor& input) override {
