@@ -29,10 +29,10 @@ void run_eval(const EvalFlags& flags, CliState& state) {
   document["gates"] = outcome.evaluation.gates;
   document["evaluated_at"] = outcome.evaluation.at;
   document["data_files"] = data_files_json(outcome.evaluation.data_files);
-  std::string human = fmt::format("{} {}: accuracy {:.4f}, loss {:.4f} on {} test samples",
-                                  subject(outcome.version), to_string(outcome.version.state),
-                                  outcome.evaluation.metrics.at("accuracy"),
-                                  outcome.evaluation.metrics.at("loss"), outcome.evaluation.samples);
+  std::string human = fmt::format("{} {}: {} on {} test samples", subject(outcome.version),
+                                  to_string(outcome.version.state),
+                                  metrics_text(outcome.evaluation.metrics),
+                                  outcome.evaluation.samples);
   for (const auto& gate : outcome.evaluation.gates) {
     human += fmt::format("\n  gate {}: {}", gate.at("expression").get<std::string>(),
                          gate.at("passed").get<bool>() ? "passed" : "FAILED");

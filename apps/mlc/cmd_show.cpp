@@ -7,6 +7,24 @@
 namespace mlc::cli {
 namespace {
 
+// The table of epochs, one column per metric, the kept epoch marked with '*'.
+std::string learning_curve(const VersionRecord& version, const std::vector<EpochMetrics>& epochs) {
+  if (epochs.empty()) return "";
+  const int kept = version.model_info.contains("training")
+                       ? version.model_info["training"].value("best_epoch", 0)
+                       : static_cast<int>(epochs.size());
+  std::string text = "  epoch  train_loss";
+  for (const auto& metric : epochs.front().validation) text += fmt::format("  {:>14}", "val_" + metric.first);
+  text += "\n";
+  for (const auto& epoch : epochs) {
+    text += fmt::format("  {:>4}{}  {:>10.4f}", epoch.epoch, epoch.epoch == kept ? "*" : " ",
+                        epoch.train_loss);
+    for (const auto& metric : epoch.validation) text += fmt::format("  {:>14.4f}", metric.second);
+    text += "\n";
+  }
+  return text;
+}
+
 std::string human_detail(const VersionRecord& version, const std::vector<EpochMetrics>& epochs,
                          const std::optional<EvaluationRecord>& evaluation) {
   std::string text = fmt::format("{}  {}\n", subject(version), to_string(version.state));
@@ -17,14 +35,9 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
   text += fmt::format("  architecture {}\n", version.config.at("model").at("architecture").get<std::string>());
   text += fmt::format("  training     {} samples, {:.1f} s, {:.0f} samples/s\n", version.train_samples,
                       version.train_seconds, version.samples_per_second);
-  text += "  epoch  train_loss  val_loss  val_accuracy\n";
-  for (const auto& epoch : epochs) {
-    text += fmt::format("  {:>5}  {:>10.4f}  {:>8.4f}  {:>12.4f}\n", epoch.epoch, epoch.train_loss,
-                        epoch.validation_loss, epoch.validation_accuracy);
-  }
+  text += learning_curve(version, epochs);
   if (evaluation) {
-    text += fmt::format("  evaluation   accuracy {:.4f}, loss {:.4f} on {} samples ({})\n",
-                        evaluation->metrics.at("accuracy"), evaluation->metrics.at("loss"),
+    text += fmt::format("  evaluation   {} on {} samples ({})\n", metrics_text(evaluation->metrics),
                         evaluation->samples, evaluation->at);
   }
   text += fmt::format("  checkpoint   sha256 {}\n", version.checkpoint_sha256);

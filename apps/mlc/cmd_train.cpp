@@ -1,8 +1,15 @@
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
 #include <limits>
 
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
 
 namespace mlc::cli {
@@ -11,6 +18,7 @@ namespace {
 struct TrainFlags {
   std::string config;
   std::string name;
+  std::optional<std::string> resume;
   std::optional<int> epochs;
   std::optional<int> batch_size;
   std::optional<int> threads;
@@ -28,36 +36,154 @@ std::vector<std::string> overrides_of(const TrainFlags& flags) {
   return overrides;
 }
 
+// SIGINT and SIGTERM while training: the first asks to stop after the epoch, a second to stop
+// after the batch; either way the run's state is saved and mlc exits 130.
+std::atomic<int> g_stop_requests{0};
+
+void on_stop_signal(int) {
+  const int count = ++g_stop_requests;
+  const char* message = count == 1
+                            ? "\nmlc: stopping after this epoch (signal again to stop now)\n"
+                            : "\nmlc: stopping after this batch\n";
+  const ssize_t ignored = ::write(STDERR_FILENO, message, std::strlen(message));
+  (void)ignored;
+}
+
+class StopSignals {
+ public:
+  StopSignals() {
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &previous_interrupt_);
+    ::sigaction(SIGTERM, &action, &previous_terminate_);
+  }
+  ~StopSignals() {
+    ::sigaction(SIGINT, &previous_interrupt_, nullptr);
+    ::sigaction(SIGTERM, &previous_terminate_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction previous_interrupt_ {};
+  struct sigaction previous_terminate_ {};
+};
+
+std::string epoch_line(const EpochMetrics& epoch) {
+  std::string line = fmt::format("epoch {}: train loss {:.4f}", epoch.epoch, epoch.train_loss);
+  for (const auto& [name, value] : epoch.validation) {
+    line += fmt::format(", validation {} {:.4f}", name, value);
+  }
+  return line + fmt::format(" ({:.1f} s)", epoch.seconds);
+}
+
+std::string duration_text(double seconds) {
+  const auto total = static_cast<long long>(seconds + 0.5);
+  if (total >= 3600) return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
+  return fmt::format("{}:{:02}", total / 60, total % 60);
+}
+
+// On a terminal, one line per epoch that updates in place (batch i/n, loss, samples/s, ETA);
+// elsewhere (CI logs, files) one plain line per finished epoch.
+class Progress {
+ public:
+  explicit Progress(const CliState& state)
+      : state_(state),
+        live_(!state.global.quiet && !state.global.json && ::isatty(STDERR_FILENO) == 1) {}
+
+  void batch(const BatchProgress& batch) {
+    if (!live_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (batch.batch < batch.batches && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    const double per_batch = batch.epoch_seconds / static_cast<double>(std::max<int64_t>(1, batch.batch));
+    const double eta = per_batch * static_cast<double>(batch.batches - batch.batch);
+    fmt::print(stderr, "\r\033[Kepoch {}/{}  batch {}/{}  loss {:.4f}  {:.0f} samples/s  ETA {}",
+               batch.epoch, batch.epochs, batch.batch, batch.batches, batch.loss,
+               batch.samples_per_second, duration_text(eta));
+    std::fflush(stderr);
+    line_open_ = true;
+  }
+
+  void epoch(const EpochMetrics& epoch) {
+    close_line();
+    state_.progress(epoch_line(epoch));
+  }
+
+  void close_line() {
+    if (line_open_) fmt::print(stderr, "\r\033[K");
+    line_open_ = false;
+  }
+
+ private:
+  const CliState& state_;
+  bool live_;
+  bool line_open_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+nlohmann::json metrics_json(const TrainResult& result) {
+  auto epochs = nlohmann::json::array();
+  for (const auto& epoch : result.epochs) epochs.push_back(epoch_json(epoch));
+  const EpochMetrics& kept = result.epochs.at(static_cast<size_t>(result.best_epoch) - 1);
+  nlohmann::json metrics = {{"epochs", epochs},
+                            {"best_epoch", result.best_epoch},
+                            {"monitor", result.monitor},
+                            {"stopped_early", result.stopped_early},
+                            {"train_loss", kept.train_loss}};
+  for (const auto& [name, value] : kept.validation) metrics["validation_" + name] = value;
+  return metrics;
+}
+
+std::string kept_summary(const TrainResult& result) {
+  const EpochMetrics& kept = result.epochs.at(static_cast<size_t>(result.best_epoch) - 1);
+  std::string text = fmt::format("epoch {} of {}", result.best_epoch, result.epochs.size());
+  if (result.stopped_early) text += " (stopped early)";
+  for (const auto& [name, value] : kept.validation) text += fmt::format(", validation {} {:.4f}", name, value);
+  return text;
+}
+
 void run_train(const TrainFlags& flags, CliState& state) {
+  if (!flags.resume && (flags.config.empty() || flags.name.empty())) {
+    throw mlc::Error(ErrorKind::usage, "train needs a CONFIG and --name, or --resume RUN");
+  }
+  if (flags.resume && !flags.name.empty()) {
+    throw mlc::Error(ErrorKind::usage, "--resume continues a run under its own model name; drop --name");
+  }
   TrainOptions options;
   options.config_file = flags.config;
   options.model_name = flags.name;
   options.overrides = overrides_of(flags);
-  options.on_epoch = [&state](const EpochMetrics& epoch) {
-    state.progress(fmt::format("epoch {}: train loss {:.4f}, validation loss {:.4f}, "
-                               "validation accuracy {:.4f} ({:.1f} s)",
-                               epoch.epoch, epoch.train_loss, epoch.validation_loss,
-                               epoch.validation_accuracy, epoch.seconds));
-  };
-  const TrainOutcome outcome = train_version(state.session(), options);
+  options.resume = flags.resume;
+  Progress progress(state);
+  options.on_batch = [&progress](const BatchProgress& batch) { progress.batch(batch); };
+  options.on_epoch = [&progress](const EpochMetrics& epoch) { progress.epoch(epoch); };
+  g_stop_requests = 0;
+  options.stop_requests = &g_stop_requests;
+
+  TrainOutcome outcome = [&] {
+    StopSignals signals;
+    try {
+      return train_version(state.session(), options);
+    } catch (...) {
+      progress.close_line();
+      throw;
+    }
+  }();
 
   nlohmann::json document = version_summary_json(outcome.version);
-  auto epochs = nlohmann::json::array();
-  for (const auto& epoch : outcome.result.epochs) epochs.push_back(epoch_json(epoch));
-  const EpochMetrics& last = outcome.result.epochs.back();
-  document["metrics"] = {{"epochs", epochs},
-                         {"train_loss", last.train_loss},
-                         {"validation_loss", last.validation_loss},
-                         {"validation_accuracy", last.validation_accuracy}};
+  document["metrics"] = metrics_json(outcome.result);
+  document["run"] = outcome.run_id;
+  document["resumed"] = outcome.resumed;
   document["train_seconds"] = outcome.result.train_seconds;
   document["samples_per_second"] = outcome.result.samples_per_second;
   document["train_samples"] = outcome.result.train_samples;
   document["validation_samples"] = outcome.result.validation_samples;
   document["checkpoint_sha256"] = outcome.version.checkpoint_sha256;
-  state.print(document, fmt::format("{} trained: validation accuracy {:.4f} after {} epochs, "
-                                    "{:.1f} s, {:.0f} samples/s",
-                                    subject(outcome.version), last.validation_accuracy,
-                                    outcome.result.epochs.size(), outcome.result.train_seconds,
+  state.print(document, fmt::format("{} trained: kept {}; {:.1f} s, {:.0f} samples/s",
+                                    subject(outcome.version), kept_summary(outcome.result),
+                                    outcome.result.train_seconds,
                                     outcome.result.samples_per_second));
 }
 
@@ -65,10 +191,12 @@ void run_train(const TrainFlags& flags, CliState& state) {
 
 void setup_train(CLI::App& app, CliState& state) {
   auto flags = std::make_shared<TrainFlags>();
-  CLI::App* command = app.add_subcommand("train", "Train a new version of a model from a config");
-  command->add_option("config", flags->config, "Train config (JSON; schemas/train-config.schema.json)")
-      ->required();
-  command->add_option("--name", flags->name, "Model name ([A-Za-z0-9._-])")->required();
+  CLI::App* command = app.add_subcommand(
+      "train", "Train a new version of a model from a config, or resume an interrupted run");
+  command->add_option("config", flags->config, "Train config (JSON; schemas/train-config.schema.json)");
+  command->add_option("--name", flags->name, "Model name ([A-Za-z0-9._-])");
+  command->add_option("--resume", flags->resume,
+                      "Continue an interrupted run: its id, or a model name for its latest run");
   const CLI::Range positive(1, std::numeric_limits<int>::max());
   command->add_option("--epochs", flags->epochs, "Override training.epochs")->check(positive);
   command->add_option("--batch-size", flags->batch_size, "Override training.batch_size")->check(positive);

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <torch/serialize/input-archive.h>
+
 #include "mlc/compute.hpp"
 #include "model_builder.hpp"
 
@@ -17,6 +19,13 @@ void save_checkpoint(const ClassifierImpl& model, const std::filesystem::path& p
 // Throws Error(not_found, "checkpoint not found: PATH") if the file does not exist and
 // Error(invalid_input, "PATH: ...") if it does not fit the model.
 void load_checkpoint(ClassifierImpl& model, const std::filesystem::path& path);
+
+// Reads every parameter and buffer of `model` from `archive` (as Module::save wrote it) in place.
+// Throws Error(invalid_input, "PATH: not a checkpoint of this model: ...") for a missing tensor or
+// one of another shape. Preprocessing buffers ("standardize.*") may be missing: they are rebuilt
+// from model_info, and checkpoints of older versions lack some.
+void load_weights(ClassifierImpl& model, torch::serialize::InputArchive& archive,
+                  const std::filesystem::path& path);
 
 // The model `trained` describes, rebuilt from its config and model_info with the checkpoint's
 // weights, in eval() mode.

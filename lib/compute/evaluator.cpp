@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
 #include "checkpoint.hpp"
@@ -13,6 +12,7 @@
 #include "mlc/data.hpp"
 #include "mlc/error.hpp"
 #include "model_info.hpp"
+#include "objective.hpp"
 #include "sample_tensors.hpp"
 
 namespace mlc::compute {
@@ -70,13 +70,9 @@ torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features)
   return torch::cat(batches);
 }
 
-SplitMetrics measure(ClassifierImpl& model, const torch::Tensor& features,
-                     const torch::Tensor& labels) {
-  const torch::Tensor logits = infer_logits(model, features);
-  SplitMetrics metrics;
-  metrics.loss = torch::nn::functional::cross_entropy(logits, labels).item<double>();
-  metrics.accuracy = logits.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
-  return metrics;
+Metrics measure(ClassifierImpl& model, Task task, const torch::Tensor& features,
+                const torch::Tensor& targets) {
+  return split_metrics(task, infer_logits(model, features), targets);
 }
 
 EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data) {
@@ -84,10 +80,8 @@ EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data) {
   const Classifier model = load_trained_model(trained);
   const data::Splits splits = load_test_split(trained, info, data);
   const SampleTensors test = as_tensors(splits.test);
-  const SplitMetrics metrics = measure(*model, test.features, test.labels);
   EvalResult result;
-  result.accuracy = metrics.accuracy;
-  result.loss = metrics.loss;
+  result.metrics = measure(*model, info.task, test.features, test.targets);
   result.samples = splits.test.count();
   result.data_files = splits.files;
   return result;

@@ -9,6 +9,7 @@
 
 #include "mlc/compute.hpp"
 #include "model_builder.hpp"
+#include "model_info.hpp"
 
 namespace mlc::compute {
 
@@ -16,14 +17,9 @@ namespace mlc::compute {
 // of 1024 so that memory stays bounded whatever the split's size. Leaves the model in eval().
 torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features);
 
-struct SplitMetrics {
-  double loss = 0;      // mean cross-entropy
-  double accuracy = 0;  // share of samples whose argmax is the label
-};
-
-// Metrics of `model` on a non-empty split, as infer_logits runs it.
-SplitMetrics measure(ClassifierImpl& model, const torch::Tensor& features,
-                     const torch::Tensor& labels);
+// Metrics of `model` on a non-empty split (objective.hpp), as infer_logits runs it.
+Metrics measure(ClassifierImpl& model, Task task, const torch::Tensor& features,
+                const torch::Tensor& targets);
 
 // ComputeBackend::evaluate and ::predict. Both load the test split of `data` with the model's
 // seed and class names, and throw Error(invalid_input) if it is empty or its samples do not

@@ -110,8 +110,10 @@ Standardization fit_standardization(const data::Samples& train, StandardizeScope
   return result;
 }
 
-ModelInfo describe_training_data(const data::Splits& splits, const std::string& data_format) {
+ModelInfo describe_training_data(const data::Splits& splits, const nlohmann::json& config) {
+  const std::string data_format = config.at("data").value("format", "");
   ModelInfo info;
+  info.task = splits.train.values.empty() ? Task::classification : Task::regression;
   info.class_names = splits.class_names;
   info.feature_names = splits.feature_names;
   info.input_shape = splits.train.sample_shape;
@@ -128,7 +130,7 @@ int64_t feature_count(const ModelInfo& info) {
 }
 
 int64_t output_width(const ModelInfo& info) {
-  return static_cast<int64_t>(info.class_names.size());
+  return info.task == Task::regression ? 1 : static_cast<int64_t>(info.class_names.size());
 }
 
 nlohmann::json to_json(const ModelInfo& info) {

@@ -27,8 +27,12 @@ struct Standardization {
   std::vector<float> stddev;  // same length as mean; never 0 (a constant feature gets 1)
 };
 
+enum class Task { classification, regression };
+
 struct ModelInfo {
-  std::vector<std::string> class_names;    // index -> name; their count is the model's output size
+  Task task = Task::classification;
+  std::vector<std::string> class_names;    // classification: index -> name, one logit each
+  std::string target;                      // the column a table's model predicts (CSV only)
   std::vector<std::string> feature_names;  // CSV: the feature columns in order; IDX: empty
   std::vector<int64_t> input_shape;        // shape of one raw sample, e.g. {28, 28} or {13}
   std::string input_description;  // what the raw input is, for people reading the catalogue
@@ -40,13 +44,13 @@ struct ModelInfo {
 // message.
 Standardization fit_standardization(const data::Samples& train, StandardizeScope scope);
 
-// The ModelInfo of a model about to be trained on `splits`, with the standardization for
-// `data_format` ("idx" or "csv") fitted on splits.train.
-ModelInfo describe_training_data(const data::Splits& splits, const std::string& data_format);
+// The ModelInfo of a model about to be trained on `splits` as the train config says, with the
+// preprocessing fitted on splits.train.
+ModelInfo describe_training_data(const data::Splits& splits, const nlohmann::json& config);
 
 int64_t feature_count(const ModelInfo& info);
 
-// The width of the model's output: one logit per class.
+// The width of the model's output: one logit per class, or 1 for regression.
 int64_t output_width(const ModelInfo& info);
 
 nlohmann::json to_json(const ModelInfo& info);

@@ -2,16 +2,21 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
-#include <torch/nn/functional/loss.h>
-#include <torch/optim/adam.h>
-#include <torch/optim/sgd.h>
+#include <torch/types.h>  // before nn/utils.h, which needs torch::Tensor declared
+#include <torch/nn/utils.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <limits>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "checkpoint.hpp"
 #include "config_access.hpp"
@@ -19,7 +24,10 @@
 #include "mlc/error.hpp"
 #include "model_builder.hpp"
 #include "model_info.hpp"
+#include "objective.hpp"
+#include "optimization.hpp"
 #include "sample_tensors.hpp"
+#include "training_state.hpp"
 
 namespace mlc::compute {
 
@@ -27,16 +35,22 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 struct TrainingOptions {
   int epochs = 0;
   int64_t batch_size = 0;
   uint64_t seed = 0;
+  bool keep_best = true;
 };
 
 TrainingOptions training_options(const nlohmann::json& config) {
   TrainingOptions options{config_value<int>(config, "/training/epochs"),
                           config_value<int64_t>(config, "/training/batch_size"),
-                          config_value<uint64_t>(config, "/training/seed")};
+                          config_value<uint64_t>(config, "/training/seed"),
+                          config_value<std::string>(config, "/training/keep") == "best"};
   // The schema says so too; a config built in code must not send the batch loop round forever.
   if (options.epochs < 1 || options.batch_size < 1) {
     throw Error(ErrorKind::invalid_input,
@@ -52,62 +66,266 @@ std::string train_source(const nlohmann::json& data) {
   return data.value(key, "");
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(
-    const nlohmann::json& config, const std::vector<torch::Tensor>& parameters) {
-  const auto name = config_value<std::string>(config, "/training/optimizer/name");
-  const auto learning_rate = config_value<double>(config, "/training/optimizer/learning_rate");
-  const auto weight_decay = config_value<double>(config, "/training/optimizer/weight_decay");
-  if (name == "adam") {
-    return std::make_unique<torch::optim::Adam>(
-        parameters, torch::optim::AdamOptions(learning_rate).weight_decay(weight_decay));
+// Which validation metric judges the epochs (the best epoch, early stopping), and how long to
+// wait for it to improve.
+class Monitor {
+ public:
+  Monitor(const nlohmann::json& config, Task task, bool has_validation) {
+    const bool early_stopping = config_has(config, "/training/early_stopping");
+    if (early_stopping) {
+      const auto settings = config_value<nlohmann::json>(config, "/training/early_stopping");
+      metric_ = config_value<std::string>(settings, "/metric", "training.early_stopping");
+      patience_ = config_value<int>(settings, "/patience", "training.early_stopping");
+      min_delta_ = config_value<double>(settings, "/min_delta", "training.early_stopping");
+      if (!has_validation) {
+        throw Error(ErrorKind::invalid_input,
+                    "training.early_stopping: needs a validation split, but "
+                    "data.validation_fraction leaves it empty");
+      }
+    }
+    const std::string prefix = "validation_";
+    const std::string name = metric_.rfind(prefix, 0) == 0 ? metric_.substr(prefix.size()) : "";
+    const auto known = metric_names(task);
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      throw Error(ErrorKind::invalid_input,
+                  fmt::format("training.early_stopping.metric: '{}' is not reported for {} "
+                              "(use validation_{})",
+                              metric_, task == Task::regression ? "regression" : "classification",
+                              fmt::join(known, ", validation_")));
+    }
+    key_ = name;
+    higher_is_better_ = higher_is_better(name);
   }
-  if (name == "sgd") {
-    const auto momentum = config_value<double>(config, "/training/optimizer/momentum");
-    return std::make_unique<torch::optim::SGD>(
-        parameters,
-        torch::optim::SGDOptions(learning_rate).momentum(momentum).weight_decay(weight_decay));
+
+  const std::string& metric() const { return metric_; }
+
+  // Whether `epoch` beats `best` (the best epoch so far; null for none).
+  bool improves(const EpochMetrics& epoch, const EpochMetrics* best) const {
+    if (epoch.validation.empty()) return false;
+    if (best == nullptr) return true;
+    const double value = epoch.validation.at(key_);
+    const double best_value = best->validation.at(key_);
+    return higher_is_better_ ? value > best_value + min_delta_ : value < best_value - min_delta_;
   }
-  throw Error(ErrorKind::invalid_input,
-              fmt::format("training.optimizer.name: unknown optimizer '{}'", name));
+
+  // Whether the last `patience` epochs all failed to improve on the best one.
+  bool should_stop(const RunProgress& progress) const {
+    return patience_ > 0 && progress.best_epoch > 0 &&
+           static_cast<int>(progress.epochs.size()) - progress.best_epoch >= patience_;
+  }
+
+ private:
+  std::string metric_ = "validation_loss";
+  std::string key_;
+  int patience_ = 0;  // 0: no early stopping
+  double min_delta_ = 0;
+  bool higher_is_better_ = false;
+};
+
+torch::Tensor generator_state(at::Generator& generator) {
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
 }
 
-// One pass over the training split in a fresh seeded order; returns the mean training loss.
-// Batches are gathered with index_select from the one in-memory tensor: no per-sample copies.
-double train_one_epoch(ClassifierImpl& model, torch::optim::Optimizer& optimizer,
-                       const SampleTensors& train, int64_t batch_size, at::Generator& generator) {
-  model.train();
-  const int64_t count = train.labels.size(0);
-  const torch::Tensor order = torch::randperm(count, generator, torch::kInt64);
-  double loss_sum = 0;
-  for (int64_t start = 0; start < count; start += batch_size) {
-    const torch::Tensor batch = order.slice(0, start, start + batch_size);
-    optimizer.zero_grad();
-    const torch::Tensor logits = model.forward(train.features.index_select(0, batch));
-    const torch::Tensor loss =
-        torch::nn::functional::cross_entropy(logits, train.labels.index_select(0, batch));
-    loss.backward();
-    optimizer.step();
-    loss_sum += loss.item<double>() * static_cast<double>(batch.size(0));
+void check_same_data(const std::vector<DataFile>& started_with, const std::vector<DataFile>& now) {
+  for (const DataFile& before : started_with) {
+    for (const DataFile& after : now) {
+      if (after.role == before.role && after.sha256 != before.sha256) {
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: changed since the run began (sha256 {} then, {} now); "
+                                "a resumed run must see the same data",
+                                after.path, before.sha256, after.sha256));
+      }
+    }
   }
-  return loss_sum / static_cast<double>(count);
 }
 
-// Metrics of one epoch, timed from its first batch to the end of its validation.
-EpochMetrics run_epoch(int epoch, ClassifierImpl& model, torch::optim::Optimizer& optimizer,
-                       const SampleTensors& train, const SampleTensors& validation,
-                       int64_t batch_size, at::Generator& generator) {
-  const auto started = Clock::now();
-  EpochMetrics metrics;
-  metrics.epoch = epoch;
-  metrics.train_loss = train_one_epoch(model, optimizer, train, batch_size, generator);
-  if (validation.labels.size(0) > 0) {
-    const SplitMetrics validation_metrics = measure(model, validation.features, validation.labels);
-    metrics.validation_loss = validation_metrics.loss;
-    metrics.validation_accuracy = validation_metrics.accuracy;
-  }
-  metrics.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  return metrics;
+int stop_requests(const TrainRequest& request) {
+  return request.stop_requests == nullptr ? 0 : request.stop_requests->load();
 }
+
+// Everything one run needs; epochs run through run_epoch().
+class Run {
+ public:
+  Run(const TrainRequest& request, const data::Splits& splits)
+      : request_(request),
+        options_(training_options(request.config)),
+        info_(describe_training_data(splits, request.config)),
+        train_(as_tensors(splits.train)),
+        validation_(as_tensors(splits.validation)),
+        monitor_(request.config, info_.task, splits.validation.count() > 0),
+        schedule_(request.config),
+        clip_norm_(gradient_clip_norm(request.config)),
+        order_generator_(at::detail::createCPUGenerator(options_.seed)) {
+    // One seed for the weights and dropout (torch's global generator) and the epoch orders.
+    torch::manual_seed(options_.seed);
+    model_ = build_model(config_value<nlohmann::json>(request.config, "/model"), info_);
+    optimizer_ = make_optimizer(request.config, model_->parameters());
+    const int64_t count = train_.targets.size(0);
+    batches_ = (count + options_.batch_size - 1) / options_.batch_size;
+    if (request.resume) {
+      progress_ = load_training_state(state_path(), *model_, *optimizer_, order_generator_);
+      check_same_data(progress_.data_files, splits.files);
+    } else {
+      progress_.data_files = splits.files;
+    }
+  }
+
+  TrainResult run() {
+    bool stopped_early = monitor_.should_stop(progress_);
+    while (progress_.epoch <= options_.epochs && !stopped_early) {
+      run_epoch();
+      stopped_early = monitor_.should_stop(progress_);
+      const bool finished = progress_.epoch > options_.epochs || stopped_early;
+      if (!finished && stop_requests(request_) > 0) {
+        throw Error(ErrorKind::interrupted,
+                    fmt::format("training stopped after epoch {} of {}; its state is saved",
+                                progress_.epoch - 1, options_.epochs));
+      }
+    }
+    return result(stopped_early);
+  }
+
+ private:
+  std::filesystem::path state_path() const { return request_.run_dir / "state.pt"; }
+  std::filesystem::path best_path() const { return request_.run_dir / "best.pt"; }
+
+  void run_epoch() {
+    const int epoch = progress_.epoch;
+    const torch::Tensor order_state_at_start = generator_state(order_generator_);
+    const int64_t count = train_.targets.size(0);
+    const torch::Tensor order = torch::randperm(count, order_generator_, torch::kInt64);
+    // One buffer per epoch for the batches: index_select_out refills it in place, so the loop
+    // allocates nothing for its inputs.
+    std::vector<int64_t> batch_shape = train_.features.sizes().vec();
+    batch_shape[0] = options_.batch_size;
+    torch::Tensor features = torch::empty(batch_shape, train_.features.options());
+    torch::Tensor targets = torch::empty({options_.batch_size}, train_.targets.options());
+
+    model_->train();
+    const auto started = Clock::now();
+    const double seconds_before = progress_.epoch_seconds;
+    for (int64_t batch = progress_.next_batch; batch < batches_; ++batch) {
+      const int64_t start = batch * options_.batch_size;
+      const int64_t size = std::min(options_.batch_size, count - start);
+      const torch::Tensor indices = order.slice(0, start, start + size);
+      torch::Tensor batch_features = features.narrow(0, 0, size);
+      torch::Tensor batch_targets = targets.narrow(0, 0, size);
+      torch::index_select_out(batch_features, train_.features, 0, indices);
+      torch::index_select_out(batch_targets, train_.targets, 0, indices);
+
+      schedule_.apply(*optimizer_, epoch, (epoch - 1) * batches_ + batch);
+      optimizer_->zero_grad();
+      const torch::Tensor loss =
+          training_loss(info_.task, model_->forward(batch_features), batch_targets);
+      loss.backward();
+      if (clip_norm_) torch::nn::utils::clip_grad_norm_(model_->parameters(), *clip_norm_);
+      optimizer_->step();
+      progress_.loss_sum += loss.item<double>() * static_cast<double>(size);
+      progress_.next_batch = batch + 1;
+      progress_.epoch_seconds = seconds_before + seconds_since(started);
+      report_batch(start + size);
+
+      if (stop_requests(request_) >= 2 && batch + 1 < batches_) {
+        save_training_state(state_path(), *model_, *optimizer_, order_state_at_start, progress_);
+        throw Error(ErrorKind::interrupted,
+                    fmt::format("training stopped in epoch {} after batch {} of {}; its state is "
+                                "saved",
+                                epoch, batch + 1, batches_));
+      }
+    }
+    finish_epoch(count);
+  }
+
+  void report_batch(int64_t samples_done) {
+    if (!request_.on_batch) return;
+    BatchProgress batch;
+    batch.epoch = progress_.epoch;
+    batch.epochs = options_.epochs;
+    batch.batch = progress_.next_batch;
+    batch.batches = batches_;
+    batch.loss = progress_.loss_sum / static_cast<double>(samples_done);
+    batch.epoch_seconds = progress_.epoch_seconds;
+    batch.samples_per_second =
+        progress_.epoch_seconds > 0 ? static_cast<double>(samples_done) / progress_.epoch_seconds
+                                    : 0;
+    request_.on_batch(batch);
+  }
+
+  void finish_epoch(int64_t count) {
+    const auto started = Clock::now();
+    EpochMetrics metrics;
+    metrics.epoch = progress_.epoch;
+    metrics.train_loss = progress_.loss_sum / static_cast<double>(count);
+    if (validation_.targets.size(0) > 0) {
+      metrics.validation = measure(*model_, info_.task, validation_.features, validation_.targets);
+    }
+    metrics.seconds = progress_.epoch_seconds + seconds_since(started);
+    // A diverged model is not worth a version: say so instead of recording NaN metrics.
+    const auto loss = metrics.validation.find("loss");
+    if (!std::isfinite(metrics.train_loss) ||
+        (loss != metrics.validation.end() && !std::isfinite(loss->second))) {
+      throw Error(ErrorKind::invalid_input,
+                  fmt::format("training diverged in epoch {}: the loss is not finite; lower "
+                              "training.optimizer.learning_rate",
+                              metrics.epoch));
+    }
+    const EpochMetrics* best =
+        progress_.best_epoch > 0 ? &progress_.epochs[progress_.best_epoch - 1] : nullptr;
+    if (monitor_.improves(metrics, best)) {
+      progress_.best_epoch = metrics.epoch;
+      // Before the state that names it: a crash between the two redoes this epoch, which writes
+      // the same weights again.
+      save_checkpoint(*model_, best_path());
+    }
+    progress_.epochs.push_back(metrics);
+    progress_.train_seconds += metrics.seconds;
+    progress_.epoch += 1;
+    progress_.next_batch = 0;
+    progress_.loss_sum = 0;
+    progress_.epoch_seconds = 0;
+    save_training_state(state_path(), *model_, *optimizer_, generator_state(order_generator_),
+                        progress_);
+    if (request_.on_epoch) request_.on_epoch(metrics);
+  }
+
+  TrainResult result(bool stopped_early) {
+    TrainResult result;
+    const bool keep_best = options_.keep_best && progress_.best_epoch > 0;
+    result.checkpoint = keep_best ? best_path() : request_.run_dir / "last.pt";
+    if (!keep_best) save_checkpoint(*model_, result.checkpoint);
+    result.best_epoch = keep_best ? progress_.best_epoch
+                                  : static_cast<int>(progress_.epochs.size());
+    result.monitor = monitor_.metric();
+    result.stopped_early = stopped_early;
+    result.model_info = to_json(info_);
+    result.epochs = progress_.epochs;
+    result.data_files = progress_.data_files;
+    result.train_samples = train_.targets.size(0);
+    result.validation_samples = validation_.targets.size(0);
+    result.train_seconds = progress_.train_seconds;
+    result.samples_per_second =
+        result.train_seconds > 0
+            ? static_cast<double>(progress_.epochs.size()) *
+                  static_cast<double>(result.train_samples) / result.train_seconds
+            : 0;
+    return result;
+  }
+
+  const TrainRequest& request_;
+  TrainingOptions options_;
+  ModelInfo info_;
+  SampleTensors train_;
+  SampleTensors validation_;
+  Monitor monitor_;
+  LearningRateSchedule schedule_;
+  std::optional<double> clip_norm_;
+  at::Generator order_generator_;
+  Classifier model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  int64_t batches_ = 0;
+  RunProgress progress_;
+};
 
 }  // namespace
 
@@ -121,60 +339,21 @@ TrainResult train(const TrainRequest& request) {
   const auto seed = config_value<uint64_t>(request.config, "/training/seed");
   const data::Splits splits =
       data::load_splits(config_value<nlohmann::json>(request.config, "/data"), seed);
-  return train_on_splits(request.config, splits, request.output_dir, request.on_epoch);
+  return train_on_splits(request, splits);
 }
 
-TrainResult train_on_splits(const nlohmann::json& config, const data::Splits& splits,
-                            const std::filesystem::path& output_dir,
-                            const std::function<void(const EpochMetrics&)>& on_epoch) {
-  const auto data = config_value<nlohmann::json>(config, "/data");
+TrainResult train_on_splits(const TrainRequest& request, const data::Splits& splits) {
   if (splits.train.count() == 0) {
+    const auto data = config_value<nlohmann::json>(request.config, "/data");
     throw Error(ErrorKind::invalid_input,
                 fmt::format("{}: the training split is empty ({} test and {} validation samples "
                             "leave none to train on)",
                             train_source(data), splits.test.count(), splits.validation.count()));
   }
-  const TrainingOptions options = training_options(config);
-  use_configured_threads(config);
-  // One seed for the weights and dropout (torch's global generator) and the epoch orders.
-  torch::manual_seed(options.seed);
-  at::Generator order_generator = at::detail::createCPUGenerator(options.seed);
-
-  const ModelInfo info =
-      describe_training_data(splits, config_value<std::string>(config, "/data/format"));
-  const Classifier model = build_model(config_value<nlohmann::json>(config, "/model"), info);
-  const auto optimizer = make_optimizer(config, model->parameters());
-  const SampleTensors train_tensors = as_tensors(splits.train);
-  const SampleTensors validation_tensors = as_tensors(splits.validation);
-
-  TrainResult result;
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-    result.epochs.push_back(run_epoch(epoch, *model, *optimizer, train_tensors, validation_tensors,
-                                      options.batch_size, order_generator));
-    const EpochMetrics& finished = result.epochs.back();
-    result.train_seconds += finished.seconds;
-    if (on_epoch) on_epoch(finished);
-    // A diverged model is not worth a version: say so instead of recording NaN metrics.
-    if (!std::isfinite(finished.train_loss) || !std::isfinite(finished.validation_loss)) {
-      throw Error(ErrorKind::invalid_input,
-                  fmt::format("training diverged in epoch {}: the loss is not finite; lower "
-                              "training.optimizer.learning_rate",
-                              epoch));
-    }
-  }
-
-  std::filesystem::create_directories(output_dir);
-  result.checkpoint = output_dir / "checkpoint.pt";
-  save_checkpoint(*model, result.checkpoint);
-  result.model_info = to_json(info);
-  result.data_files = splits.files;
-  result.train_samples = splits.train.count();
-  result.validation_samples = splits.validation.count();
-  result.samples_per_second =
-      result.train_seconds > 0
-          ? static_cast<double>(options.epochs * result.train_samples) / result.train_seconds
-          : 0;
-  return result;
+  use_configured_threads(request.config);
+  std::filesystem::create_directories(request.run_dir);
+  Run run(request, splits);
+  return run.run();
 }
 
 }  // namespace mlc::compute

@@ -1,9 +1,6 @@
 // The training loop: ComputeBackend::train.
 #pragma once
 
-#include <filesystem>
-#include <functional>
-
 #include <nlohmann/json.hpp>
 
 #include "mlc/compute.hpp"
@@ -19,12 +16,19 @@ void use_configured_threads(const nlohmann::json& config);
 // train_on_splits.
 TrainResult train(const TrainRequest& request);
 
-// Trains the model `config` describes on splits.train, reports each epoch's validation metrics
-// through `on_epoch` (if set; validation loss and accuracy are 0 when splits.validation is empty)
-// and writes the final weights to output_dir/checkpoint.pt.
-// Throws Error(invalid_input) if splits.train is empty.
-TrainResult train_on_splits(const nlohmann::json& config, const data::Splits& splits,
-                            const std::filesystem::path& output_dir,
-                            const std::function<void(const EpochMetrics&)>& on_epoch);
+// Trains the model request.config describes on splits.train:
+// - every epoch in a fresh order drawn from a generator seeded with training.seed, batches
+//   gathered into one reused buffer; the learning rate follows training.schedule, gradients are
+//   clipped to training.gradient_clip_norm;
+// - after every epoch: validation metrics (none when splits.validation is empty), on_epoch, the
+//   best epoch's weights to run_dir/best.pt when the monitored metric improved, and the whole
+//   state to run_dir/state.pt (training_state.hpp); early stopping after `patience` epochs
+//   without improvement;
+// - request.resume: continues from run_dir/state.pt, refusing data whose fingerprints changed;
+// - *request.stop_requests 1: stops after the epoch, 2: after the batch; saves the state and
+//   throws Error(interrupted).
+// The version keeps the best epoch's weights (training.keep = "best", with a validation split)
+// or the last epoch's. Throws Error(invalid_input) if splits.train is empty or the loss diverges.
+TrainResult train_on_splits(const TrainRequest& request, const data::Splits& splits);
 
 }  // namespace mlc::compute

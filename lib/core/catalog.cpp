@@ -200,14 +200,19 @@ std::vector<EpochMetrics> Catalog::epochs(int64_t version_id) const {
   std::vector<EpochMetrics> epochs;
   while (rows.step()) {
     const int epoch = static_cast<int>(rows.column_int(0));
-    if (epochs.empty() || epochs.back().epoch != epoch) epochs.push_back(EpochMetrics{epoch});
+    if (epochs.empty() || epochs.back().epoch != epoch) {
+      epochs.emplace_back();
+      epochs.back().epoch = epoch;
+    }
     const std::string name = rows.column_text(1);
     const double value = rows.column_double(2);
     auto& current = epochs.back();
+    const std::string validation_prefix = "validation_";
     if (name == "train_loss") current.train_loss = value;
-    if (name == "validation_loss") current.validation_loss = value;
-    if (name == "validation_accuracy") current.validation_accuracy = value;
     if (name == "seconds") current.seconds = value;
+    if (name.rfind(validation_prefix, 0) == 0) {
+      current.validation[name.substr(validation_prefix.size())] = value;
+    }
   }
   return epochs;
 }
@@ -305,11 +310,9 @@ VersionRecord Catalog::create_version(const NewVersion& version, const Transitio
   auto insert_metric = db_->prepare(
       "INSERT INTO epoch_metrics (version_id, epoch, name, value) VALUES (?, ?, ?, ?)");
   for (const auto& epoch : version.epochs) {
-    const std::pair<const char*, double> values[] = {
-        {"train_loss", epoch.train_loss},
-        {"validation_loss", epoch.validation_loss},
-        {"validation_accuracy", epoch.validation_accuracy},
-        {"seconds", epoch.seconds}};
+    std::vector<std::pair<std::string, double>> values = {{"train_loss", epoch.train_loss},
+                                                          {"seconds", epoch.seconds}};
+    for (const auto& [name, value] : epoch.validation) values.emplace_back("validation_" + name, value);
     for (const auto& [name, value] : values) {
       insert_metric.bind(1, version_id).bind(2, int64_t{epoch.epoch}).bind(3, name).bind(4, value);
       insert_metric.run();

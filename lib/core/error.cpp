@@ -12,6 +12,7 @@ int exit_code(ErrorKind kind) {
     case ErrorKind::integrity: return 7;
     case ErrorKind::catalog: return 8;
     case ErrorKind::internal: return 1;
+    case ErrorKind::interrupted: return 130;
   }
   return 1;
 }

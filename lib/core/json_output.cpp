@@ -1,5 +1,7 @@
 #include "mlc/json_output.hpp"
 
+#include <fmt/format.h>
+
 namespace mlc {
 namespace {
 
@@ -30,11 +32,18 @@ nlohmann::json data_files_json(const std::vector<DataFile>& files) {
 }
 
 nlohmann::json epoch_json(const EpochMetrics& epoch) {
-  return {{"epoch", epoch.epoch},
-          {"train_loss", epoch.train_loss},
-          {"validation_loss", epoch.validation_loss},
-          {"validation_accuracy", epoch.validation_accuracy},
-          {"seconds", epoch.seconds}};
+  nlohmann::json json = {
+      {"epoch", epoch.epoch}, {"train_loss", epoch.train_loss}, {"seconds", epoch.seconds}};
+  for (const auto& [name, value] : epoch.validation) json["validation_" + name] = value;
+  return json;
+}
+
+std::string metrics_text(const Metrics& metrics) {
+  std::string text;
+  for (const auto& [name, value] : metrics) {
+    text += fmt::format("{}{} {:.4f}", text.empty() ? "" : ", ", name, value);
+  }
+  return text;
 }
 
 nlohmann::json evaluation_json(const EvaluationRecord& evaluation) {

@@ -60,11 +60,11 @@ json_field() { "$PYTHON" -c "import json,sys; d=json.loads(sys.argv[1]); print($
 validate() { printf '%s' "$OUT" | "$PYTHON" "$MLC_SOURCE_DIR/tests/cli/validate_json.py" "$1" - > /dev/null; }
 
 # catalogue_fingerprint: everything a failed command must leave unchanged: every row of every
-# table of the catalogue, and every file of the store and the deployment directories.
+# table of the catalogue, and every file of the store, the deployment and the run directories.
 catalogue_fingerprint() {
   { [ -f "$MLC_HOME/catalog.db" ] && "$PYTHON" -c \
       "import sqlite3,sys; print('\\n'.join(sqlite3.connect(sys.argv[1]).iterdump()))" "$MLC_HOME/catalog.db"
-    find "$MLC_HOME/artifacts" "$MLC_HOME/deployments" -type f -exec sha256sum {} + 2>/dev/null | sort
+    find "$MLC_HOME/artifacts" "$MLC_HOME/deployments" "$MLC_HOME/runs" -type f -exec sha256sum {} + 2>/dev/null | sort
   } | sha256sum
 }
 

@@ -77,5 +77,6 @@ expect_error 5 "model name '..'" train "$(wine_config)" --name ..
 expect_error 2 "--set 'nonsense': expected KEY=VALUE" train "$(wine_config)" --name ok --set nonsense
 unchanged "a bad name"; ok "model names outside [A-Za-z0-9._-] are refused"
 
-expect_error 2 "--name is required" train "$(wine_config)"
+expect_error 2 "train needs a CONFIG and --name, or --resume RUN" train "$(wine_config)"
+expect_error 2 "--resume continues a run with the config it started with" train "$(wine_config)" --resume wine
 ok "usage errors exit 2"

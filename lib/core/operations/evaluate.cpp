@@ -3,16 +3,19 @@
 #include <regex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common.hpp"
 #include "mlc/error.hpp"
+#include "mlc/json_output.hpp"
 #include "mlc/sha256.hpp"
 
 namespace mlc {
 namespace {
 
-// The metrics an evaluation records; gates may name any of them.
-constexpr std::array<const char*, 2> kEvalMetrics = {"accuracy", "loss"};
+// The metrics an evaluation records (classification: accuracy, loss; regression: loss, rmse, mae,
+// r2); gates may name any of them.
+constexpr std::array<const char*, 5> kEvalMetrics = {"accuracy", "loss", "rmse", "mae", "r2"};
 
 bool compare(double value, const std::string& comparison, double threshold) {
   if (comparison == ">=") return value >= threshold;
@@ -36,7 +39,7 @@ Gate parse_gate(const std::string& expression) {
   for (const char* metric : kEvalMetrics) known = known || gate.metric == metric;
   if (!known) {
     throw Error(ErrorKind::usage, "--gate '" + expression + "': unknown metric '" + gate.metric +
-                                      "' (metrics: accuracy, loss)");
+                                      "' (metrics: accuracy, loss, rmse, mae, r2)");
   }
   try {
     size_t used = 0;
@@ -62,11 +65,19 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
   EvaluationRecord evaluation;
   evaluation.at = utc_now();
   evaluation.samples = result.samples;
-  evaluation.metrics = {{"accuracy", result.accuracy}, {"loss", result.loss}};
+  evaluation.metrics = result.metrics;
   evaluation.data_files = result.data_files;
   evaluation.gates = nlohmann::json::array();
   for (const auto& gate : options.gates) {
-    const double value = evaluation.metrics.at(gate.metric);
+    const auto found = evaluation.metrics.find(gate.metric);
+    if (found == evaluation.metrics.end()) {
+      std::vector<std::string> names;
+      for (const auto& metric : evaluation.metrics) names.push_back(metric.first);
+      throw Error(ErrorKind::usage, fmt::format("--gate '{}': this model does not report '{}' "
+                                                "(it reports {})",
+                                                gate.expression, gate.metric, fmt::join(names, ", ")));
+    }
+    const double value = found->second;
     const bool passed = compare(value, gate.comparison, gate.threshold);
     evaluation.passed = evaluation.passed && passed;
     evaluation.gates.push_back({{"expression", gate.expression}, {"passed", passed}, {"value", value}});
@@ -79,7 +90,7 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
     catalog.record_evaluation(current.id, evaluation);
     if (evaluation.passed && next != current.state) {
       catalog.record_transition(current, next,
-                                detail::note_for(session, fmt::format("accuracy {:.4f}", result.accuracy)));
+                                detail::note_for(session, metrics_text(evaluation.metrics)));
       current.state = next;
     }
     return current;

@@ -2,32 +2,71 @@
 
 #include "common.hpp"
 #include "mlc/error.hpp"
-#include "mlc/fs.hpp"
 #include "mlc/reference.hpp"
 #include "mlc/train_config.hpp"
+#include "training_run.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
 
-TrainOutcome train_version(const Session& session, const TrainOptions& options) {
+namespace {
+
+detail::TrainingRun open_run(const Session& session, const TrainOptions& options,
+                             const ComputeBackend& backend) {
+  if (options.resume) {
+    if (!options.overrides.empty() || !options.config_file.empty()) {
+      throw Error(ErrorKind::usage,
+                  "--resume continues a run with the config it started with; it takes no config "
+                  "file and no --set, --epochs, --batch-size, --threads or --seed");
+    }
+    return detail::TrainingRun::resume(session.home, *options.resume);
+  }
   // Everything that can be wrong with the input is found before anything is written.
   check_name(options.model_name, "model name");
   const nlohmann::json config = load_train_config(options.config_file, options.overrides);
+  const nlohmann::json lineage = {
+      {"mlc_version", mlc_version()},
+      {"torch_version", backend.torch_version()},
+      {"git_commit", detail::git_commit_of_working_directory()},
+      {"config_file", fs::absolute(options.config_file).lexically_normal().string()},
+      {"command", session.command_line}};
+  return detail::TrainingRun::start(session.home, options.model_name, config, lineage);
+}
 
+}  // namespace
+
+TrainOutcome train_version(const Session& session, const TrainOptions& options) {
   ComputeBackend& backend = load_compute_backend();
-  ScopedTempDir work(fs::temp_directory_path(), "mlc-train-");
-  TrainResult result = backend.train(TrainRequest{config, work.path(), options.on_epoch});
+  detail::TrainingRun run = open_run(session, options, backend);
+  const bool resumed = options.resume.has_value();
+
+  TrainRequest request{run.config(), run.dir(), resumed, options.on_epoch, options.on_batch,
+                       options.stop_requests};
+  TrainResult result;
+  try {
+    result = backend.train(request);
+  } catch (const Error& error) {
+    if (error.kind() == ErrorKind::interrupted) {
+      throw Error(ErrorKind::interrupted,
+                  fmt::format("{}; continue with: mlc train --resume {}", error.what(), run.id()));
+    }
+    // A new run that failed has nothing worth resuming; a resumed one keeps its saved epochs.
+    if (!resumed) run.remove();
+    throw;
+  }
 
   Catalog catalog(session.home, Catalog::Mode::create);
   NewVersion version;
-  version.model = options.model_name;
-  version.config = config;
+  version.model = run.model();
+  version.config = run.config();
   version.model_info = result.model_info;
-  version.lineage = {{"mlc_version", mlc_version()},
-                     {"torch_version", backend.torch_version()},
-                     {"git_commit", detail::git_commit_of_working_directory()},
-                     {"config_file", fs::absolute(options.config_file).lexically_normal().string()},
-                     {"command", session.command_line}};
+  version.model_info["training"] = {{"best_epoch", result.best_epoch},
+                                    {"monitor", result.monitor},
+                                    {"stopped_early", result.stopped_early},
+                                    {"epochs_run", result.epochs.size()}};
+  version.lineage = run.lineage();
+  version.lineage["run"] = run.id();
+  version.lineage["resumed"] = resumed;
   version.checkpoint_sha256 = detail::artifact_store(session).put(result.checkpoint);
   version.epochs = result.epochs;
   version.data_files = result.data_files;
@@ -39,7 +78,8 @@ TrainOutcome train_version(const Session& session, const TrainOptions& options) 
   VersionRecord record = catalog.in_transaction([&] {
     return catalog.create_version(version, detail::note_for(session, "trained"));
   });
-  return TrainOutcome{std::move(record), std::move(result)};
+  run.remove();
+  return TrainOutcome{std::move(record), std::move(result), run.id(), resumed};
 }
 
 const char* mlc_version() { return MLC_VERSION; }

@@ -10,9 +10,11 @@
 // throws mlc::Error (libtorch's c10::Error is translated inside the backend).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,27 +29,50 @@ struct DataFile {
   std::string sha256;  // lowercase hex
 };
 
+// Named metrics of a model on a split: "loss" and "accuracy" for classification; "loss",
+// "rmse", "mae" and "r2" for regression. "loss" is the training objective (mean cross-entropy or
+// mean squared error).
+using Metrics = std::map<std::string, double>;
+
 struct EpochMetrics {
   int epoch = 0;  // 1-based
   double train_loss = 0;
-  double validation_loss = 0;      // both 0 when the validation split is empty
-  double validation_accuracy = 0;  // (TrainResult::validation_samples == 0)
+  Metrics validation;  // empty when the validation split is empty
   double seconds = 0;
 };
 
+// Where an epoch has got to, reported after every batch (progress bars).
+struct BatchProgress {
+  int epoch = 0;
+  int epochs = 0;
+  int64_t batch = 0;  // batches done in this epoch
+  int64_t batches = 0;
+  double loss = 0;  // mean training loss of this epoch's batches so far
+  double samples_per_second = 0;
+  double epoch_seconds = 0;  // since the epoch (or its resumed part) began
+};
+
 struct TrainRequest {
-  nlohmann::json config;             // validated train config, paths absolute (train_config.hpp)
-  std::filesystem::path output_dir;  // the backend writes its checkpoint file here
+  nlohmann::json config;          // validated train config, paths absolute (train_config.hpp)
+  std::filesystem::path run_dir;  // the run's own directory: state.pt after every epoch, best.pt
+  bool resume = false;            // continue from run_dir/state.pt instead of starting afresh
   std::function<void(const EpochMetrics&)> on_epoch;  // progress report; may be empty
+  std::function<void(const BatchProgress&)> on_batch;  // may be empty; called after every batch
+  // Signals counted by the caller: 1 = stop after this epoch, 2 or more = stop now. Either way the
+  // state is saved in run_dir and Error(interrupted) is thrown. May be null.
+  const std::atomic<int>* stop_requests = nullptr;
 };
 
 struct TrainResult {
-  std::filesystem::path checkpoint;  // inside output_dir: model weights and preprocessing buffers
+  std::filesystem::path checkpoint;  // inside run_dir: the weights the version keeps
   // What every later step needs to rebuild and describe the model, recorded in the catalogue:
-  // {"class_names": [...], "feature_names": [...] (tables only), "input_shape": [28, 28],
+  // {"task", "class_names" | "target", "feature_names" (tables only), "input_shape",
   //  "preprocessing": {...}}  (see schemas/model-info.schema.json)
   nlohmann::json model_info;
-  std::vector<EpochMetrics> epochs;
+  std::vector<EpochMetrics> epochs;  // every epoch run, resumed ones included
+  int best_epoch = 0;        // the epoch whose weights `checkpoint` holds
+  std::string monitor;       // the validation metric that chose it, e.g. "validation_loss"
+  bool stopped_early = false;
   std::vector<DataFile> data_files;
   int64_t train_samples = 0;
   int64_t validation_samples = 0;
@@ -63,8 +88,7 @@ struct TrainedModel {
 };
 
 struct EvalResult {
-  double accuracy = 0;
-  double loss = 0;  // mean cross-entropy
+  Metrics metrics;
   int64_t samples = 0;
   std::vector<DataFile> data_files;
 };

@@ -40,12 +40,14 @@ struct CsvTable {
 };
 CsvTable read_csv(const std::filesystem::path& path);
 
-// Samples for classification: features row-major, one integer class per sample.
+// Samples: features row-major, and one target per sample: a class index (classification) or a
+// value (regression); the other vector is empty.
 struct Samples {
   std::vector<float> features;        // count() * feature_count() values
-  std::vector<int64_t> labels;        // class index of each sample, in [0, class count)
+  std::vector<int64_t> labels;        // classification: class index of each sample
+  std::vector<float> values;          // regression: target value of each sample
   std::vector<int64_t> sample_shape;  // shape of one sample: {28, 28} for images, {13} for a table
-  int64_t count() const { return static_cast<int64_t>(labels.size()); }
+  int64_t count() const { return static_cast<int64_t>(labels.size() + values.size()); }
   int64_t feature_count() const;      // product of sample_shape
 };
 

@@ -21,6 +21,7 @@ enum class ErrorKind {
   integrity,     // an artifact whose sha256 does not match the catalogue (exit 7)
   catalog,       // the catalogue could not be read or written (exit 8)
   internal,      // a bug or an unexpected failure of libtorch or the OS (exit 1)
+  interrupted,   // stopped by SIGINT/SIGTERM; training saved its state to resume (exit 130)
 };
 
 // Process exit status for each kind; documented in README.md and man/mlc.1.

@@ -19,6 +19,7 @@ struct Home {
   std::filesystem::path artifacts_dir() const { return root / "artifacts"; }
   std::filesystem::path deployments_dir() const { return root / "deployments"; }
   std::filesystem::path tmp_dir() const { return root / "tmp"; }
+  std::filesystem::path runs_dir() const { return root / "runs"; }  // training runs in progress
 };
 
 // --home if given, else $MLC_HOME, else ./.mlc; made absolute. Creates nothing.

@@ -21,6 +21,9 @@ nlohmann::json version_detail_json(const VersionRecord& version,
                                    const std::optional<EvaluationRecord>& evaluation);
 
 nlohmann::json epoch_json(const EpochMetrics& epoch);
+
+// "accuracy 0.8812, loss 0.3301": metrics for people (messages, the history's reasons).
+std::string metrics_text(const Metrics& metrics);
 nlohmann::json evaluation_json(const EvaluationRecord& evaluation);
 nlohmann::json history_entry_json(const HistoryEntry& entry);
 nlohmann::json data_files_json(const std::vector<DataFile>& files);

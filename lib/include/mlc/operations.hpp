@@ -32,16 +32,27 @@ struct Session {
   std::string command_line;  // as typed, for the history
 };
 
+// A new run (config_file + model_name) or, with `resume`, an interrupted one continued. Each run
+// has a directory HOME/runs/RUN_ID holding run.json (model, config, command) and the training
+// state after every epoch; it is removed once the version is recorded. `resume` names a run id,
+// or a model name for that model's most recent interrupted run.
 struct TrainOptions {
   std::filesystem::path config_file;
   std::string model_name;
   std::vector<std::string> overrides;  // "key.path=value"; --epochs etc. arrive as these too
-  std::function<void(const EpochMetrics&)> on_epoch;  // progress; may be empty
+  std::optional<std::string> resume;
+  std::function<void(const EpochMetrics&)> on_epoch;     // progress; may be empty
+  std::function<void(const BatchProgress&)> on_batch;   // progress; may be empty
+  const std::atomic<int>* stop_requests = nullptr;       // see TrainRequest
 };
 struct TrainOutcome {
   VersionRecord version;
   TrainResult result;
+  std::string run_id;
+  bool resumed = false;
 };
+// Throws Error(interrupted) naming the run to resume when stop_requests stopped it; Error(refused)
+// when the run to resume is still running in another process.
 TrainOutcome train_version(const Session& session, const TrainOptions& options);
 
 // A quality gate such as "accuracy>=0.85": metric, comparison, threshold.

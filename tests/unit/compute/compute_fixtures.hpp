@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlc/compute.hpp"
+#include "mlc/json_schema.hpp"
 #include "test_files.hpp"
 
 namespace mlc::test {
@@ -24,8 +25,13 @@ inline std::string wine_csv() { return std::string(MLC_TEST_DATA_DIR) + "/wine.c
 // A small MLP on the 178-row wine table (128 train, 14 validation, 36 test rows): under a second.
 // One thread: ctest runs suites side by side, and an OpenMP thread waiting for a busy core spins
 // (measured: a 2-thread run 10x slower next to one other busy process on 2 cores).
+inline nlohmann::json with_defaults(nlohmann::json config) {
+  apply_schema_defaults(config, embedded_schema("train-config.schema.json"));
+  return config;
+}
+
 inline nlohmann::json wine_config() {
-  return {
+  return with_defaults({
       {"data",
        {{"format", "csv"},
         {"path", wine_csv()},
@@ -43,7 +49,7 @@ inline nlohmann::json wine_config() {
         {"seed", 42},
         {"threads", 1},
         {"optimizer",
-         {{"name", "adam"}, {"learning_rate", 0.01}, {"weight_decay", 0.0}, {"momentum", 0.0}}}}}};
+         {{"name", "adam"}, {"learning_rate", 0.01}, {"weight_decay", 0.0}}}}}});
 }
 
 inline std::string fashion_file(const char* name) {
@@ -69,14 +75,22 @@ inline nlohmann::json fashion_config() {
   config["training"]["epochs"] = 1;
   config["training"]["batch_size"] = 64;
   config["training"]["optimizer"]["learning_rate"] = 0.001;
-  return config;
+  return with_defaults(config);
 }
 
 inline ComputeBackend& backend() { return *mlc_compute_backend(); }
 
+// A request to train `config` as a new run in `dir`.
+inline TrainRequest request(const nlohmann::json& config, const TempDir& dir) {
+  TrainRequest request;
+  request.config = config;
+  request.run_dir = dir.path();
+  return request;
+}
+
 // Trains `config` into `dir` through the backend and returns the model as the catalogue would.
 inline TrainedModel train_model(const nlohmann::json& config, const TempDir& dir) {
-  const TrainResult result = backend().train({config, dir.path(), {}});
+  const TrainResult result = backend().train(request(config, dir));
   return {config, result.model_info, result.checkpoint};
 }
 

@@ -37,7 +37,7 @@ TEST_CASE("predict runs the model on the first samples of the test split") {
       correct += predictions.labels[i] == predictions.targets[i] ? 1 : 0;
     }
     const mlc::EvalResult eval = backend().evaluate(trained, data);
-    CHECK(eval.accuracy == doctest::Approx(static_cast<double>(correct) / 36));
+    CHECK(eval.metrics.at("accuracy") == doctest::Approx(static_cast<double>(correct) / 36));
     REQUIRE(eval.data_files.size() == 1);
     CHECK(eval.data_files[0].path == mlc::test::wine_csv());
   }

@@ -21,7 +21,8 @@ NewVersion new_version(const std::string& model) {
   version.model_info = {{"class_names", {"a", "b"}}};
   version.lineage = {{"mlc_version", "test"}};
   version.checkpoint_sha256 = std::string(64, 'a');
-  version.epochs = {{1, 0.5, 0.4, 0.8, 1.0}, {2, 0.3, 0.35, 0.85, 1.0}};
+  version.epochs = {{1, 0.5, {{"loss", 0.4}, {"accuracy", 0.8}}, 1.0},
+                    {2, 0.3, {{"loss", 0.35}, {"accuracy", 0.85}}, 1.0}};
   version.data_files = {{"path", "/data/x.csv", std::string(64, 'b')}};
   version.train_samples = 100;
   return version;
@@ -59,7 +60,9 @@ TEST_CASE("Catalog: versions are numbered per model from 1, and recorded in full
   CHECK(record.data_files[0].path == "/data/x.csv");
   const auto epochs = catalog.epochs(record.id);
   REQUIRE(epochs.size() == 2);
-  CHECK(epochs[1].validation_accuracy == doctest::Approx(0.85));
+  CHECK(epochs[1].validation.at("accuracy") == doctest::Approx(0.85));
+  CHECK(epochs[1].validation.at("loss") == doctest::Approx(0.35));
+  CHECK(epochs[1].validation.size() == 2);
   CHECK(catalog.resolve(ref("a")).version == 2);
 }
 

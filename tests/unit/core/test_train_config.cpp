@@ -62,7 +62,11 @@ TEST_CASE("load_train_config: defaults") {
     CHECK(config["model"]["activation"] == "relu");
     CHECK(config["model"]["dropout"] == 0);
     CHECK(config["training"]["optimizer"]["weight_decay"] == 0);
-    CHECK(config["training"]["optimizer"]["momentum"] == 0);
+    // The branch of the optimizer that "name" selects gives its defaults, and only its own.
+    CHECK(config["training"]["optimizer"]["betas"] == json({0.9, 0.999}));
+    CHECK_FALSE(config["training"]["optimizer"].contains("momentum"));
+    CHECK(config["training"]["keep"] == "best");
+    CHECK_FALSE(config["training"].contains("schedule"));
     CHECK_FALSE(config["training"].contains("threads"));  // absent means all cores
   }
   SUBCASE("idx has no test_fraction, and given values are kept") {
