@@ -4,6 +4,8 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "architectures.hpp"
@@ -59,7 +61,10 @@ class LayerBuilder {
   Layer pool(LayerKind kind, const nlohmann::json& config);
   Layer batch_norm(const nlohmann::json& config);
   Layer linear(const nlohmann::json& config);
-  Window window(const nlohmann::json& config, bool stride_defaults_to_kernel) const;
+  // As torch.nn.MaxPool2d, a pool's stride is its kernel size unless given; conv2d's has a
+  // default in the schema.
+  enum class AbsentStride { not_expected, kernel_size };
+  Window window(const nlohmann::json& config, AbsentStride absent_stride) const;
   void require_image(const char* type) const;
   int64_t output_extent(const Window& window, int64_t extent) const;
   template <typename T>
@@ -113,11 +118,10 @@ void LayerBuilder::require_image(const char* type) const {
                                          type, shape_text(shape_)));
 }
 
-Window LayerBuilder::window(const nlohmann::json& config, bool stride_defaults_to_kernel) const {
+Window LayerBuilder::window(const nlohmann::json& config, AbsentStride absent_stride) const {
   Window window;
   window.kernel = value<int64_t>(config, "kernel_size");
-  // As torch.nn.MaxPool2d: a pool's stride is its kernel size unless given.
-  window.stride = config.contains("stride") || !stride_defaults_to_kernel
+  window.stride = config.contains("stride") || absent_stride == AbsentStride::not_expected
                       ? value<int64_t>(config, "stride")
                       : window.kernel;
   window.padding = value<int64_t>(config, "padding");
@@ -142,7 +146,7 @@ Layer LayerBuilder::conv2d(const nlohmann::json& config) {
   require_image("conv2d");
   Layer layer;
   layer.kind = LayerKind::conv2d;
-  layer.window = window(config, false);
+  layer.window = window(config, AbsentStride::not_expected);
   const auto out_channels = value<int64_t>(config, "out_channels");
   auto options = torch::nn::Conv2dOptions(shape_[0], out_channels, layer.window.kernel)
                      .stride(layer.window.stride)
@@ -163,7 +167,7 @@ Layer LayerBuilder::pool(LayerKind kind, const nlohmann::json& config) {
   require_image(kind == LayerKind::max_pool2d ? "max_pool2d" : "avg_pool2d");
   Layer layer;
   layer.kind = kind;
-  layer.window = window(config, true);
+  layer.window = window(config, AbsentStride::kernel_size);
   if (layer.window.padding * 2 > layer.window.kernel) {
     refuse_model_config(path_ + ".padding", fmt::format("{} is more than half the kernel size {}",
                                                         layer.window.padding, layer.window.kernel));
@@ -241,6 +245,11 @@ class CnnImpl : public ClassifierImpl {
     }
     output_ = register_module("output", torch::nn::Linear(builder.shape()[0], output_width(info)));
     initialize(init, "linear", {output_->weight}, {output_->bias});
+    const bool has_conv = std::any_of(layers_.begin(), layers_.end(), [](const Layer& layer) {
+      return layer.kind == LayerKind::conv2d;
+    });
+    refuse_unused_init(init, has_conv ? std::set<std::string>{"linear", "conv2d"}
+                                      : std::set<std::string>{"linear"});
   }
 
   torch::Tensor forward(const torch::Tensor& input) override {

@@ -99,6 +99,15 @@ void initialize(const WeightInit& init, const std::string& layer_type,
   for (torch::Tensor bias : biases) torch::nn::init::zeros_(bias);
 }
 
+void refuse_unused_init(const WeightInit& init, const std::set<std::string>& layer_types) {
+  for (const auto& [layer_type, scheme] : init.schemes) {
+    if (layer_types.count(layer_type) == 0) {
+      refuse_model_config(fmt::format("model.init.{}", layer_type),
+                          fmt::format("the model has no {} layers", layer_type));
+    }
+  }
+}
+
 SequenceShape sequence_shape(const std::vector<int64_t>& sample_shape) {
   if (sample_shape.size() == 1) return {sample_shape[0], 1};
   const std::vector<int64_t> rest(sample_shape.begin() + 1, sample_shape.end());

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,10 @@ WeightInit weight_init_from_config(const nlohmann::json& model_config);
 void initialize(const WeightInit& init, const std::string& layer_type,
                 const std::vector<torch::Tensor>& weights,
                 const std::vector<torch::Tensor>& biases);
+
+// Refuses a scheme for a layer type not among the model's `layer_types` ("model.init.lstm: the
+// model has no lstm layers"), which would otherwise be ignored without a word.
+void refuse_unused_init(const WeightInit& init, const std::set<std::string>& layer_types);
 
 // A sample as a sequence, for the recurrent and transformer models: [steps, features...] is
 // `steps` steps of the product of the rest (an image: one step per row), and [n] is n steps of

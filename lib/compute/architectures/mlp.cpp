@@ -55,6 +55,7 @@ class MlpImpl : public ClassifierImpl {
       }
       width = widths[i];
     }
+    refuse_unused_init(options.init, {"linear"});
   }
 
   torch::Tensor forward(const torch::Tensor& input) override {

@@ -47,7 +47,9 @@ class RecurrentImpl : public ClassifierImpl {
     const int64_t directions = options.bidirectional ? 2 : 1;
     output_ = register_module(
         "output", torch::nn::Linear(directions * options.hidden_size, output_width(info)));
-    initialize(options.init, "linear", {output_->weight}, {output_->bias});
+    initialize(options_.init, "linear", {output_->weight}, {output_->bias});
+    refuse_unused_init(options_.init,
+                       {"linear", options_.cell == RecurrentCell::lstm ? "lstm" : "gru"});
   }
 
   torch::Tensor forward(const torch::Tensor& input) override {

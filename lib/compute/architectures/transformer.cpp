@@ -170,6 +170,7 @@ class TransformerImpl : public ClassifierImpl {
     }
     output_ = register_module("output", torch::nn::Linear(d, output_width(info)));
     initialize(options.init, "linear", {output_->weight}, {output_->bias});
+    refuse_unused_init(options.init, {"linear", "attention"});
   }
 
   torch::Tensor forward(const torch::Tensor& input) override {

@@ -432,6 +432,13 @@ TEST_CASE("build_model refuses layers that do not chain, naming the key and the 
     model.update(extra);
     return model;
   };
+  SUBCASE("an init scheme for a layer type the model does not have") {
+    CHECK(build_error({{"architecture", "gru"}, {"hidden_size", 4}, {"init", {{"lstm", "zeros"}}}},
+                      {8, 8}) == "model.init.lstm: the model has no lstm layers");
+    json flat = cnn(R"([{"type": "flatten"}])");
+    flat["init"] = {{"conv2d", "zeros"}};
+    CHECK(build_error(flat, {8, 8}) == "model.init.conv2d: the model has no conv2d layers");
+  }
   SUBCASE("heads that do not divide the model width") {
     CHECK(build_error(transformer({{"nhead", 3}}), {8, 8}) ==
           "model.nhead: 3 heads do not divide d_model 64");

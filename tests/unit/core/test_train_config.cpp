@@ -262,7 +262,7 @@ TEST_CASE("load_train_config: each architecture's model") {
     CHECK(cnn["layers"][5] == json::parse(R"({"type": "dropout", "p": 0.25})"));
     const json transformer = mlc::load_train_config(examples / "transformer.json", {})["model"];
     CHECK(transformer["activation"] == "relu");
-    CHECK(transformer["norm_first"] == false);
+    CHECK(transformer["layer_norm_eps"] == 1e-5);
   }
   SUBCASE("defaults of the recurrent models and of init") {
     const json lstm = load_model(R"({"architecture": "lstm", "hidden_size": 8,
