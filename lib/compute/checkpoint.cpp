@@ -32,7 +32,10 @@ void read_into(torch::Tensor& target, torch::serialize::InputArchive& archive,
   if (!archive.try_read(key, stored, is_buffer)) {
     // Preprocessing buffers are rebuilt from model_info; a checkpoint of an older mlc that lacks
     // one of them is still the same model.
-    if (is_buffer && name.rfind("standardize.", 0) == 0) return;
+    if (is_buffer && (name.rfind("standardize.", 0) == 0 || name == "target_mean" ||
+                      name == "target_std")) {
+      return;
+    }
     throw Error(ErrorKind::invalid_input,
                 fmt::format("{}: not a checkpoint of this model: it has no {}", path.string(), name));
   }

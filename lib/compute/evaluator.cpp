@@ -60,9 +60,9 @@ torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features)
   model.eval();
   std::vector<torch::Tensor> batches;
   for (int64_t start = 0; start < features.size(0); start += kInferenceBatchSize) {
-    batches.push_back(model.forward(features.slice(0, start, start + kInferenceBatchSize)));
+    batches.push_back(model.predict(features.slice(0, start, start + kInferenceBatchSize)));
   }
-  if (batches.empty()) return model.forward(features);
+  if (batches.empty()) return model.predict(features);
   return torch::cat(batches);
 }
 

@@ -24,7 +24,7 @@ constexpr int64_t kProbeSamples = 8;
 
 // The trained tensors under flat names, and the forward the model writes for itself.
 torch::jit::Module script_module(const ClassifierImpl& model) {
-  const ScriptSource source = model.script_source();
+  const ScriptSource source = model.script();
   torch::jit::Module module(source.class_name);
   for (const auto& parameter : model.named_parameters()) {
     module.register_parameter(script_attribute_name(parameter.key()),
@@ -68,7 +68,7 @@ void check_matches(const std::filesystem::path& script_file, ClassifierImpl& mod
   torch::jit::Module loaded = torch::jit::load(script_file.string());
   loaded.eval();
   const torch::Tensor inputs = probe_inputs(info);
-  const torch::Tensor expected = model.forward(inputs);
+  const torch::Tensor expected = model.predict(inputs);
   const torch::Tensor actual = loaded.forward({inputs}).toTensor();
   const double difference = (actual - expected).abs().max().item<double>();
   if (!(difference <= kTolerance)) {

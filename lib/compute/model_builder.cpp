@@ -59,10 +59,37 @@ std::string StandardizeImpl::script_lines() const {
   if (category_codes_.size(0) > 0) {
     lines +=
         "    one_hot = torch.eq(input.index_select(1, self.standardize_category_columns), "
-        "self.standardize_category_codes).to(torch.float32)\n"
+        "self.standardize_category_codes).float()\n"
         "    x = torch.cat([x, one_hot], 1)\n";
   }
   return lines;
+}
+
+torch::Tensor ClassifierImpl::predict(const torch::Tensor& input) {
+  const torch::Tensor output = forward(input);
+  if (!target_std_.defined()) return output;
+  return output * target_std_ + target_mean_;
+}
+
+ScriptSource ClassifierImpl::script() const {
+  ScriptSource source = script_source();
+  if (!target_std_.defined()) return source;
+  // The architecture's forward becomes a helper; the same operators as predict() follow it.
+  const std::string header = "def forward(self, input: Tensor) -> Tensor:";
+  const size_t at = source.forward.find(header);
+  if (at == std::string::npos) {
+    throw Error(ErrorKind::internal, "script_source() defines no forward(self, input: Tensor)");
+  }
+  source.forward.replace(at, header.size(), "def network(self, input: Tensor) -> Tensor:");
+  source.forward +=
+      "\ndef forward(self, input: Tensor) -> Tensor:\n"
+      "    return self.network(input) * self.target_std + self.target_mean\n";
+  return source;
+}
+
+void ClassifierImpl::scale_output(float mean, float stddev) {
+  target_mean_ = register_buffer("target_mean", torch::tensor({mean}, torch::kFloat32));
+  target_std_ = register_buffer("target_std", torch::tensor({stddev}, torch::kFloat32));
 }
 
 std::string script_attribute_name(const std::string& parameter_name) {
@@ -71,7 +98,9 @@ std::string script_attribute_name(const std::string& parameter_name) {
   return name;
 }
 
-Classifier build_model(const nlohmann::json& model_config, const ModelInfo& info) {
+namespace {
+
+Classifier build_network(const nlohmann::json& model_config, const ModelInfo& info) {
   const auto architecture = config_value<std::string>(model_config, "/architecture", "model");
   if (architecture == "mlp") return build_mlp(model_config, info);
   if (architecture == "cnn") return build_cnn(model_config, info);
@@ -80,6 +109,14 @@ Classifier build_model(const nlohmann::json& model_config, const ModelInfo& info
   if (architecture == "transformer") return build_transformer(model_config, info);
   throw Error(ErrorKind::invalid_input,
               fmt::format("model.architecture: unknown architecture '{}'", architecture));
+}
+
+}  // namespace
+
+Classifier build_model(const nlohmann::json& model_config, const ModelInfo& info) {
+  Classifier model = build_network(model_config, info);
+  if (info.task == Task::regression) model->scale_output(info.target_mean, info.target_std);
+  return model;
 }
 
 }  // namespace mlc::compute

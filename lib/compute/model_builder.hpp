@@ -65,6 +65,18 @@ class ClassifierImpl : public torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& input) = 0;
   // The same computation in inference mode (no dropout), as TorchScript.
   virtual ScriptSource script_source() const = 0;
+
+  // What callers use: forward(), then for a regression model the output mapped from the
+  // standardized target back to the target's units (y * target_std + target_mean), so that the
+  // network learns a standardized target whatever the target's scale. script() is its TorchScript.
+  torch::Tensor predict(const torch::Tensor& input);
+  ScriptSource script() const;
+  // Registers the buffers "target_mean" and "target_std" (regression models only).
+  void scale_output(float mean, float stddev);
+
+ private:
+  torch::Tensor target_mean_;
+  torch::Tensor target_std_;
 };
 using Classifier = std::shared_ptr<ClassifierImpl>;
 

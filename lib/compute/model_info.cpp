@@ -184,6 +184,14 @@ ModelInfo describe_training_data(const data::Splits& splits, const nlohmann::jso
   info.impute = impute.value("strategy", "mean");
   info.scaling = data.value("scaling", "standard");
   fit_table_preprocessing(info, splits.train, impute.value("fill_value", 0.0));
+  if (info.task == Task::regression) {
+    Moments moments;
+    for (float value : splits.train.values) moments.add(value);
+    if (moments.count > 0) {
+      info.target_mean = moments.mean();
+      info.target_std = moments.stddev();
+    }
+  }
   return info;
 }
 
@@ -305,6 +313,9 @@ nlohmann::json to_json(const ModelInfo& info) {
       {"input_shape", info.input_shape},
       {"preprocessing", {{"input", info.input_description}, {"steps", steps}, {"applied_by", "model"}}}};
   if (info.task == Task::classification) json["class_names"] = info.class_names;
+  if (info.task == Task::regression) {
+    json["target_scaling"] = {{"mean", info.target_mean}, {"std", info.target_std}};
+  }
   if (!info.target.empty()) json["target"] = info.target;
   if (table) json["feature_names"] = info.feature_names;
   return json;
@@ -319,6 +330,14 @@ ModelInfo model_info_from_json(const nlohmann::json& json) {
     info.class_names = field<std::vector<std::string>>(json, "class_names");
   }
   info.target = json.value("target", "");
+  if (info.task == Task::regression) {
+    const auto scaling = field<nlohmann::json>(json, "target_scaling");
+    info.target_mean = field<float>(scaling, "mean");
+    info.target_std = field<float>(scaling, "std");
+    if (!(info.target_std > 0)) {
+      throw Error(ErrorKind::invalid_input, "model_info: target_scaling.std must be > 0");
+    }
+  }
   if (json.contains("feature_names")) {
     info.feature_names = field<std::vector<std::string>>(json, "feature_names");
   }

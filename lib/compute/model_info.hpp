@@ -35,6 +35,8 @@ struct ModelInfo {
   Task task = Task::classification;
   std::vector<std::string> class_names;    // classification: index -> name, one logit each
   std::string target;                      // the column a table's model predicts (CSV only)
+  float target_mean = 0;                   // regression: the target's training-split mean and
+  float target_std = 1;                    // std; the network learns (y - mean) / std
   std::vector<std::string> feature_names;  // CSV: the feature columns in order; IDX: empty
   std::vector<int64_t> input_shape;        // shape of one raw sample, e.g. {28, 28} or {13}
   std::string input_description;  // what the raw input is, for people reading the catalogue

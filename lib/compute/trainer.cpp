@@ -217,7 +217,7 @@ class Run {
       schedule_.apply(*optimizer_, epoch, (epoch - 1) * batches_ + batch);
       optimizer_->zero_grad();
       const torch::Tensor loss =
-          training_loss(info_.task, model_->forward(batch_features), batch_targets);
+          training_loss(info_.task, model_->predict(batch_features), batch_targets);
       loss.backward();
       if (clip_norm_) torch::nn::utils::clip_grad_norm_(model_->parameters(), *clip_norm_);
       optimizer_->step();
