@@ -80,6 +80,13 @@ void copy_file_atomically(const fs::path& from, const fs::path& to) {
   commit_temporary(tmp, to);
 }
 
+void copy_file_durably(const fs::path& from, const fs::path& to) {
+  std::error_code error;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, error);
+  if (error) throw Error(ErrorKind::internal, "cannot copy " + from.string() + " to " + to.string());
+  fsync_path(to, O_RDONLY);
+}
+
 ScopedTempDir::ScopedTempDir(const fs::path& parent, std::string_view prefix) {
   fs::create_directories(parent);
   std::string pattern = (parent / (std::string(prefix) + "XXXXXX")).string();

@@ -4,7 +4,8 @@
 Usage: crash_trials.py MLC TRAIN_CONFIG ARTIFACT.pt... [--kills N]
 
 MLC_HOME comes from the environment. Each trial starts one command, kills it with SIGKILL after a
-random delay drawn from [0, the command's own duration when not killed], then checks:
+random delay drawn from [0, the command's own duration when not killed: the median of its recent
+undisturbed runs, so that the range follows the machine's load], then checks:
   - SQLite's PRAGMA integrity_check is ok and foreign_key_check finds nothing;
   - `mlc --json verify` exits 0: every artifact a version references is there with its sha256,
     every deployment directory holds what the catalogue says (a half-done change is finished, as
@@ -82,7 +83,15 @@ def main():
         if code != 0:
             fail(f"register for the deploy trials: {err}")
 
-    durations = {}
+    durations = {}  # kind -> recent undisturbed run times
+
+    def timed(argv):
+        started = time.monotonic()
+        code, _, err = run(mlc, argv)
+        durations.setdefault(argv[0], []).append(time.monotonic() - started)
+        del durations[argv[0]][:-5]
+        return code, err
+
     kills = {"train": 0, "export": 0, "register": 0, "deploy": 0}
     finished_first = recovered = trials = 0
     # Deploys are short and their directory swap is the subtle part: half the trials.
@@ -90,7 +99,7 @@ def main():
     while sum(kills.values()) < kills_wanted:
         kind = kinds[trials % len(kinds)]
         trials += 1
-        if trials > 3 * kills_wanted:
+        if trials > 2 * kills_wanted:
             fail(f"only {sum(kills.values())} of {trials} trials were killed before finishing")
         if kind == "train":
             argv = ["train", config, "--name", "t"]
@@ -100,10 +109,8 @@ def main():
             argv = ["register", "--artifact", rng.choice(artifacts), "--name", "r"]
         else:
             argv = ["deploy", f"d:{1 + trials % 2}", "--target", "staging"]
-        if kind not in durations:  # one undisturbed run gives the range of the random delays
-            started = time.monotonic()
-            code, _, err = run(mlc, argv)
-            durations[kind] = time.monotonic() - started
+        if kind not in durations:  # one undisturbed run gives the range of the first random delay
+            code, err = timed(argv)
             if code != 0:
                 fail(f"{' '.join(argv)}: {err}")
             if kind == "export":
@@ -111,7 +118,7 @@ def main():
             elif kind == "deploy":
                 argv[1] = "d:2" if argv[1] == "d:1" else "d:1"
         process = subprocess.Popen([mlc, "-q"] + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0, durations[kind]))
+        time.sleep(rng.uniform(0, sorted(durations[kind])[len(durations[kind]) // 2]))
         process.send_signal(signal.SIGKILL)
         process.wait()
         if process.returncode == -signal.SIGKILL:
@@ -120,7 +127,7 @@ def main():
             finished_first += 1
         what = f"trial {trials} (kill -9 of mlc {' '.join(argv)})"
         recovered += len(check_after_crash(mlc, what))
-        code, _, err = run(mlc, argv)
+        code, err = timed(argv)
         if code != 0:
             fail(f"{what}: running it again failed ({code}): {err}")
         check_after_crash(mlc, what + ", then run again")

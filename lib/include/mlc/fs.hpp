@@ -15,6 +15,11 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 // Copies `from` to `to` atomically (same guarantees as write_file_atomically).
 void copy_file_atomically(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Copies `from` to `to` and fsyncs `to`, without a temporary name: only for a `to` inside a
+// directory nobody reads yet (the caller fsyncs that directory and renames it into place).
+// Throws Error(internal) naming both paths.
+void copy_file_durably(const std::filesystem::path& from, const std::filesystem::path& to);
+
 // Throws Error(internal): "<what> <path>: <strerror(errno)>".
 [[noreturn]] void throw_os_error(const std::string& what, const std::filesystem::path& path);
 
