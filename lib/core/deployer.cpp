@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 #include <set>
 
 #include "mlc/error.hpp"
@@ -53,10 +54,15 @@ Deployer::Swap Deployer::place(const std::string& target, const std::string& mod
   fs::create_directory(staged);
   try {
     // `staged` is invisible until the exchange, so its files need no temporary names of their
-    // own: each is written and fsync'ed, then one fsync of the directory makes the names durable
-    // (a directory fsync costs ~3.5 ms here; the exchange below is the atomic step).
-    for (const auto& file : files) copy_file_durably(file.source, staged / file.name);
-    fsync_directory(staged);
+    // own; they and the directory are fsync'ed together (one journal commit rather than three,
+    // ~3.5 ms each here) before the exchange below, the atomic step.
+    std::vector<fs::path> written;
+    for (const auto& file : files) {
+      copy_file_unsynced(file.source, staged / file.name);
+      written.push_back(staged / file.name);
+    }
+    written.push_back(staged);
+    fsync_all(written);
   } catch (...) {
     remove_quietly(staged);
     throw;
@@ -77,7 +83,9 @@ Deployer::Swap Deployer::place(const std::string& target, const std::string& mod
   }
   Swap swap(live, staged);  // from here on, failure is undone
   swap.created_ = created;
-  fsync_directory(live.parent_path());
+  // The exchange (and the leftover that marks it unfinished) must be durable before the
+  // catalogue commits what it did; the caller's SQL runs meanwhile and Swap::durable() waits.
+  swap.parent_synced_ = std::async(std::launch::async, [parent = live.parent_path()] { fsync_directory(parent); });
   return swap;
 }
 
@@ -182,16 +190,23 @@ Deployer::Swap::Swap(Swap&& other) noexcept
     : live_(std::move(other.live_)),
       previous_(std::move(other.previous_)),
       created_(other.created_),
-      done_(other.done_) {
+      done_(other.done_),
+      parent_synced_(std::move(other.parent_synced_)) {
   other.done_ = true;
 }
 
+void Deployer::Swap::durable() {
+  if (parent_synced_.valid()) parent_synced_.get();
+}
+
 void Deployer::Swap::commit() {
+  durable();
   done_ = true;
   if (!previous_.empty()) remove_quietly(previous_);
 }
 
 Deployer::Swap::~Swap() {
+  if (parent_synced_.valid()) parent_synced_.wait();
   if (done_ || live_.empty()) return;
   // Roll back: put the previous content back in one step, or take the new one away.
   if (previous_.empty()) {
