@@ -23,12 +23,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_timed(argv, env):
+    """Wall seconds and CPU seconds (user + system) of one run of argv. CPU time hardly depends
+    on what else the machine runs; wall time does (fsync waits, run queue)."""
     start = time.perf_counter()
-    result = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+    _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed: {result.stderr.decode()}")
-    return wall
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(argv)} failed")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def populate(db_file, models, versions):
@@ -105,18 +110,23 @@ def main():
         ("alias NAME champion VERSION", lambda i: ["--json", "alias", model, "champion", str(1 + i)]),
         ("show NAME@champion", lambda i: ["--json", "show", f"{model}@champion"]),
     ]
-    print("| command | median ms | min ms | max ms |")
-    print("|---|---|---|---|")
+    def report(label, samples):
+        walls = sorted(s[0] for s in samples)
+        cpu = statistics.median(s[1] for s in samples)
+        print(f"| mlc --json {label} | {statistics.median(walls) * 1000:.1f} | {walls[0] * 1000:.1f} | "
+              f"{walls[-1] * 1000:.1f} | {cpu * 1000:.1f} |", flush=True)
+
+    print(f"load average before: {os.getloadavg()[0]:.1f}\n")
+    print("| command | median ms | min ms | max ms | median CPU ms |")
+    print("|---|---|---|---|---|")
     for label, argv_of in plan:
         runs = n - 1 if label.startswith("rollback") else n  # n deploys leave n - 1 to roll back
-        walls = sorted(run_timed([mlc] + argv_of(i), env) for i in range(runs))
-        print(f"| mlc --json {label} | {statistics.median(walls) * 1000:.1f} | {walls[0] * 1000:.1f} | "
-              f"{walls[-1] * 1000:.1f} |", flush=True)
+        report(label, [run_timed([mlc] + argv_of(i), env) for i in range(runs)])
     artifact = os.path.join(home, "seed.pt")
-    walls = sorted(run_timed([mlc, "--json", "register", "--artifact", artifact, "--name", model], env)
-                   for _ in range(5))
-    print(f"| mlc --json register --artifact FILE --name NAME (loads libtorch; 5 runs) | "
-          f"{statistics.median(walls) * 1000:.1f} | {walls[0] * 1000:.1f} | {walls[-1] * 1000:.1f} |")
+    report("register --artifact FILE --name NAME (loads libtorch; 5 runs)",
+           [run_timed([mlc, "--json", "register", "--artifact", artifact, "--name", model], env)
+            for _ in range(5)])
+    print(f"\nload average after: {os.getloadavg()[0]:.1f}")
     subprocess.run([mlc, "verify"], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
