@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <future>
 #include <set>
 
 #include "mlc/error.hpp"
@@ -54,14 +53,17 @@ Deployer::Swap Deployer::place(const std::string& target, const std::string& mod
   fs::create_directory(staged);
   try {
     // `staged` is invisible until the exchange, so its files need no temporary names of their
-    // own; they and the directory are fsync'ed together (one journal commit rather than three,
-    // ~3.5 ms each here) before the exchange below, the atomic step.
+    // own. They, `staged` and the parent (so that `staged`, the marker of an unfinished change,
+    // is durable before the catalogue commits) are fsync'ed together: one journal commit rather
+    // than four, ~3.5 ms each here. The exchange itself needs no fsync before the commit: if it
+    // is lost, the marker is there and recover() redoes it from the store.
     std::vector<fs::path> written;
     for (const auto& file : files) {
       copy_file_unsynced(file.source, staged / file.name);
       written.push_back(staged / file.name);
     }
     written.push_back(staged);
+    written.push_back(live.parent_path());
     fsync_all(written);
   } catch (...) {
     remove_quietly(staged);
@@ -83,9 +85,6 @@ Deployer::Swap Deployer::place(const std::string& target, const std::string& mod
   }
   Swap swap(live, staged);  // from here on, failure is undone
   swap.created_ = created;
-  // The exchange (and the leftover that marks it unfinished) must be durable before the
-  // catalogue commits what it did; the caller's SQL runs meanwhile and Swap::durable() waits.
-  swap.parent_synced_ = std::async(std::launch::async, [parent = live.parent_path()] { fsync_directory(parent); });
   return swap;
 }
 
@@ -190,23 +189,19 @@ Deployer::Swap::Swap(Swap&& other) noexcept
     : live_(std::move(other.live_)),
       previous_(std::move(other.previous_)),
       created_(other.created_),
-      done_(other.done_),
-      parent_synced_(std::move(other.parent_synced_)) {
+      done_(other.done_) {
   other.done_ = true;
 }
 
-void Deployer::Swap::durable() {
-  if (parent_synced_.valid()) parent_synced_.get();
-}
-
 void Deployer::Swap::commit() {
-  durable();
+  // No fsync before this removal: it and the exchange are renames in one directory, which a
+  // journaling filesystem makes durable in order, so the leftover cannot vanish before the
+  // exchange it marks.
   done_ = true;
   if (!previous_.empty()) remove_quietly(previous_);
 }
 
 Deployer::Swap::~Swap() {
-  if (parent_synced_.valid()) parent_synced_.wait();
   if (done_ || live_.empty()) return;
   // Roll back: put the previous content back in one step, or take the new one away.
   if (previous_.empty()) {

@@ -95,7 +95,6 @@ DeployOutcome deploy_version(const Session& session, const DeployOptions& option
   const std::string reason = options.reason.empty() ? "deployed to " + options.target : options.reason;
   DeployOutcome outcome = detail::place_on_target(session, catalog, version, options.target, reason,
                                                   TargetChange::Kind::deploy, swap);
-  if (swap) swap->durable();
   transaction.commit();
   if (swap) swap->commit();
   return outcome;

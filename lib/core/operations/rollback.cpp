@@ -67,7 +67,6 @@ DeployOutcome rollback_target(const Session& session, const RollbackOptions& opt
   if (!options.reason.empty()) reason += ": " + options.reason;
   DeployOutcome outcome = detail::place_on_target(session, catalog, *earlier, options.target, reason,
                                                   TargetChange::Kind::rollback, swap);
-  if (swap) swap->durable();
   transaction.commit();
   if (swap) swap->commit();
   return outcome;

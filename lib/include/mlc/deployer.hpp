@@ -4,7 +4,6 @@
 #pragma once
 
 #include <filesystem>
-#include <future>
 #include <optional>
 #include <string>
 #include <utility>
@@ -77,11 +76,7 @@ class Deployer::Swap {
   Swap(const Swap&) = delete;
   ~Swap();
 
-  // Waits until the swap is durable (its directory fsync'ed): call before committing the
-  // catalogue transaction that records it. Throws Error(internal) if the fsync failed.
-  void durable();
-
-  // Deletes the previous content (after durable()).
+  // Deletes the previous content (the leftover): call after the catalogue committed.
   void commit();
 
  private:
@@ -90,7 +85,6 @@ class Deployer::Swap {
                                     // (then `live_` is what there is to undo)
   bool created_ = false;            // `live_` did not exist before: undo removes it
   bool done_ = false;
-  std::future<void> parent_synced_;  // place(): the fsync of the parent directory, in flight
 
   friend class Deployer;
 };
