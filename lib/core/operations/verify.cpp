@@ -46,7 +46,6 @@ VerifyReport verify_home(const Session& session) {
     if (report.integrity != "ok") report.problems.push_back({"catalogue", "catalog.db", report.integrity});
 
     for (const auto& [target, model] : deployer.interrupted()) {
-      const auto before = deployer.directory(target, model);
       if (detail::recover_deployment(session, catalog, target, model)) {
         const auto id = catalog.model_id(model);
         const auto now = id ? catalog.deployed_on(*id, target) : std::nullopt;

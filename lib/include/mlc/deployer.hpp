@@ -25,7 +25,9 @@ class Deployer {
 
   // Builds the new directory beside the final one (".NAME.new-XXXX"), then swaps it in with one
   // renameat2(RENAME_EXCHANGE); when there was no directory, an empty one is made first, so that
-  // every swap is an exchange and leaves the sibling behind until commit().
+  // every swap is an exchange and leaves the sibling behind until commit(). The files, the new
+  // directory and the parent are fsync'ed before the exchange; the sibling marks the change as
+  // unfinished until commit(), so recover() can finish it after a crash at any point.
   // Returns a handle that can put the previous content back (if the catalogue transaction that
   // goes with the swap fails). Throws Error(internal) naming the path on failure; nothing changes.
   class Swap;
@@ -37,7 +39,7 @@ class Deployer {
   Swap take_down(const std::string& target, const std::string& model) const;
 
   // What differs between the directory and `files` (exactly these files, with these sha256s):
-  // one line per problem ("model.pt: sha256 is X, expected Y", "manifest.json: missing",
+  // one line per problem ("model.pt: sha256 is X, the catalogue says Y", "manifest.json: missing",
   // "notes.txt: not part of the deployment", "the directory is missing"); empty when intact.
   std::vector<std::string> mismatches(const std::string& target, const std::string& model,
                                       const std::vector<DeploymentFile>& files) const;
