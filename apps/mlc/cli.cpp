@@ -13,7 +13,7 @@
 namespace mlc::cli {
 namespace {
 
-constexpr std::array<Command, 10> kCommands = {{
+constexpr std::array<Command, 15> kCommands = {{
     {"train", setup_train},
     {"eval", setup_eval},
     {"export", setup_export},
@@ -24,6 +24,11 @@ constexpr std::array<Command, 10> kCommands = {{
     {"list", setup_list},
     {"show", setup_show},
     {"history", setup_history},
+    {"rollback", setup_rollback},
+    {"alias", setup_alias},
+    {"edit", setup_edit},
+    {"verify", setup_verify},
+    {"gc", setup_gc},
 }};
 
 std::string shell_quoted(const std::string& word) {
@@ -47,7 +52,7 @@ void print_error(const std::string& message) { std::cerr << "mlc: error: " << me
 }  // namespace
 
 Session CliState::session() const {
-  return Session{resolve_home(global.home), current_actor(), command_line};
+  return Session{resolve_home(global.home), current_actor(), command_line, current_host()};
 }
 
 void CliState::print(const nlohmann::json& document, const std::string& human) const {

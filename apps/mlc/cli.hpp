@@ -49,6 +49,11 @@ void setup_retire(CLI::App& app, CliState& state);
 void setup_list(CLI::App& app, CliState& state);
 void setup_show(CLI::App& app, CliState& state);
 void setup_history(CLI::App& app, CliState& state);
+void setup_rollback(CLI::App& app, CliState& state);
+void setup_alias(CLI::App& app, CliState& state);
+void setup_edit(CLI::App& app, CliState& state);
+void setup_verify(CLI::App& app, CliState& state);
+void setup_gc(CLI::App& app, CliState& state);
 
 // Parses argv, runs the chosen subcommand, prints any error once and returns the exit code.
 int run(int argc, char** argv);

@@ -25,6 +25,25 @@ std::string learning_curve(const VersionRecord& version, const std::vector<Epoch
   return text;
 }
 
+// Where the version came from, one line per fact that is known.
+std::string lineage_lines(const nlohmann::json& lineage) {
+  std::string text;
+  auto line = [&](const char* label, const char* key) {
+    if (!lineage.contains(key) || lineage[key].is_null() || lineage[key] == "") return;
+    const auto& value = lineage[key];
+    text += fmt::format("  {:<12} {}\n", label, value.is_string() ? value.get<std::string>() : value.dump());
+  };
+  line("run", "run");
+  line("resumed", "resumed");
+  line("resumed from", "resumed_from");
+  line("fine-tuned", "fine_tuned_from");
+  line("config file", "config_file");
+  line("git commit", "git_commit");
+  line("mlc", "mlc_version");
+  line("libtorch", "torch_version");
+  return text;
+}
+
 std::string human_detail(const VersionRecord& version, const std::vector<EpochMetrics>& epochs,
                          const std::optional<EvaluationRecord>& evaluation) {
   std::string text = fmt::format("{}  {}\n", subject(version), to_string(version.state));
@@ -32,16 +51,25 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
   if (!version.description.empty()) text += fmt::format("  description  {}\n", version.description);
   for (const auto& [key, value] : version.tags) text += fmt::format("  tag          {}={}\n", key, value);
   if (!version.targets.empty()) text += fmt::format("  deployed to  {}\n", fmt::join(version.targets, ", "));
-  text += fmt::format("  architecture {}\n", version.config.at("model").at("architecture").get<std::string>());
-  text += fmt::format("  training     {} samples, {:.1f} s, {:.0f} samples/s\n", version.train_samples,
-                      version.train_seconds, version.samples_per_second);
-  text += learning_curve(version, epochs);
-  if (evaluation) {
-    text += fmt::format("  evaluation   {} on {} samples ({})\n", metrics_text(evaluation->metrics),
-                        evaluation->samples, evaluation->at);
+  if (!version.aliases.empty()) text += fmt::format("  aliases      {}\n", fmt::join(version.aliases, ", "));
+  if (version.origin == Origin::train) {
+    text += fmt::format("  architecture {}\n", version.config.at("model").at("architecture").get<std::string>());
+    text += fmt::format("  training     {} samples, {:.1f} s, {:.0f} samples/s\n", version.train_samples,
+                        version.train_seconds, version.samples_per_second);
+    text += learning_curve(version, epochs);
+  } else {
+    text += fmt::format("  origin       registered from {}\n", version.lineage.value("source_file", "a TorchScript file"));
   }
-  text += fmt::format("  checkpoint   sha256 {}\n", version.checkpoint_sha256);
+  if (evaluation) {
+    const std::string metrics = metrics_text(evaluation->metrics);
+    text += evaluation->origin == "manifest"
+                ? fmt::format("  metrics      {} (stated by its manifest)\n", metrics)
+                : fmt::format("  evaluation   {} on {} samples ({})\n", metrics, evaluation->samples, evaluation->at);
+  }
+  text += lineage_lines(version.lineage);
+  if (!version.checkpoint_sha256.empty()) text += fmt::format("  checkpoint   sha256 {}\n", version.checkpoint_sha256);
   if (version.model_sha256) text += fmt::format("  model        sha256 {}\n", *version.model_sha256);
+  if (version.artifacts_purged_at) text += fmt::format("  artifacts    deleted by gc --purge-retired at {}\n", *version.artifacts_purged_at);
   for (const auto& file : version.data_files) {
     text += fmt::format("  data         {} {} (sha256 {})\n", file.role, file.path, file.sha256);
   }

@@ -11,6 +11,7 @@
 #include "mlc/compute.hpp"
 #include "mlc/error.hpp"
 #include "torch_error.hpp"
+#include "torchscript_inspector.hpp"
 #include "trainer.hpp"
 
 namespace mlc::compute {
@@ -60,6 +61,8 @@ class TorchBackend final : public ComputeBackend {
       return compute::predict(model, data, limit);
     });
   }
+
+  TorchScriptInfo inspect_torchscript(const std::filesystem::path& file) override { return translating_errors([&] { return compute::inspect_torchscript(file); }); }
 
   std::string torch_version() const override { return TORCH_VERSION; }
 };

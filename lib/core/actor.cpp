@@ -18,4 +18,10 @@ std::string current_actor() {
   return "uid:" + std::to_string(::getuid());
 }
 
+std::string current_host() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
 }  // namespace mlc

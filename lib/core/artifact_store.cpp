@@ -14,7 +14,12 @@ fs::path ArtifactStore::path_of(const std::string& sha256) const {
 std::string ArtifactStore::put(const fs::path& file) const {
   const std::string sha256 = sha256_file(file);
   const fs::path target = path_of(sha256);
-  if (fs::exists(target)) return sha256;
+  if (fs::exists(target)) {
+    // Fresh again: gc keeps young files, and the caller is about to reference this one.
+    std::error_code ignored;
+    fs::last_write_time(target, fs::file_time_type::clock::now(), ignored);
+    return sha256;
+  }
   fs::create_directories(target.parent_path());
   copy_file_atomically(file, target);
   return sha256;

@@ -22,7 +22,8 @@ constexpr int kBusyTimeoutMs = 30000;
 constexpr const char* kVersionColumns =
     "v.id, v.model_id, m.name, v.version, v.state, v.created_at, v.description, v.config, "
     "v.model_info, v.lineage, v.checkpoint_sha256, v.model_sha256, v.manifest_sha256, "
-    "v.train_seconds, v.samples_per_second, v.train_samples, v.validation_samples";
+    "v.train_seconds, v.samples_per_second, v.train_samples, v.validation_samples, v.origin, "
+    "v.artifacts_purged_at";
 
 std::optional<std::string> optional_text(const sqlite::Statement& row, int column) {
   if (row.column_is_null(column)) return std::nullopt;
@@ -38,7 +39,7 @@ VersionRecord read_version_row(const sqlite::Statement& row) {
   record.state = parse_state(row.column_text(4));
   record.created_at = row.column_text(5);
   record.description = row.column_text(6);
-  record.config = nlohmann::json::parse(row.column_text(7));
+  record.config = row.column_is_null(7) ? nlohmann::json() : nlohmann::json::parse(row.column_text(7));
   record.model_info = nlohmann::json::parse(row.column_text(8));
   record.lineage = nlohmann::json::parse(row.column_text(9));
   record.checkpoint_sha256 = row.column_text(10);
@@ -48,6 +49,8 @@ VersionRecord read_version_row(const sqlite::Statement& row) {
   record.samples_per_second = row.column_double(14);
   record.train_samples = row.column_int(15);
   record.validation_samples = row.column_int(16);
+  record.origin = row.column_text(17) == "artifact" ? Origin::artifact : Origin::train;
+  record.artifacts_purged_at = optional_text(row, 18);
   return record;
 }
 
@@ -59,7 +62,58 @@ std::vector<DataFile> data_files_from_json(const nlohmann::json& array) {
   return files;
 }
 
+Event parse_event(const std::string& text) {
+  if (text == "alias") return Event::alias;
+  if (text == "metadata") return Event::metadata;
+  if (text == "purge") return Event::purge;
+  return Event::transition;
+}
+
+HistoryEntry read_history_row(const sqlite::Statement& rows) {
+  HistoryEntry entry;
+  entry.at = rows.column_text(0);
+  entry.model = rows.column_text(1);
+  entry.version = rows.column_int(2);
+  if (!rows.column_is_null(3)) entry.from = parse_state(rows.column_text(3));
+  entry.to = parse_state(rows.column_text(4));
+  entry.actor = rows.column_text(5);
+  entry.reason = rows.column_text(6);
+  entry.target = rows.column_text(7);
+  entry.command = rows.column_text(8);
+  entry.event = parse_event(rows.column_text(9));
+  entry.host = rows.column_text(10);
+  if (!rows.column_is_null(11)) entry.detail = nlohmann::json::parse(rows.column_text(11));
+  return entry;
+}
+
+TargetChange::Kind parse_target_kind(const std::string& text) {
+  if (text == "rollback") return TargetChange::Kind::rollback;
+  if (text == "remove") return TargetChange::Kind::remove;
+  return TargetChange::Kind::deploy;
+}
+
 }  // namespace
+
+std::string_view to_string(Origin origin) { return origin == Origin::artifact ? "artifact" : "train"; }
+
+std::string_view to_string(Event event) {
+  switch (event) {
+    case Event::transition: return "transition";
+    case Event::alias: return "alias";
+    case Event::metadata: return "metadata";
+    case Event::purge: return "purge";
+  }
+  return "transition";
+}
+
+std::string_view to_string(TargetChange::Kind kind) {
+  switch (kind) {
+    case TargetChange::Kind::deploy: return "deploy";
+    case TargetChange::Kind::rollback: return "rollback";
+    case TargetChange::Kind::remove: return "remove";
+  }
+  return "deploy";
+}
 
 std::string utc_now() {
   const auto now = std::chrono::system_clock::now();
@@ -89,6 +143,12 @@ Catalog::Catalog(const Home& home, Mode mode) {
     // makes each commit durable: a registry must not forget a deployment after a power cut.
     db_->execute("PRAGMA journal_mode = WAL");
     db_->execute("PRAGMA synchronous = FULL");
+    // Each mlc command is a short-lived process, usually the only connection: by default its
+    // close would checkpoint the whole WAL into the database (one more fsync) and delete the WAL
+    // file, which the next command recreates. SQLite's automatic checkpoint (every 1000 pages,
+    // inside a commit) keeps the WAL bounded instead. Measured: deploy at 10,000 versions,
+    // bench/README.md.
+    sqlite3_db_config(db_->handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   }
   db_->execute("PRAGMA foreign_keys = ON");
   prepare_catalog_schema(*db_);
@@ -115,26 +175,30 @@ Catalog::Transaction::~Transaction() {
 }
 
 VersionRecord Catalog::load_version(int64_t version_id) const {
-  auto row = db_->prepare(fmt::format(
+  auto row = db_->cached(fmt::format(
       "SELECT {} FROM versions v JOIN models m ON m.id = v.model_id WHERE v.id = ?", kVersionColumns));
-  row.bind(1, version_id);
-  if (!row.step()) throw Error(ErrorKind::internal, "version row vanished");
-  VersionRecord record = read_version_row(row);
+  row->bind(1, version_id);
+  if (!row->step()) throw Error(ErrorKind::internal, "version row vanished");
+  VersionRecord record = read_version_row(*row);
 
-  auto tags = db_->prepare("SELECT key, value FROM tags WHERE version_id = ? ORDER BY key");
-  tags.bind(1, version_id);
-  while (tags.step()) record.tags[tags.column_text(0)] = tags.column_text(1);
+  auto tags = db_->cached("SELECT key, value FROM tags WHERE version_id = ? ORDER BY key");
+  tags->bind(1, version_id);
+  while (tags->step()) record.tags[tags->column_text(0)] = tags->column_text(1);
 
   auto targets =
-      db_->prepare("SELECT target FROM deployments WHERE version_id = ? ORDER BY target");
-  targets.bind(1, version_id);
-  while (targets.step()) record.targets.push_back(targets.column_text(0));
+      db_->cached("SELECT target FROM deployments WHERE version_id = ? ORDER BY target");
+  targets->bind(1, version_id);
+  while (targets->step()) record.targets.push_back(targets->column_text(0));
 
-  auto inputs = db_->prepare(
+  auto aliases = db_->cached("SELECT alias FROM aliases WHERE version_id = ? ORDER BY alias");
+  aliases->bind(1, version_id);
+  while (aliases->step()) record.aliases.push_back(aliases->column_text(0));
+
+  auto inputs = db_->cached(
       "SELECT role, path, sha256 FROM version_inputs WHERE version_id = ? ORDER BY role");
-  inputs.bind(1, version_id);
-  while (inputs.step()) {
-    record.data_files.push_back({inputs.column_text(0), inputs.column_text(1), inputs.column_text(2)});
+  inputs->bind(1, version_id);
+  while (inputs->step()) {
+    record.data_files.push_back({inputs->column_text(0), inputs->column_text(1), inputs->column_text(2)});
   }
   return record;
 }
@@ -162,10 +226,15 @@ VersionRecord Catalog::resolve(const Reference& ref) const {
       return load_version(row.column_int(0));
     }
     case Reference::Kind::target: {
+      // NAME@X: an alias X of the model, else the version deployed to target X. An alias may not
+      // take the name of a target of its model, nor a target that of an alias (operations), so
+      // the two never compete.
+      if (auto named = aliased(model_id, ref.target)) return *named;
       auto deployed = deployed_on(model_id, ref.target);
       if (!deployed) {
         throw Error(ErrorKind::not_found,
-                    fmt::format("model '{}' has no version deployed to '{}'", ref.model, ref.target));
+                    fmt::format("model '{}' has no version deployed to '{}' and no alias '{}'",
+                                ref.model, ref.target, ref.target));
       }
       return *deployed;
     }
@@ -180,14 +249,100 @@ std::optional<VersionRecord> Catalog::deployed_on(int64_t model_id, const std::s
   return load_version(row.column_int(0));
 }
 
+std::optional<VersionRecord> Catalog::aliased(int64_t model_id, const std::string& alias) const {
+  auto row = db_->prepare("SELECT version_id FROM aliases WHERE model_id = ? AND alias = ?");
+  row.bind(1, model_id).bind(2, alias);
+  if (!row.step()) return std::nullopt;
+  return load_version(row.column_int(0));
+}
+
+VersionRecord Catalog::version_by_id(int64_t version_id) const { return load_version(version_id); }
+
+std::optional<int64_t> Catalog::model_id(const std::string& name) const {
+  auto row = db_->prepare("SELECT id FROM models WHERE name = ?");
+  row.bind(1, name);
+  if (!row.step()) return std::nullopt;
+  return row.column_int(0);
+}
+
+std::vector<TargetChange> Catalog::target_log(int64_t model_id, const std::string& target) const {
+  auto rows = db_->prepare(
+      "SELECT t.id, t.at, t.kind, v.version, t.version_id, t.actor, t.host, t.reason, t.command "
+      "FROM target_log t LEFT JOIN versions v ON v.id = t.version_id "
+      "WHERE t.model_id = ? AND t.target = ? ORDER BY t.id");
+  rows.bind(1, model_id).bind(2, target);
+  std::vector<TargetChange> changes;
+  while (rows.step()) {
+    TargetChange change;
+    change.id = rows.column_int(0);
+    change.at = rows.column_text(1);
+    change.kind = parse_target_kind(rows.column_text(2));
+    if (!rows.column_is_null(3)) change.version = rows.column_int(3);
+    if (!rows.column_is_null(4)) change.version_id = rows.column_int(4);
+    change.actor = rows.column_text(5);
+    change.host = rows.column_text(6);
+    change.reason = rows.column_text(7);
+    change.command = rows.column_text(8);
+    changes.push_back(std::move(change));
+  }
+  return changes;
+}
+
+bool Catalog::was_deployed_to(int64_t version_id, const std::string& target) const {
+  auto row = db_->prepare("SELECT 1 FROM target_log WHERE version_id = ? AND target = ? LIMIT 1");
+  row.bind(1, version_id).bind(2, target);
+  return row.step();
+}
+
+std::vector<std::string> Catalog::targets_of(int64_t model_id) const {
+  auto rows = db_->prepare(
+      "SELECT target FROM deployments WHERE model_id = ?1 UNION "
+      "SELECT target FROM target_log WHERE model_id = ?1 ORDER BY 1");
+  rows.bind(1, model_id);
+  std::vector<std::string> targets;
+  while (rows.step()) targets.push_back(rows.column_text(0));
+  return targets;
+}
+
+std::vector<VersionRecord> Catalog::all_versions() const {
+  auto rows = db_->prepare("SELECT id FROM versions ORDER BY model_id, version");
+  std::vector<VersionRecord> records;
+  while (rows.step()) records.push_back(load_version(rows.column_int(0)));
+  return records;
+}
+
+std::vector<Catalog::Deployment> Catalog::deployments() const {
+  auto rows = db_->prepare(
+      "SELECT d.target, m.name, d.version_id FROM deployments d JOIN models m ON m.id = d.model_id "
+      "ORDER BY d.target, m.name");
+  std::vector<Deployment> result;
+  while (rows.step()) result.push_back({rows.column_text(0), rows.column_text(1), rows.column_int(2)});
+  return result;
+}
+
+std::string Catalog::integrity_check() const {
+  auto integrity = db_->prepare("PRAGMA integrity_check");
+  integrity.step();
+  const std::string verdict = integrity.column_text(0);
+  if (verdict != "ok") return verdict;
+  auto references = db_->prepare("PRAGMA foreign_key_check");
+  if (references.step()) {
+    return fmt::format("table {} row {} refers to a missing row of {}", references.column_text(0),
+                       references.column_int(1), references.column_text(2));
+  }
+  return "ok";
+}
+
 std::vector<VersionRecord> Catalog::list(const std::optional<std::string>& model,
                                          const std::optional<State>& state) const {
-  auto rows = db_->prepare(
-      "SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id "
-      "WHERE (?1 IS NULL OR m.name = ?1) AND (?2 IS NULL OR v.state = ?2) "
-      "ORDER BY m.name, v.version");
-  rows.bind_nullable(1, model);
-  rows.bind_nullable(2, state ? std::optional<std::string>(std::string(to_string(*state))) : std::nullopt);
+  // Only the filters given, so that SQLite can use an index for each ("?1 IS NULL OR ..." would
+  // make it scan every version: 10,000 of them in bench/catalog_scale.py).
+  std::string sql = "SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id WHERE 1";
+  if (model) sql += " AND m.name = ?1";
+  if (state) sql += " AND v.state = ?2";
+  auto rows = db_->prepare(sql + " ORDER BY m.name, v.version");
+  if (model) rows.bind(1, *model);
+  if (state) rows.bind(2, to_string(*state));
   std::vector<VersionRecord> records;
   while (rows.step()) records.push_back(load_version(rows.column_int(0)));
   return records;
@@ -219,7 +374,7 @@ std::vector<EpochMetrics> Catalog::epochs(int64_t version_id) const {
 
 std::optional<EvaluationRecord> Catalog::latest_evaluation(int64_t version_id) const {
   auto row = db_->prepare(
-      "SELECT id, at, samples, passed, gates, data_files FROM evaluations "
+      "SELECT id, at, samples, passed, gates, data_files, origin FROM evaluations "
       "WHERE version_id = ? ORDER BY id DESC LIMIT 1");
   row.bind(1, version_id);
   if (!row.step()) return std::nullopt;
@@ -230,6 +385,7 @@ std::optional<EvaluationRecord> Catalog::latest_evaluation(int64_t version_id) c
   evaluation.passed = row.column_int(3) != 0;
   evaluation.gates = nlohmann::json::parse(row.column_text(4));
   evaluation.data_files = data_files_from_json(nlohmann::json::parse(row.column_text(5)));
+  evaluation.origin = row.column_text(6);
   auto metrics = db_->prepare("SELECT name, value FROM evaluation_metrics WHERE evaluation_id = ?");
   metrics.bind(1, id);
   while (metrics.step()) evaluation.metrics[metrics.column_text(0)] = metrics.column_double(1);
@@ -240,32 +396,36 @@ std::vector<HistoryEntry> Catalog::history(const Reference& ref) const {
   std::optional<int64_t> only_version;
   if (ref.kind != Reference::Kind::latest) only_version = resolve(ref).id;
   else resolve(ref);  // for its not-found errors
+  // Two shapes, so that each uses its index: one version's rows (history_by_version), or every
+  // row of the model's versions.
   auto rows = db_->prepare(
-      "SELECT h.at, m.name, v.version, h.from_state, h.to_state, h.actor, h.reason, h.target, "
-      "h.command FROM history h JOIN versions v ON v.id = h.version_id "
-      "JOIN models m ON m.id = v.model_id "
-      "WHERE m.name = ?1 AND (?2 IS NULL OR v.id = ?2) ORDER BY h.id");
-  rows.bind(1, ref.model);
-  if (only_version) rows.bind(2, *only_version);
+      only_version
+          ? "SELECT h.at, m.name, v.version, h.from_state, h.to_state, h.actor, h.reason, h.target, "
+            "h.command, h.event, h.host, h.detail FROM history h JOIN versions v ON v.id = h.version_id "
+            "JOIN models m ON m.id = v.model_id WHERE h.version_id = ?1 ORDER BY h.id"
+          : "SELECT h.at, m.name, v.version, h.from_state, h.to_state, h.actor, h.reason, h.target, "
+            "h.command, h.event, h.host, h.detail FROM models m JOIN versions v ON v.model_id = m.id "
+            "JOIN history h ON h.version_id = v.id WHERE m.name = ?1 ORDER BY h.id");
+  if (only_version) rows.bind(1, *only_version);
+  else rows.bind(1, ref.model);
   std::vector<HistoryEntry> entries;
-  while (rows.step()) {
-    HistoryEntry entry;
-    entry.at = rows.column_text(0);
-    entry.model = rows.column_text(1);
-    entry.version = rows.column_int(2);
-    if (!rows.column_is_null(3)) entry.from = parse_state(rows.column_text(3));
-    entry.to = parse_state(rows.column_text(4));
-    entry.actor = rows.column_text(5);
-    entry.reason = rows.column_text(6);
-    entry.target = rows.column_text(7);
-    entry.command = rows.column_text(8);
-    entries.push_back(std::move(entry));
-  }
+  while (rows.step()) entries.push_back(read_history_row(rows));
   return entries;
+}
+
+int64_t Catalog::next_version_number(const std::string& model) const {
+  auto next = db_->prepare(
+      "SELECT COALESCE(MAX(v.version), 0) + 1 FROM versions v JOIN models m ON m.id = v.model_id "
+      "WHERE m.name = ?");
+  next.bind(1, model);
+  next.step();
+  return next.column_int(0);
 }
 
 VersionRecord Catalog::create_version(const NewVersion& version, const TransitionNote& note) {
   const std::string now = utc_now();
+  const bool trained = version.origin == Origin::train;
+  const State initial = trained ? State::trained : State::registered;
   db_->prepare("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)")
       .bind(1, version.model)
       .bind(2, now)
@@ -281,23 +441,29 @@ VersionRecord Catalog::create_version(const NewVersion& version, const Transitio
   next.step();
   const int64_t number = next.column_int(0);
 
-  db_->prepare(
-         "INSERT INTO versions (model_id, version, state, created_at, config, model_info, lineage, "
-         "checkpoint_sha256, train_seconds, samples_per_second, train_samples, validation_samples) "
-         "VALUES (?, ?, 'trained', ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, model_id)
-      .bind(2, number)
-      .bind(3, now)
-      .bind(4, version.config.dump())
-      .bind(5, version.model_info.dump())
-      .bind(6, version.lineage.dump())
-      .bind(7, version.checkpoint_sha256)
-      .bind(8, version.train_seconds)
-      .bind(9, version.samples_per_second)
-      .bind(10, version.train_samples)
-      .bind(11, version.validation_samples)
-      .run();
+  auto insert = db_->prepare(
+      "INSERT INTO versions (model_id, version, state, origin, created_at, description, config, "
+      "model_info, lineage, checkpoint_sha256, model_sha256, manifest_sha256, train_seconds, "
+      "samples_per_second, train_samples, validation_samples) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, model_id).bind(2, number).bind(3, to_string(initial)).bind(4, to_string(version.origin));
+  insert.bind(5, now).bind(6, version.description);
+  insert.bind(8, version.model_info.dump()).bind(9, version.lineage.dump());
+  insert.bind_nullable(11, version.model_sha256).bind_nullable(12, version.manifest_sha256);
+  if (trained) {  // an artifact's training columns stay NULL
+    insert.bind(7, version.config.dump()).bind(10, version.checkpoint_sha256);
+    insert.bind(13, version.train_seconds).bind(14, version.samples_per_second);
+    insert.bind(15, version.train_samples).bind(16, version.validation_samples);
+  }
+  insert.run();
   const int64_t version_id = db_->last_insert_id();
+  for (const auto& [key, value] : version.tags) {
+    db_->prepare("INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?)")
+        .bind(1, version_id)
+        .bind(2, key)
+        .bind(3, value)
+        .run();
+  }
 
   for (const auto& file : version.data_files) {
     db_->prepare("INSERT INTO version_inputs (version_id, role, path, sha256) VALUES (?, ?, ?, ?)")
@@ -321,29 +487,21 @@ VersionRecord Catalog::create_version(const NewVersion& version, const Transitio
   }
 
   VersionRecord record = load_version(version_id);
-  db_->prepare(
-         "INSERT INTO history (version_id, at, from_state, to_state, actor, reason, target, command) "
-         "VALUES (?, ?, NULL, 'trained', ?, ?, ?, ?)")
-      .bind(1, version_id)
-      .bind(2, now)
-      .bind(3, note.actor)
-      .bind(4, note.reason)
-      .bind(5, note.target)
-      .bind(6, note.command)
-      .run();
+  append_history(version_id, now, std::nullopt, initial, Event::transition, note, nullptr);
   return record;
 }
 
 void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& evaluation) {
   db_->prepare(
-         "INSERT INTO evaluations (version_id, at, samples, passed, gates, data_files) "
-         "VALUES (?, ?, ?, ?, ?, ?)")
+         "INSERT INTO evaluations (version_id, at, samples, passed, gates, data_files, origin) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind(1, version_id)
       .bind(2, evaluation.at)
       .bind(3, evaluation.samples)
       .bind(4, int64_t{evaluation.passed ? 1 : 0})
       .bind(5, evaluation.gates.is_null() ? "[]" : evaluation.gates.dump())
       .bind(6, data_files_json(evaluation.data_files).dump())
+      .bind(7, evaluation.origin)
       .run();
   const int64_t evaluation_id = db_->last_insert_id();
   for (const auto& [name, value] : evaluation.metrics) {
@@ -355,23 +513,26 @@ void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& eval
   }
 }
 
+void Catalog::append_history(int64_t version_id, const std::string& at, std::optional<State> from,
+                             State to, Event event, const TransitionNote& note,
+                             const nlohmann::json& detail) {
+  auto insert = db_->prepare(
+      "INSERT INTO history (version_id, at, from_state, to_state, actor, reason, target, command, "
+      "event, host, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, version_id).bind(2, at);
+  if (from) insert.bind(3, to_string(*from));
+  insert.bind(4, to_string(to)).bind(5, note.actor).bind(6, note.reason).bind(7, note.target);
+  insert.bind(8, note.command).bind(9, to_string(event)).bind(10, note.host);
+  if (!detail.is_null()) insert.bind(11, detail.dump());
+  insert.run();
+}
+
 void Catalog::record_transition(const VersionRecord& version, State to, const TransitionNote& note) {
   db_->prepare("UPDATE versions SET state = ? WHERE id = ?")
       .bind(1, to_string(to))
       .bind(2, version.id)
       .run();
-  db_->prepare(
-         "INSERT INTO history (version_id, at, from_state, to_state, actor, reason, target, command) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, version.id)
-      .bind(2, utc_now())
-      .bind(3, to_string(version.state))
-      .bind(4, to_string(to))
-      .bind(5, note.actor)
-      .bind(6, note.reason)
-      .bind(7, note.target)
-      .bind(8, note.command)
-      .run();
+  append_history(version.id, utc_now(), version.state, to, Event::transition, note, nullptr);
 }
 
 void Catalog::set_export(int64_t version_id, const std::string& model_sha256,
@@ -398,7 +559,9 @@ void Catalog::set_registration(int64_t version_id, const std::string& descriptio
   }
 }
 
-void Catalog::set_deployment(int64_t model_id, const std::string& target, int64_t version_id) {
+void Catalog::set_deployment(int64_t model_id, const std::string& target, int64_t version_id,
+                             TargetChange::Kind kind, const TransitionNote& note) {
+  const std::string now = utc_now();
   db_->prepare(
          "INSERT INTO deployments (model_id, target, version_id, deployed_at) VALUES (?, ?, ?, ?) "
          "ON CONFLICT (model_id, target) DO UPDATE SET version_id = excluded.version_id, "
@@ -406,15 +569,109 @@ void Catalog::set_deployment(int64_t model_id, const std::string& target, int64_
       .bind(1, model_id)
       .bind(2, target)
       .bind(3, version_id)
-      .bind(4, utc_now())
+      .bind(4, now)
       .run();
+  append_target_change(model_id, target, version_id, kind, now, note);
 }
 
-void Catalog::remove_deployment(int64_t model_id, const std::string& target) {
+void Catalog::remove_deployment(int64_t model_id, const std::string& target,
+                                const TransitionNote& note) {
   db_->prepare("DELETE FROM deployments WHERE model_id = ? AND target = ?")
       .bind(1, model_id)
       .bind(2, target)
       .run();
+  append_target_change(model_id, target, std::nullopt, TargetChange::Kind::remove, utc_now(), note);
+}
+
+void Catalog::append_target_change(int64_t model_id, const std::string& target,
+                                   std::optional<int64_t> version_id, TargetChange::Kind kind,
+                                   const std::string& at, const TransitionNote& note) {
+  auto insert = db_->prepare(
+      "INSERT INTO target_log (model_id, target, version_id, kind, at, actor, host, reason, command) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, model_id).bind(2, target);
+  if (version_id) insert.bind(3, *version_id);
+  insert.bind(4, to_string(kind)).bind(5, at).bind(6, note.actor).bind(7, note.host);
+  insert.bind(8, note.reason).bind(9, note.command);
+  insert.run();
+}
+
+void Catalog::set_alias(int64_t model_id, const std::string& alias,
+                        const std::optional<VersionRecord>& to,
+                        const std::optional<VersionRecord>& from, const TransitionNote& note) {
+  const std::string now = utc_now();
+  if (to) {
+    db_->prepare(
+           "INSERT INTO aliases (model_id, alias, version_id, set_at) VALUES (?, ?, ?, ?) "
+           "ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id, "
+           "set_at = excluded.set_at")
+        .bind(1, model_id)
+        .bind(2, alias)
+        .bind(3, to->id)
+        .bind(4, now)
+        .run();
+  } else {
+    db_->prepare("DELETE FROM aliases WHERE model_id = ? AND alias = ?")
+        .bind(1, model_id)
+        .bind(2, alias)
+        .run();
+  }
+  const nlohmann::json detail = {
+      {"alias", alias},
+      {"from_version", from ? nlohmann::json(from->version) : nlohmann::json(nullptr)},
+      {"to_version", to ? nlohmann::json(to->version) : nlohmann::json(nullptr)}};
+  const VersionRecord& concerned = to ? *to : *from;
+  append_history(concerned.id, now, concerned.state, concerned.state, Event::alias, note, detail);
+  if (to && from && from->id != to->id) {  // the version it left records it too
+    append_history(from->id, now, from->state, from->state, Event::alias, note, detail);
+  }
+}
+
+void Catalog::edit_metadata(const VersionRecord& version,
+                            const std::optional<std::string>& description,
+                            const std::map<std::string, std::string>& set_tags,
+                            const std::vector<std::string>& remove_tags, const TransitionNote& note) {
+  nlohmann::json detail = nlohmann::json::object();
+  if (description) {
+    db_->prepare("UPDATE versions SET description = ? WHERE id = ?")
+        .bind(1, *description)
+        .bind(2, version.id)
+        .run();
+    detail["description"] = {{"from", version.description}, {"to", *description}};
+  }
+  for (const auto& [key, value] : set_tags) {
+    db_->prepare("INSERT OR REPLACE INTO tags (version_id, key, value) VALUES (?, ?, ?)")
+        .bind(1, version.id)
+        .bind(2, key)
+        .bind(3, value)
+        .run();
+  }
+  for (const auto& key : remove_tags) {
+    db_->prepare("DELETE FROM tags WHERE version_id = ? AND key = ?")
+        .bind(1, version.id)
+        .bind(2, key)
+        .run();
+  }
+  detail["tags_set"] = set_tags;
+  detail["tags_removed"] = remove_tags;
+  append_history(version.id, utc_now(), version.state, version.state, Event::metadata, note, detail);
+}
+
+void Catalog::mark_artifacts_purged(const VersionRecord& version, const TransitionNote& note) {
+  const std::string now = utc_now();
+  db_->prepare("UPDATE versions SET artifacts_purged_at = ? WHERE id = ?")
+      .bind(1, now)
+      .bind(2, version.id)
+      .run();
+  auto optional_json = [](const std::optional<std::string>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+  };
+  const nlohmann::json detail = {
+      {"checkpoint_sha256",
+       version.checkpoint_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(version.checkpoint_sha256)},
+      {"model_sha256", optional_json(version.model_sha256)},
+      {"manifest_sha256", optional_json(version.manifest_sha256)}};
+  append_history(version.id, now, version.state, version.state, Event::purge, note, detail);
 }
 
 }  // namespace mlc

@@ -1,6 +1,8 @@
 #include "catalog_schema.hpp"
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "mlc/error.hpp"
 #include "sqlite.hpp"
@@ -97,16 +99,163 @@ CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
   BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
 )sql";
 
+// Version 2 (issue 4): versions registered from a TorchScript file trained elsewhere have no
+// checkpoint, config or training figures, so those columns become nullable (SQLite can only do that
+// by rebuilding the table); an origin column says which kind a version is. History rows gain the
+// host, an event kind (alias and metadata changes are recorded beside transitions) and a JSON
+// detail. New tables: aliases, and target_log, the append-only record of what each target held
+// (rollback walks it, history --at reads it). Evaluations gain an origin: metrics stated in the
+// manifest of a registered artifact are recorded as such.
+constexpr const char* kMigrationV1ToV2 = R"sql(
+CREATE TABLE versions_v2 (
+  id                  INTEGER PRIMARY KEY,
+  model_id            INTEGER NOT NULL REFERENCES models(id),
+  version             INTEGER NOT NULL CHECK (version >= 1),
+  state               TEXT NOT NULL CHECK (state IN
+                        ('trained','evaluated','exported','registered','deployed','retired')),
+  origin              TEXT NOT NULL DEFAULT 'train' CHECK (origin IN ('train','artifact')),
+  created_at          TEXT NOT NULL,
+  description         TEXT NOT NULL DEFAULT '',
+  config              TEXT,
+  model_info          TEXT NOT NULL,
+  lineage             TEXT NOT NULL,
+  checkpoint_sha256   TEXT,
+  model_sha256        TEXT,
+  manifest_sha256     TEXT,
+  artifacts_purged_at TEXT,
+  train_seconds       REAL,
+  samples_per_second  REAL,
+  train_samples       INTEGER,
+  validation_samples  INTEGER,
+  UNIQUE (model_id, version),
+  CHECK (origin = 'artifact' OR (config IS NOT NULL AND checkpoint_sha256 IS NOT NULL AND
+         train_seconds IS NOT NULL AND samples_per_second IS NOT NULL AND
+         train_samples IS NOT NULL AND validation_samples IS NOT NULL)),
+  CHECK (origin = 'train' OR (model_sha256 IS NOT NULL AND manifest_sha256 IS NOT NULL))
+);
+INSERT INTO versions_v2 (id, model_id, version, state, origin, created_at, description, config,
+                         model_info, lineage, checkpoint_sha256, model_sha256, manifest_sha256,
+                         train_seconds, samples_per_second, train_samples, validation_samples)
+  SELECT id, model_id, version, state, 'train', created_at, description, config, model_info,
+         lineage, checkpoint_sha256, model_sha256, manifest_sha256, train_seconds,
+         samples_per_second, train_samples, validation_samples
+  FROM versions;
+DROP TABLE versions;
+ALTER TABLE versions_v2 RENAME TO versions;
+CREATE INDEX versions_by_state ON versions(state);
+
+ALTER TABLE history ADD COLUMN event TEXT NOT NULL DEFAULT 'transition'
+  CHECK (event IN ('transition','alias','metadata','purge'));
+ALTER TABLE history ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE history ADD COLUMN detail TEXT;
+
+ALTER TABLE evaluations ADD COLUMN origin TEXT NOT NULL DEFAULT 'eval'
+  CHECK (origin IN ('eval','manifest'));
+CREATE INDEX evaluations_by_version ON evaluations(version_id, id);
+CREATE INDEX deployments_by_version ON deployments(version_id);
+
+CREATE TABLE aliases (
+  model_id   INTEGER NOT NULL REFERENCES models(id),
+  alias      TEXT NOT NULL,
+  version_id INTEGER NOT NULL REFERENCES versions(id),
+  set_at     TEXT NOT NULL,
+  PRIMARY KEY (model_id, alias)
+);
+CREATE INDEX aliases_by_version ON aliases(version_id);
+
+CREATE TABLE target_log (
+  id         INTEGER PRIMARY KEY,
+  model_id   INTEGER NOT NULL REFERENCES models(id),
+  target     TEXT NOT NULL,
+  version_id INTEGER REFERENCES versions(id),
+  kind       TEXT NOT NULL CHECK (kind IN ('deploy','rollback','remove')),
+  at         TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  host       TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  command    TEXT NOT NULL,
+  CHECK ((kind = 'remove') = (version_id IS NULL))
+);
+CREATE INDEX target_log_by_target ON target_log(model_id, target, id);
+CREATE INDEX target_log_by_version ON target_log(version_id, target);
+CREATE TRIGGER target_log_is_append_only_update BEFORE UPDATE ON target_log
+  BEGIN SELECT RAISE(ABORT, 'target_log is append-only'); END;
+CREATE TRIGGER target_log_is_append_only_delete BEFORE DELETE ON target_log
+  BEGIN SELECT RAISE(ABORT, 'target_log is append-only'); END;
+)sql";
+
 int read_user_version(sqlite::Database& db) {
   auto statement = db.prepare("PRAGMA user_version");
   statement.step();
   return static_cast<int>(statement.column_int(0));
 }
 
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const size_t comma = text.find(',', start);
+    parts.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return parts;
+}
+
+// Version 1 recorded what targets held only in its history rows: a deploy row (to 'deployed',
+// with the target) placed a version, the row right after it for another version on the same
+// target said what it replaced, a redeploy that repaired files kept the version, and a forced
+// retire listed the targets it emptied. target_log is rebuilt from them, oldest first.
+void backfill_target_log(sqlite::Database& db) {
+  auto rows = db.prepare(
+      "SELECT h.id, h.version_id, v.model_id, h.at, h.from_state, h.to_state, h.actor, h.reason, "
+      "h.target, h.command FROM history h JOIN versions v ON v.id = h.version_id "
+      "WHERE h.target != '' ORDER BY h.id");
+  auto insert = db.prepare(
+      "INSERT INTO target_log (model_id, target, version_id, kind, at, actor, host, reason, command) "
+      "VALUES (?, ?, ?, ?, ?, ?, '', ?, ?)");
+  int64_t previous_id = -1, previous_version = -1;
+  std::string previous_target;
+  while (rows.step()) {
+    const int64_t id = rows.column_int(0), version_id = rows.column_int(1);
+    const std::string to = rows.column_text(5), reason = rows.column_text(7),
+                      target = rows.column_text(8);
+    const bool replaced_by_previous_row = id == previous_id + 1 && target == previous_target &&
+                                          version_id != previous_version &&
+                                          rows.column_text(4) == "deployed";
+    auto add = [&](const std::string& on, std::optional<int64_t> version, const char* kind) {
+      insert.bind(1, rows.column_int(2)).bind(2, on);
+      if (version) insert.bind(3, *version);
+      insert.bind(4, std::string_view(kind)).bind(5, rows.column_text(3)).bind(6, rows.column_text(6));
+      insert.bind(7, reason).bind(8, rows.column_text(9));
+      insert.run();
+      insert.reset();
+    };
+    if (to == "deployed" && !replaced_by_previous_row &&
+        reason.rfind("files on " + target + " were missing", 0) != 0) {
+      add(target, version_id, "deploy");
+      previous_id = id, previous_version = version_id, previous_target = target;
+      continue;
+    }
+    if (to == "retired") {
+      for (const auto& emptied : split_commas(target)) add(emptied, std::nullopt, "remove");
+    }
+    previous_id = -1;
+  }
+}
+
+void migrate_1_to_2(sqlite::Database& db) {
+  db.execute(kMigrationV1ToV2);
+  backfill_target_log(db);
+}
+
 }  // namespace
 
 void prepare_catalog_schema(sqlite::Database& db) {
   if (read_user_version(db) == kCatalogSchemaVersion) return;  // the common case: no lock taken
+  // Rebuilding a table that others reference needs foreign keys off, and the pragma is a no-op
+  // inside a transaction; foreign_key_check below proves the rebuild kept every reference.
+  db.execute("PRAGMA foreign_keys = OFF");
   db.execute("BEGIN IMMEDIATE");
   try {
     const int found = read_user_version(db);  // again, under the lock: another process may have won
@@ -116,13 +265,24 @@ void prepare_catalog_schema(sqlite::Database& db) {
                       ", made by a newer mlc; this mlc understands up to version " +
                       std::to_string(kCatalogSchemaVersion) + ": upgrade mlc");
     }
-    if (found == 0) db.execute(kSchemaV1);
+    // Each step upgrades by one version; a new catalogue takes every step from an empty one, so
+    // new and upgraded catalogues cannot differ.
+    if (found < 1) db.execute(kSchemaV1);
+    if (found < 2) migrate_1_to_2(db);
+    auto violations = db.prepare("PRAGMA foreign_key_check");
+    if (violations.step()) {
+      throw Error(ErrorKind::catalog, "catalogue upgrade from schema version " +
+                                          std::to_string(found) + " broke a reference in table " +
+                                          violations.column_text(0) + "; nothing was changed");
+    }
     db.execute("PRAGMA user_version = " + std::to_string(kCatalogSchemaVersion));
     db.execute("COMMIT");
   } catch (...) {
     db.execute("ROLLBACK");
+    db.execute("PRAGMA foreign_keys = ON");
     throw;
   }
+  db.execute("PRAGMA foreign_keys = ON");
 }
 
 }  // namespace mlc

@@ -7,7 +7,8 @@ namespace sqlite {
 class Database;
 }
 
-constexpr int kCatalogSchemaVersion = 1;
+// 1: the foundation. 2: artifacts registered from outside, aliases, target log, history events.
+constexpr int kCatalogSchemaVersion = 2;
 
 // Creates the tables in an empty catalogue, upgrades an older one in place, and refuses one made
 // by a newer mlc (Error(catalog)). Runs inside its own write transaction.

@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
+#include <future>
 #include <random>
 #include <string>
 
@@ -78,6 +80,30 @@ void copy_file_atomically(const fs::path& from, const fs::path& to) {
     throw Error(ErrorKind::internal, "cannot copy " + from.string() + " to " + to.string());
   }
   commit_temporary(tmp, to);
+}
+
+void copy_file_unsynced(const fs::path& from, const fs::path& to) {
+  std::error_code error;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, error);
+  if (error) throw Error(ErrorKind::internal, "cannot copy " + from.string() + " to " + to.string());
+}
+
+void fsync_all(const std::vector<fs::path>& paths) {
+  std::vector<std::future<void>> pending;
+  for (const auto& path : paths) {
+    pending.push_back(std::async(std::launch::async, [&path] {
+      fsync_path(path, fs::is_directory(path) ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    }));
+  }
+  std::exception_ptr first;
+  for (auto& done : pending) {
+    try {
+      done.get();
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
 }
 
 ScopedTempDir::ScopedTempDir(const fs::path& parent, std::string_view prefix) {

@@ -20,6 +20,7 @@ nlohmann::json version_summary_json(const VersionRecord& version) {
       {"description", version.description},
       {"tags", version.tags},
       {"targets", version.targets},
+      {"aliases", version.aliases},
   };
 }
 
@@ -50,6 +51,7 @@ nlohmann::json evaluation_json(const EvaluationRecord& evaluation) {
   return {{"at", evaluation.at},
           {"samples", evaluation.samples},
           {"passed", evaluation.passed},
+          {"origin", evaluation.origin},
           {"metrics", evaluation.metrics},
           {"gates", evaluation.gates.is_null() ? nlohmann::json::array() : evaluation.gates},
           {"data_files", data_files_json(evaluation.data_files)}};
@@ -61,14 +63,19 @@ nlohmann::json version_detail_json(const VersionRecord& version,
   nlohmann::json detail = version_summary_json(version);
   auto curve = nlohmann::json::array();
   for (const auto& epoch : epochs) curve.push_back(epoch_json(epoch));
-  detail["artifacts"] = {{"checkpoint_sha256", version.checkpoint_sha256},
-                         {"model_sha256", optional_json(version.model_sha256)},
-                         {"manifest_sha256", optional_json(version.manifest_sha256)}};
-  detail["training"] = {{"train_seconds", version.train_seconds},
-                        {"samples_per_second", version.samples_per_second},
-                        {"train_samples", version.train_samples},
-                        {"validation_samples", version.validation_samples},
-                        {"epochs", curve}};
+  const bool trained = version.origin == Origin::train;
+  detail["origin"] = to_string(version.origin);
+  detail["artifacts"] = {
+      {"checkpoint_sha256", trained ? nlohmann::json(version.checkpoint_sha256) : nlohmann::json(nullptr)},
+      {"model_sha256", optional_json(version.model_sha256)},
+      {"manifest_sha256", optional_json(version.manifest_sha256)},
+      {"purged_at", optional_json(version.artifacts_purged_at)}};
+  detail["training"] = trained ? nlohmann::json{{"train_seconds", version.train_seconds},
+                                                {"samples_per_second", version.samples_per_second},
+                                                {"train_samples", version.train_samples},
+                                                {"validation_samples", version.validation_samples},
+                                                {"epochs", curve}}
+                               : nlohmann::json(nullptr);
   detail["evaluation"] = evaluation ? evaluation_json(*evaluation) : nlohmann::json(nullptr);
   detail["data_files"] = data_files_json(version.data_files);
   detail["config"] = version.config;
@@ -86,7 +93,20 @@ nlohmann::json history_entry_json(const HistoryEntry& entry) {
           {"actor", entry.actor},
           {"reason", entry.reason},
           {"target", entry.target},
-          {"command", entry.command}};
+          {"command", entry.command},
+          {"event", to_string(entry.event)},
+          {"host", entry.host},
+          {"detail", entry.detail}};
+}
+
+nlohmann::json target_change_json(const TargetChange& change) {
+  return {{"at", change.at},
+          {"kind", to_string(change.kind)},
+          {"version", change.version ? nlohmann::json(*change.version) : nlohmann::json(nullptr)},
+          {"actor", change.actor},
+          {"host", change.host},
+          {"reason", change.reason},
+          {"command", change.command}};
 }
 
 }  // namespace mlc

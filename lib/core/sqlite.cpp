@@ -27,7 +27,16 @@ Database::Database(const std::string& file, bool create) {
   sqlite3_extended_result_codes(db_, 1);
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  cache_.clear();  // finalized before the connection closes
+  sqlite3_close(db_);
+}
+
+Database::Lease Database::cached(const std::string& sql) {
+  auto found = cache_.find(sql);
+  if (found == cache_.end()) found = cache_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+  return Lease(*found->second);
+}
 
 void Database::execute(std::string_view sql) {
   const std::string text(sql);

@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,15 +23,25 @@ class Database {
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
-  Database(Database&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Database(Database&& other) noexcept : db_(other.db_), cache_(std::move(other.cache_)) {
+    other.db_ = nullptr;
+  }
 
   void execute(std::string_view sql);  // one or more statements, no results
   Statement prepare(std::string_view sql);
+  // The statement for `sql`, prepared once per connection: for the queries run once per version
+  // read (list at 10,000 versions would prepare them hundreds of times). The lease resets it when
+  // it goes out of scope: a statement left mid-step would hold its read snapshot open, and a
+  // later BEGIN IMMEDIATE on a stale snapshot fails at once with SQLITE_BUSY, busy timeout or
+  // not. Do not hold two leases of the same SQL at once.
+  class Lease;
+  Lease cached(const std::string& sql);
   int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* handle() const { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
+  std::map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
 class Statement {
@@ -58,6 +70,23 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Database::Lease {
+ public:
+  explicit Lease(Statement& statement) : statement_(&statement) {}
+  Lease(Lease&& other) noexcept : statement_(other.statement_) { other.statement_ = nullptr; }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() {
+    if (statement_ != nullptr) statement_->reset();
+  }
+  Statement& operator*() const { return *statement_; }
+  Statement* operator->() const { return statement_; }
+
+ private:
+  Statement* statement_;
 };
 
 }  // namespace mlc::sqlite

@@ -21,9 +21,16 @@ run_mlc 0 --json history w; validate history
 run_mlc 0 --json deploy w --target staging; validate deploy
 run_mlc 0 list --json      # global options after the subcommand work too
 validate list
+run_mlc 0 --json alias w champion 1; validate alias
+run_mlc 0 --json edit w@champion --tag k=v; validate edit
+run_mlc 0 --json history w --target staging --at 2999-01-01T00:00:00Z; validate history-target
+run_mlc 0 --json verify; validate verify
+run_mlc 0 --json gc --dry-run; validate gc
 run_mlc 0 --json retire w:1 --force; validate retire
+expect_error 6 "cannot roll back w on staging" rollback w --target staging
 expect_error 1 "cannot load the compute library /nonexistent/libmlc_compute.so" train "$(wine_config)" --name w
-ok "list, show, history, register, deploy and retire never load the compute library"
+expect_error 1 "cannot load the compute library /nonexistent/libmlc_compute.so" register --artifact "$MLC_HOME/catalog.db" --name w
+ok "list, show, history, register, deploy, alias, edit, rollback, verify, gc and retire never load the compute library"
 
 unset MLC_COMPUTE_LIB
 expect_error 4 "no model named 'w'" --home "$WORK/fresh" register w:1

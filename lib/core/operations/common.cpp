@@ -14,7 +14,8 @@ ArtifactStore artifact_store(const Session& session) {
 }
 
 TransitionNote note_for(const Session& session, std::string reason, std::string target) {
-  return TransitionNote{session.actor, std::move(reason), session.command_line, std::move(target)};
+  return TransitionNote{session.actor, std::move(reason), session.command_line, std::move(target),
+                        session.host};
 }
 
 std::string subject(const VersionRecord& version) {
@@ -25,7 +26,16 @@ Reference reference_to(const VersionRecord& version) {
   return Reference{Reference::Kind::version, version.model, version.version, {}, subject(version)};
 }
 
+void require_checkpoint(const VersionRecord& version) {
+  if (version.origin == Origin::artifact) {
+    throw Error(ErrorKind::refused, subject(version) +
+                                        " was registered from a TorchScript file: it has no checkpoint "
+                                        "or train config to evaluate, run or rebuild it from");
+  }
+}
+
 TrainedModel trained_model(const Session& session, const VersionRecord& version) {
+  require_checkpoint(version);
   const ArtifactStore store = artifact_store(session);
   store.verify(version.checkpoint_sha256);
   return TrainedModel{version.config, version.model_info, store.path_of(version.checkpoint_sha256)};
@@ -34,6 +44,7 @@ TrainedModel trained_model(const Session& session, const VersionRecord& version)
 nlohmann::json evaluation_data(const VersionRecord& version,
                                const std::optional<fs::path>& data,
                                const std::optional<fs::path>& labels) {
+  require_checkpoint(version);
   nlohmann::json config = version.config.at("data");
   const std::string format = config.at("format");
   if (!data) {

@@ -10,6 +10,7 @@
 #include "mlc/artifact_store.hpp"
 #include "mlc/catalog.hpp"
 #include "mlc/compute.hpp"
+#include "mlc/deployer.hpp"
 #include "mlc/operations.hpp"
 
 namespace mlc::detail {
@@ -17,6 +18,9 @@ namespace mlc::detail {
 ArtifactStore artifact_store(const Session& session);
 
 TransitionNote note_for(const Session& session, std::string reason, std::string target = {});
+
+// Throws Error(refused) for a version registered from an artifact (no checkpoint, no config).
+void require_checkpoint(const VersionRecord& version);
 
 // The version as the compute backend needs it, with its checkpoint verified against the store.
 TrainedModel trained_model(const Session& session, const VersionRecord& version);
@@ -36,6 +40,23 @@ Reference reference_to(const VersionRecord& version);
 
 // "NAME:VERSION", for messages and the history.
 std::string subject(const VersionRecord& version);
+
+// The files of the version's deployment directory (model.pt, manifest.json) as the store holds
+// them. Throws Error(integrity) if the version was never exported.
+std::vector<DeploymentFile> deployment_files(const ArtifactStore& store, const VersionRecord& version);
+
+// Finishes a change of deployments/TARGET/MODEL that a killed process left half-done, so that it
+// holds what the catalogue says (Deployer::recover). Call inside an open transaction.
+bool recover_deployment(const Session& session, const Catalog& catalog, const std::string& target,
+                        const std::string& model);
+
+// Puts `version` on `target` inside the caller's open transaction: checks the move, swaps the
+// directory (the swap lands in `swap`, for the caller to commit after the transaction), records
+// the deployment, the target log entry and the transitions of the version and of the one it
+// replaces. Used by deploy and rollback.
+DeployOutcome place_on_target(const Session& session, Catalog& catalog, const VersionRecord& version,
+                              const std::string& target, const std::string& reason,
+                              TargetChange::Kind kind, std::optional<Deployer::Swap>& swap);
 
 // The commit checked out in the working directory (read from .git, no git process), or "".
 std::string git_commit_of_working_directory();

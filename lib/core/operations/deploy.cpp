@@ -3,74 +3,100 @@
 #include "common.hpp"
 #include "mlc/deployer.hpp"
 #include "mlc/error.hpp"
-#include "mlc/sha256.hpp"
+#include "mlc/policy.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
-namespace {
 
-// The deployment directory holds exactly this version's exported files.
-bool deployment_intact(const fs::path& directory, const VersionRecord& version) {
-  for (const auto& [name, sha256] : {std::pair{"model.pt", version.model_sha256},
-                                     std::pair{"manifest.json", version.manifest_sha256}}) {
-    const fs::path file = directory / name;
-    if (!sha256 || !fs::exists(file) || sha256_file(file) != *sha256) return false;
+namespace detail {
+
+std::vector<DeploymentFile> deployment_files(const ArtifactStore& store, const VersionRecord& version) {
+  if (!version.model_sha256 || !version.manifest_sha256) {
+    throw Error(ErrorKind::integrity, subject(version) + " has no exported model in the catalogue");
   }
-  return true;
+  return {{store.path_of(*version.model_sha256), "model.pt", *version.model_sha256},
+          {store.path_of(*version.manifest_sha256), "manifest.json", *version.manifest_sha256}};
 }
 
-}  // namespace
+bool recover_deployment(const Session& session, const Catalog& catalog, const std::string& target,
+                        const std::string& model) {
+  const Deployer deployer(session.home.deployments_dir());
+  if (deployer.leftovers(target, model).empty()) return false;
+  std::optional<std::vector<DeploymentFile>> files;
+  if (const auto id = catalog.model_id(model)) {
+    if (const auto deployed = catalog.deployed_on(*id, target)) {
+      files = deployment_files(artifact_store(session), *deployed);
+    }
+  }
+  return deployer.recover(target, model, files);
+}
+
+DeployOutcome place_on_target(const Session& session, Catalog& catalog, const VersionRecord& version,
+                              const std::string& target, const std::string& reason,
+                              TargetChange::Kind kind, std::optional<Deployer::Swap>& swap) {
+  const ArtifactStore store = artifact_store(session);
+  const Deployer deployer(session.home.deployments_dir());
+  const State next = next_state(Action::deploy, version.state, subject(version));
+  recover_deployment(session, catalog, target, version.model);
+
+  DeployOutcome outcome;
+  outcome.directory = deployer.directory(target, version.model);
+  std::optional<VersionRecord> previous = catalog.deployed_on(version.model_id, target);
+  std::string why = reason;
+  const auto files = deployment_files(store, version);
+  if (previous && previous->id == version.id) {
+    if (deployer.mismatches(target, version.model, files).empty()) {
+      outcome.version = version;
+      outcome.changed = false;
+      return outcome;
+    }
+    previous.reset();  // same version, files missing or changed: place them again
+    why = "files on " + target + " were missing or changed; placed again";
+  }
+  for (const auto& file : files) store.verify(file.sha256);
+  swap.emplace(deployer.place(target, version.model, files));
+
+  catalog.set_deployment(version.model_id, target, version.id, kind, note_for(session, why, target));
+  catalog.record_transition(version, next, note_for(session, why, target));
+  if (previous) {
+    // Back to registered unless it still stands on another target.
+    const State back = previous->targets.size() > 1 ? State::deployed : State::registered;
+    catalog.record_transition(
+        *previous, back,
+        note_for(session, fmt::format("replaced on {} by {}", target, subject(version)), target));
+    outcome.replaced = catalog.resolve(reference_to(*previous));
+  }
+  outcome.version = catalog.resolve(reference_to(version));
+  return outcome;
+}
+
+}  // namespace detail
 
 DeployOutcome deploy_version(const Session& session, const DeployOptions& options) {
   check_name(options.target, "target");
+  const Policy policy = load_policy(session.home);
   Catalog catalog(session.home, Catalog::Mode::existing);
-  const ArtifactStore store = detail::artifact_store(session);
-  const Deployer deployer(session.home.deployments_dir());
 
   // Declared in this order so that, on failure, the directory swap is undone first, while the
   // transaction still holds the lock: a target never holds two versions, nor none.
   Catalog::Transaction transaction(catalog);
   std::optional<Deployer::Swap> swap;
 
-  DeployOutcome outcome;
-  VersionRecord version = catalog.resolve(options.ref);
-  const State next = next_state(Action::deploy, version.state, detail::subject(version));
-  outcome.directory = deployer.directory(options.target, version.model);
-  std::optional<VersionRecord> previous = catalog.deployed_on(version.model_id, options.target);
-  std::string reason = options.reason.empty() ? "deployed to " + options.target : options.reason;
-  if (previous && previous->id == version.id) {
-    if (deployment_intact(outcome.directory, version)) {
-      outcome.version = version;
-      outcome.changed = false;
-      return outcome;
-    }
-    previous.reset();  // same version, files missing or changed: place them again
-    reason = "files on " + options.target + " were missing or changed; placed again";
+  const VersionRecord version = catalog.resolve(options.ref);
+  if (catalog.aliased(version.model_id, options.target)) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("target '{}': model '{}' has an alias of that name; an alias and a "
+                            "target of one model cannot share a name",
+                            options.target, version.model));
   }
-  if (!version.model_sha256 || !version.manifest_sha256) {
-    throw Error(ErrorKind::integrity, detail::subject(version) + " has no exported model in the catalogue");
-  }
-  store.verify(*version.model_sha256);
-  store.verify(*version.manifest_sha256);
-  swap.emplace(deployer.place(options.target, version.model,
-                              {{store.path_of(*version.model_sha256), "model.pt"},
-                               {store.path_of(*version.manifest_sha256), "manifest.json"}}));
-
-  catalog.set_deployment(version.model_id, options.target, version.id);
-  catalog.record_transition(version, next, detail::note_for(session, reason, options.target));
-  if (previous) {
-    // Back to registered unless it still stands on another target.
-    const State back = previous->targets.size() > 1 ? State::deployed : State::registered;
-    catalog.record_transition(
-        *previous, back,
-        detail::note_for(session,
-                         fmt::format("replaced on {} by {}", options.target, detail::subject(version)),
-                         options.target));
-    outcome.replaced = catalog.resolve(detail::reference_to(*previous));
-  }
-  outcome.version = catalog.resolve(detail::reference_to(version));
+  next_state(Action::deploy, version.state, detail::subject(version));
+  const auto previous = catalog.deployed_on(version.model_id, options.target);
+  if (!previous || previous->id != version.id) check_policy(policy, options.target, version, catalog);
+  const std::string reason = options.reason.empty() ? "deployed to " + options.target : options.reason;
+  DeployOutcome outcome = detail::place_on_target(session, catalog, version, options.target, reason,
+                                                  TargetChange::Kind::deploy, swap);
   transaction.commit();
-  swap->commit();
+  if (swap) swap->commit();
   return outcome;
 }
 

@@ -22,7 +22,9 @@ RetireOutcome retire_version(const Session& session, const RetireOptions& option
   std::string reason = options.reason.empty() ? "retired" : options.reason;
   if (!version.targets.empty()) {
     for (const auto& target : version.targets) {
-      catalog.remove_deployment(version.model_id, target);
+      detail::recover_deployment(session, catalog, target, version.model);
+      catalog.remove_deployment(version.model_id, target,
+                                detail::note_for(session, "retired " + detail::subject(version), target));
       taken_down.push_back(deployer.take_down(target, version.model));
     }
     reason += fmt::format(" (forced: taken off {})", fmt::join(version.targets, ", "));

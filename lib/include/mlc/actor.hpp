@@ -9,4 +9,7 @@ namespace mlc {
 
 std::string current_actor();
 
+// The machine's host name (gethostname), for the history; "" if it cannot be read.
+std::string current_host();
+
 }  // namespace mlc

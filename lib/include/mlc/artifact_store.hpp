@@ -11,7 +11,8 @@ class ArtifactStore {
  public:
   explicit ArtifactStore(std::filesystem::path root) : root_(std::move(root)) {}
 
-  // Copies `file` into the store (atomically; nothing is written if it is already there) and
+  // Copies `file` into the store (atomically; if it is already there, only its modification time
+  // is renewed, so that gc's grace period protects it until the caller references it) and
   // returns its sha256. Throws Error(not_found) if `file` cannot be read.
   std::string put(const std::filesystem::path& file) const;
 

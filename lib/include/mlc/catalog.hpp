@@ -26,32 +26,42 @@ namespace sqlite {
 class Database;
 }
 
+// Where a version came from: trained by mlc, or registered from a TorchScript file trained
+// elsewhere (mlc register --artifact), which has no checkpoint, train config or training figures.
+enum class Origin { train, artifact };
+std::string_view to_string(Origin origin);
+
 struct VersionRecord {
   int64_t id = 0;
   int64_t model_id = 0;
   std::string model;
   int64_t version = 0;
   State state = State::trained;
+  Origin origin = Origin::train;
   std::string created_at;  // UTC, ISO 8601
   std::string description;
-  nlohmann::json config;      // the train config, as validated
-  nlohmann::json model_info;  // TrainResult::model_info
+  nlohmann::json config;      // the train config, as validated; null for Origin::artifact
+  nlohmann::json model_info;  // TrainResult::model_info ({} or what the manifest said, artifacts)
   nlohmann::json lineage;     // {"mlc_version", "torch_version", "git_commit", "config_file",
-                              //  "command"}
-  std::string checkpoint_sha256;
+                              //  "command"} (+ "resumed_from" when issue 3 records it);
+                              // artifacts: {"source_file", "source_sha256", "manifest_file", ...}
+  std::string checkpoint_sha256;  // "" for Origin::artifact
   std::optional<std::string> model_sha256;     // the exported TorchScript file, once exported
   std::optional<std::string> manifest_sha256;  // its manifest.json
-  double train_seconds = 0;
+  std::optional<std::string> artifacts_purged_at;  // gc --purge-retired deleted its files then
+  double train_seconds = 0;       // training figures: 0 for Origin::artifact
   double samples_per_second = 0;
   int64_t train_samples = 0;
   int64_t validation_samples = 0;
   std::map<std::string, std::string> tags;
   std::vector<std::string> targets;  // where it is deployed, sorted
+  std::vector<std::string> aliases;  // the model's aliases that name it, sorted
   std::vector<DataFile> data_files;  // what it was trained on
 };
 
 struct EvaluationRecord {
   std::string at;  // UTC, ISO 8601 with milliseconds
+  std::string origin = "eval";  // "eval" (mlc eval), or "manifest" (stated by a registered artifact)
   int64_t samples = 0;
   bool passed = true;  // every gate passed (true when there were none)
   std::map<std::string, double> metrics;
@@ -59,29 +69,61 @@ struct EvaluationRecord {
   std::vector<DataFile> data_files;
 };
 
+// What a history row records. Transitions change (or confirm) a version's state; alias and
+// metadata changes and gc's purge leave the state as it is (from == to) and say what changed in
+// `detail`.
+enum class Event { transition, alias, metadata, purge };
+std::string_view to_string(Event event);
+
 struct HistoryEntry {
   std::string at;  // UTC, ISO 8601 with milliseconds
   std::string model;
   int64_t version = 0;
+  Event event = Event::transition;
   std::optional<State> from;  // nullopt for the row that created the version
   State to = State::trained;
   std::string actor;
+  std::string host;
   std::string reason;
   std::string target;  // deploy: the target concerned; retire --force: the targets it left,
                        // comma-separated; else ""
   std::string command;
+  nlohmann::json detail;  // alias: {"alias", "from_version", "to_version"}; metadata:
+                          // {"description": {"from", "to"}, "tags_set", "tags_removed"}; else null
 };
 
-// Who and why, recorded with every transition.
+// Who, where and why, recorded with every history row.
 struct TransitionNote {
   std::string actor;
   std::string reason;
   std::string command;
   std::string target;
+  std::string host;
 };
+
+// One change of what a target holds for a model (the target log).
+struct TargetChange {
+  enum class Kind { deploy, rollback, remove };
+  int64_t id = 0;
+  std::string at;
+  Kind kind = Kind::deploy;
+  std::optional<int64_t> version;  // the version number it holds from then on; nullopt: none
+  std::optional<int64_t> version_id;
+  std::string actor;
+  std::string host;
+  std::string reason;
+  std::string command;
+};
+std::string_view to_string(TargetChange::Kind kind);
 
 struct NewVersion {
   std::string model;
+  Origin origin = Origin::train;  // artifact: config and checkpoint stay empty, the state starts at
+                                  // registered and model/manifest sha256 are set
+  std::optional<std::string> model_sha256;
+  std::optional<std::string> manifest_sha256;
+  std::string description;
+  std::map<std::string, std::string> tags;
   nlohmann::json config;
   nlohmann::json model_info;
   nlohmann::json lineage;
@@ -153,9 +195,36 @@ class Catalog {
   std::vector<HistoryEntry> history(const Reference& ref) const;
   // The version deployed on `target` for this model, if any.
   std::optional<VersionRecord> deployed_on(int64_t model_id, const std::string& target) const;
+  // Every change of what `target` held for the model, oldest first ([] if none).
+  std::vector<TargetChange> target_log(int64_t model_id, const std::string& target) const;
+  // Whether the version was ever placed on `target` (deployed or rolled back to).
+  bool was_deployed_to(int64_t version_id, const std::string& target) const;
+  // The targets this model has now or ever had.
+  std::vector<std::string> targets_of(int64_t model_id) const;
+  // The version with this row id (as target logs and deployments hold it). Throws
+  // Error(internal) if there is none.
+  VersionRecord version_by_id(int64_t version_id) const;
+  // The id of the model named so, or nullopt.
+  std::optional<int64_t> model_id(const std::string& name) const;
+  // The version an alias names, or nullopt.
+  std::optional<VersionRecord> aliased(int64_t model_id, const std::string& alias) const;
+  // Every version of every model (retired ones included), for verify and gc.
+  std::vector<VersionRecord> all_versions() const;
+  // Every (target, model) pair the deployments table holds, with the version there.
+  struct Deployment {
+    std::string target;
+    std::string model;
+    int64_t version_id = 0;
+  };
+  std::vector<Deployment> deployments() const;
+  // "ok", or SQLite's first complaint: PRAGMA integrity_check and foreign_key_check.
+  std::string integrity_check() const;
 
   // --- writes: call inside in_transaction ---
-  // Creates the model if new, then version max+1 in state trained, with a history row.
+  // The number the next create_version of this model will get (under the same transaction).
+  int64_t next_version_number(const std::string& model) const;
+  // Creates the model if new, then version max+1 in state trained (registered for an artifact),
+  // with a history row.
   VersionRecord create_version(const NewVersion& version, const TransitionNote& note);
   void record_evaluation(int64_t version_id, const EvaluationRecord& evaluation);
   // Sets the state and appends the history row (also when the state does not change, e.g. a
@@ -165,19 +234,42 @@ class Catalog {
                   const std::string& manifest_sha256);
   void set_registration(int64_t version_id, const std::string& description,
                         const std::map<std::string, std::string>& tags);
-  void set_deployment(int64_t model_id, const std::string& target, int64_t version_id);
-  void remove_deployment(int64_t model_id, const std::string& target);
+  // Sets what the target holds and appends the change to the target log.
+  void set_deployment(int64_t model_id, const std::string& target, int64_t version_id,
+                      TargetChange::Kind kind, const TransitionNote& note);
+  void remove_deployment(int64_t model_id, const std::string& target, const TransitionNote& note);
+  // Points `alias` at the version (nullopt: removes it) and appends an alias history row to the
+  // version concerned (the one it named before, when removing).
+  void set_alias(int64_t model_id, const std::string& alias, const std::optional<VersionRecord>& to,
+                 const std::optional<VersionRecord>& from, const TransitionNote& note);
+  // Sets the description (if given), sets and removes tags, and appends a metadata history row
+  // with what changed.
+  void edit_metadata(const VersionRecord& version, const std::optional<std::string>& description,
+                     const std::map<std::string, std::string>& set_tags,
+                     const std::vector<std::string>& remove_tags, const TransitionNote& note);
+  // Records that gc deleted the version's artifacts, with a purge history row.
+  void mark_artifacts_purged(const VersionRecord& version, const TransitionNote& note);
 
   // The schema version this build writes (stored in PRAGMA user_version).
   static int schema_version();
 
  private:
   VersionRecord load_version(int64_t version_id) const;
+  void append_history(int64_t version_id, const std::string& at, std::optional<State> from, State to,
+                      Event event, const TransitionNote& note, const nlohmann::json& detail);
+  void append_target_change(int64_t model_id, const std::string& target,
+                            std::optional<int64_t> version_id, TargetChange::Kind kind,
+                            const std::string& at, const TransitionNote& note);
 
   std::unique_ptr<sqlite::Database> db_;
 };
 
 // The current time, UTC, ISO 8601 with milliseconds ("2026-11-23T12:00:00.123Z").
 std::string utc_now();
+
+// A time as users write it (ISO 8601: a date, or a date and time with 'Z' or an offset) in
+// utc_now()'s form, so that it compares with recorded times as text. A time without a zone is
+// refused rather than guessed. Throws Error(usage) naming `what` (e.g. "--at") and the text.
+std::string parse_utc_time(const std::string& text, const std::string& what);
 
 }  // namespace mlc

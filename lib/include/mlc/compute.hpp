@@ -106,6 +106,17 @@ struct Predictions {
   std::vector<double> targets;              // the true class index or value of each sample
 };
 
+// What libtorch can tell about a TorchScript file without running it (register --artifact).
+struct TorchScriptInfo {
+  std::string forward_schema;            // e.g. "forward(__torch__.Net self, Tensor x) -> Tensor"
+  std::vector<std::string> input_names;  // forward's arguments after self
+  std::vector<std::string> input_types;  // their TorchScript types, e.g. "Tensor"
+  std::string output_type;               // forward's return type
+  int64_t parameter_tensors = 0;
+  int64_t parameters = 0;               // elements over all parameter tensors
+  std::vector<std::string> dtypes;      // distinct parameter dtypes, e.g. "Float"
+};
+
 class ComputeBackend {
  public:
   virtual ~ComputeBackend() = default;
@@ -125,6 +136,10 @@ class ComputeBackend {
   // Runs the model on the first `limit` samples of the test split of `data`.
   virtual Predictions predict(const TrainedModel& model, const nlohmann::json& data,
                               int64_t limit) = 0;
+
+  // Loads `file` with torch::jit::load and reports its forward() signature and parameters.
+  // Throws Error(invalid_input) naming the file if libtorch cannot load it as TorchScript.
+  virtual TorchScriptInfo inspect_torchscript(const std::filesystem::path& file) = 0;
 
   // Versions of the libraries doing the work, for the catalogue's lineage records.
   virtual std::string torch_version() const = 0;

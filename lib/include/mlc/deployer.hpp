@@ -4,7 +4,9 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlc {
@@ -12,6 +14,7 @@ namespace mlc {
 struct DeploymentFile {
   std::filesystem::path source;  // e.g. a file in the artifact store
   std::string name;              // its name in the deployment directory, e.g. "model.pt"
+  std::string sha256;            // what its content must hash to (checked by mismatches())
 };
 
 class Deployer {
@@ -20,8 +23,11 @@ class Deployer {
 
   std::filesystem::path directory(const std::string& target, const std::string& model) const;
 
-  // Builds the new directory beside the final one, then swaps it in with one
-  // renameat2(RENAME_EXCHANGE) (or a plain rename when there was none) and removes the old one.
+  // Builds the new directory beside the final one (".NAME.new-XXXX"), then swaps it in with one
+  // renameat2(RENAME_EXCHANGE); when there was no directory, an empty one is made first, so that
+  // every swap is an exchange and leaves the sibling behind until commit(). The files, the new
+  // directory and the parent are fsync'ed before the exchange; the sibling marks the change as
+  // unfinished until commit(), so recover() can finish it after a crash at any point.
   // Returns a handle that can put the previous content back (if the catalogue transaction that
   // goes with the swap fails). Throws Error(internal) naming the path on failure; nothing changes.
   class Swap;
@@ -31,6 +37,31 @@ class Deployer {
   // Takes the directory away in one rename (aside); commit() deletes it, and destruction without
   // commit() puts it back. Nothing to undo if it was absent.
   Swap take_down(const std::string& target, const std::string& model) const;
+
+  // What differs between the directory and `files` (exactly these files, with these sha256s):
+  // one line per problem ("model.pt: sha256 is X, the catalogue says Y", "manifest.json: missing",
+  // "notes.txt: not part of the deployment", "the directory is missing"); empty when intact.
+  std::vector<std::string> mismatches(const std::string& target, const std::string& model,
+                                      const std::vector<DeploymentFile>& files) const;
+
+  // The ".NAME.new-*" and ".NAME.removed-*" siblings of deployments/TARGET/NAME. Outside a
+  // catalogue transaction they may belong to a running mlc; under its write lock (every place and
+  // take_down runs under it) they can only be left by a process that died mid-change.
+  std::vector<std::filesystem::path> leftovers(const std::string& target,
+                                               const std::string& model) const;
+
+  // Finishes a change that a killed process left half-done: call under the catalogue's write
+  // lock. If leftovers() finds any, the directory is made to hold exactly `files` (the catalogue's
+  // version; nullopt: nothing is deployed there, so it is removed) and the leftovers are deleted.
+  // Returns whether there was anything to recover. Throws Error(internal) naming the path.
+  bool recover(const std::string& target, const std::string& model,
+               const std::optional<std::vector<DeploymentFile>>& files) const;
+
+  // Every (target, model) directory under the deployments root that has leftovers.
+  std::vector<std::pair<std::string, std::string>> interrupted() const;
+
+  // Every (target, model) directory under the deployments root (hidden names excluded).
+  std::vector<std::pair<std::string, std::string>> directories() const;
 
  private:
   std::filesystem::path root_;
@@ -47,13 +78,17 @@ class Deployer::Swap {
   Swap(const Swap&) = delete;
   ~Swap();
 
+  // Deletes the previous content (the leftover): call after the catalogue committed.
   void commit();
 
  private:
   std::filesystem::path live_;
   std::filesystem::path previous_;  // the old content, renamed aside; empty if there was none
                                     // (then `live_` is what there is to undo)
+  bool created_ = false;            // `live_` did not exist before: undo removes it
   bool done_ = false;
+
+  friend class Deployer;
 };
 
 }  // namespace mlc

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mlc {
 
@@ -14,6 +15,16 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 
 // Copies `from` to `to` atomically (same guarantees as write_file_atomically).
 void copy_file_atomically(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Copies `from` to `to` without a temporary name and without fsync: only for a `to` inside a
+// directory nobody reads yet, which the caller makes durable with fsync_all() and then renames
+// into place. Throws Error(internal) naming both paths.
+void copy_file_unsynced(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// fsyncs every path (files and directories) at once, one thread each, so that the filesystem can
+// flush them in one journal commit instead of one after the other (each ~3.5 ms here). Throws
+// Error(internal) naming the first path that failed, after all have finished.
+void fsync_all(const std::vector<std::filesystem::path>& paths);
 
 // Throws Error(internal): "<what> <path>: <strerror(errno)>".
 [[noreturn]] void throw_os_error(const std::string& what, const std::filesystem::path& path);

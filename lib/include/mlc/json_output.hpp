@@ -10,7 +10,7 @@
 
 namespace mlc {
 
-// {"model", "version", "state", "created_at", "description", "tags", "targets", ...}: what list
+// {"model", "version", "state", "created_at", "description", "tags", "targets", "aliases"}: what list
 // prints per version and every lifecycle command prints about the version it acted on.
 nlohmann::json version_summary_json(const VersionRecord& version);
 
@@ -26,6 +26,8 @@ nlohmann::json epoch_json(const EpochMetrics& epoch);
 std::string metrics_text(const Metrics& metrics);
 nlohmann::json evaluation_json(const EvaluationRecord& evaluation);
 nlohmann::json history_entry_json(const HistoryEntry& entry);
+// {"at", "kind", "version" (null: the target was emptied), "actor", "host", "reason", "command"}
+nlohmann::json target_change_json(const TargetChange& change);
 nlohmann::json data_files_json(const std::vector<DataFile>& files);
 
 }  // namespace mlc

@@ -30,6 +30,7 @@ struct Session {
   Home home;
   std::string actor;         // current_actor()
   std::string command_line;  // as typed, for the history
+  std::string host;          // current_host()
 };
 
 // A new run (config_file + model_name) or, with `resume`, an interrupted one continued. Each run
@@ -111,6 +112,27 @@ struct RegisterOptions {
   std::map<std::string, std::string> tags;
 };
 VersionRecord register_version(const Session& session, const RegisterOptions& options);
+
+// mlc register --artifact: a TorchScript file trained elsewhere becomes the next version of
+// `model_name`, in state registered, with its file and a manifest in the store. The file must load
+// in libtorch (the one catalogue command that loads it). The manifest (schemas/
+// artifact-manifest.schema.json; mlc's own export manifest qualifies) may describe inputs,
+// outputs, labels and preprocessing, and state metrics, recorded as the version's evaluation.
+struct RegisterArtifactOptions {
+  std::filesystem::path artifact;
+  std::string model_name;
+  std::optional<std::filesystem::path> manifest;
+  std::string description;
+  std::map<std::string, std::string> tags;
+};
+struct RegisterArtifactOutcome {
+  VersionRecord version;
+  TorchScriptInfo inspection;  // what libtorch found in the file
+  nlohmann::json manifest;     // as stored
+};
+// Throws Error: not_found (the file or the manifest cannot be read), invalid_input (not a
+// TorchScript file libtorch can load, a manifest that fails its schema or contradicts the file).
+RegisterArtifactOutcome register_artifact(const Session& session, const RegisterArtifactOptions& options);
 // "KEY=VALUE" -> {KEY, VALUE}; throws Error(usage) if there is no '=' or KEY is empty.
 std::pair<std::string, std::string> parse_tag(const std::string& text);
 
@@ -119,6 +141,9 @@ struct DeployOptions {
   std::string target;
   std::string reason;
 };
+// Checks the target's rules in MLC_HOME/policy.json (policy.hpp) and refuses with Error(refused)
+// naming the failing rule. Finishes first any change of this target's directory that a killed
+// process left half-done (Deployer::recover).
 struct DeployOutcome {
   VersionRecord version;                 // after the deployment
   std::optional<VersionRecord> replaced; // what the target held before, after the swap
@@ -126,6 +151,91 @@ struct DeployOutcome {
   bool changed = true;                   // false when the version already stood on the target
 };
 DeployOutcome deploy_version(const Session& session, const DeployOptions& options);
+
+// mlc rollback NAME --target T: puts back the version T held before the current one, walking down
+// T's log on each call (deploy 1, 2, 3; rollback -> 2; rollback -> 1). Retired versions are
+// skipped. The policy is not checked again: T held that version before. Throws Error(refused)
+// when T held no earlier version, Error(not_found) for an unknown model.
+struct RollbackOptions {
+  std::string model;
+  std::string target;
+  std::string reason;
+};
+DeployOutcome rollback_target(const Session& session, const RollbackOptions& options);
+
+// mlc alias NAME ALIAS VERSION / --remove. An alias names one version of a model (NAME@ALIAS);
+// it cannot share its name with a target of the model. Each change appends an alias row to the
+// history of the version(s) concerned.
+struct AliasOptions {
+  std::string model;
+  std::string alias;
+  std::optional<int64_t> version;  // nullopt: remove the alias
+  std::string reason;
+};
+struct AliasOutcome {
+  std::string model;
+  std::string alias;
+  std::optional<VersionRecord> version;   // what it names now (nullopt: removed)
+  std::optional<VersionRecord> previous;  // what it named before
+  bool changed = true;                    // false when it already named that version
+};
+AliasOutcome set_alias(const Session& session, const AliasOptions& options);
+
+// mlc edit REF: description and tags after registration (any state), recorded as a metadata row
+// in the history with what changed.
+struct EditOptions {
+  Reference ref;
+  std::optional<std::string> description;
+  std::map<std::string, std::string> set_tags;
+  std::vector<std::string> remove_tags;
+  std::string reason;
+};
+struct EditOutcome {
+  VersionRecord version;  // after the edit
+  nlohmann::json changes;  // {"description": {"from", "to"}?, "tags_set": {...}, "tags_removed": [...]}
+  bool changed = true;
+};
+EditOutcome edit_version(const Session& session, const EditOptions& options);
+
+// mlc verify: the catalogue's own integrity, every stored artifact against its sha256, every
+// deployment directory against the catalogue, the policy file. Changes of deployment directories
+// that a killed process left half-done are finished first (as SQLite rolls back a hot journal) and
+// reported as recovered, not as problems.
+struct VerifyProblem {
+  std::string kind;     // catalogue, artifact_missing, artifact_corrupt, deployment, unrecorded_deployment, policy
+  std::string subject;  // what it concerns: "NAME:VERSION", "TARGET/NAME", a file
+  std::string message;  // one line
+};
+struct VerifyReport {
+  std::string integrity = "ok";  // PRAGMA integrity_check + foreign_key_check
+  int64_t versions = 0;
+  int64_t artifacts = 0;    // distinct stored files checked
+  int64_t deployments = 0;  // deployment directories checked
+  std::vector<std::string> recovered;  // "TARGET/NAME: ..." per interrupted change finished
+  std::vector<VerifyProblem> problems;
+};
+VerifyReport verify_home(const Session& session);
+
+// mlc gc: deletes what no version needs: stored artifacts no version references (a retired
+// version's are kept unless purge_retired), temporary files a killed process left (in the store
+// and MLC_HOME/tmp) and leftovers of interrupted deployment changes. Files younger than
+// min_age_seconds are kept: a running train or export may have stored them before committing.
+struct GcOptions {
+  bool dry_run = false;
+  bool purge_retired = false;
+  int64_t min_age_seconds = 3600;
+};
+struct GcItem {
+  std::filesystem::path path;
+  std::string why;  // unreferenced, retired, temporary, interrupted_deployment
+  int64_t bytes = 0;
+};
+struct GcOutcome {
+  std::vector<GcItem> removed;  // with dry_run: what would be removed
+  int64_t bytes = 0;
+  std::vector<std::string> purged_versions;  // "NAME:VERSION" whose artifacts were deleted
+};
+GcOutcome collect_garbage(const Session& session, const GcOptions& options);
 
 struct RetireOptions {
   Reference ref;

@@ -28,7 +28,7 @@ NewVersion new_version(const std::string& model) {
   return version;
 }
 
-const TransitionNote kNote{"tester", "because", "mlc test", ""};
+const TransitionNote kNote{"tester", "because", "mlc test", "", "host1"};
 
 mlc::VersionRecord create(Catalog& catalog, const std::string& model) {
   return catalog.in_transaction([&] { return catalog.create_version(new_version(model), kNote); });
@@ -72,7 +72,8 @@ TEST_CASE("Catalog: resolve reports what is missing") {
   create(catalog, "a");
   REQUIRE_THROWS_WITH_AS(catalog.resolve(ref("zz")), "no model named 'zz'", Error);
   REQUIRE_THROWS_WITH_AS(catalog.resolve(ref("a:5")), "model 'a' has no version 5", Error);
-  REQUIRE_THROWS_WITH_AS(catalog.resolve(ref("a@prod")), "model 'a' has no version deployed to 'prod'",
+  REQUIRE_THROWS_WITH_AS(catalog.resolve(ref("a@prod")),
+                         "model 'a' has no version deployed to 'prod' and no alias 'prod'",
                          Error);
 }
 
@@ -82,7 +83,7 @@ TEST_CASE("Catalog: transitions append history; deployments resolve NAME@TARGET"
   auto v1 = create(catalog, "a");
   catalog.in_transaction([&] {
     catalog.record_transition(v1, State::evaluated, kNote);
-    catalog.set_deployment(v1.model_id, "prod", v1.id);
+    catalog.set_deployment(v1.model_id, "prod", v1.id, mlc::TargetChange::Kind::deploy, kNote);
   });
   CHECK(catalog.resolve(ref("a@prod")).version == 1);
   CHECK(catalog.resolve(ref("a:1")).targets == std::vector<std::string>{"prod"});
@@ -98,7 +99,7 @@ TEST_CASE("Catalog: transitions append history; deployments resolve NAME@TARGET"
   CHECK(history[1].at.size() == 24);
   CHECK(history[1].at.back() == 'Z');
 
-  catalog.in_transaction([&] { catalog.remove_deployment(v1.model_id, "prod"); });
+  catalog.in_transaction([&] { catalog.remove_deployment(v1.model_id, "prod", kNote); });
   CHECK_THROWS_AS(catalog.resolve(ref("a@prod")), Error);
 }
 
@@ -160,7 +161,7 @@ TEST_CASE("Catalog: schema versions") {
   exec_sql(temp.home().catalog_file(), "PRAGMA user_version = 42");
   REQUIRE_THROWS_WITH_AS(Catalog(temp.home(), Catalog::Mode::existing),
                          "the catalogue has schema version 42, made by a newer mlc; this mlc "
-                         "understands up to version 1: upgrade mlc",
+                         "understands up to version 2: upgrade mlc",
                          Error);
 }
 
@@ -181,4 +182,156 @@ TEST_CASE("Catalog: evaluations are recorded with their metrics and gates") {
   CHECK_FALSE(latest->passed);
   CHECK(latest->metrics.at("loss") == doctest::Approx(1.5));
   CHECK(latest->gates[0]["expression"] == "accuracy>=0.9");
+}
+
+TEST_CASE("Catalog: a version registered from an artifact has no training columns") {
+  mlc::test::TempHome temp;
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  NewVersion artifact;
+  artifact.model = "byo";
+  artifact.origin = mlc::Origin::artifact;
+  artifact.model_info = nlohmann::json::object();
+  artifact.lineage = {{"source_file", "/x/model.pt"}};
+  artifact.model_sha256 = std::string(64, 'c');
+  artifact.manifest_sha256 = std::string(64, 'd');
+  artifact.description = "from Python";
+  artifact.tags = {{"team", "ml"}};
+  const auto record = catalog.in_transaction([&] {
+    CHECK(catalog.next_version_number("byo") == 1);
+    return catalog.create_version(artifact, kNote);
+  });
+  CHECK(record.state == State::registered);
+  CHECK(record.origin == mlc::Origin::artifact);
+  CHECK(record.config.is_null());
+  CHECK(record.checkpoint_sha256.empty());
+  CHECK(record.description == "from Python");
+  CHECK(record.tags.at("team") == "ml");
+  const auto history = catalog.history(ref("byo:1"));
+  REQUIRE(history.size() == 1);
+  CHECK(history[0].to == State::registered);
+  CHECK(history[0].host == "host1");
+
+  SUBCASE("the database refuses a trained version without its training columns") {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(temp.home().catalog_file().c_str(), &db) == SQLITE_OK);
+    sqlite3_extended_result_codes(db, 1);
+    CHECK(sqlite3_exec(db,
+                       "INSERT INTO versions (model_id, version, state, origin, created_at, model_info, "
+                       "lineage) VALUES (1, 9, 'trained', 'train', 'x', '{}', '{}')",
+                       nullptr, nullptr, nullptr) == SQLITE_CONSTRAINT_CHECK);
+    sqlite3_close(db);
+  }
+}
+
+TEST_CASE("Catalog: aliases resolve as NAME@ALIAS and their changes are history rows") {
+  mlc::test::TempHome temp;
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  const auto v1 = create(catalog, "a");
+  const auto v2 = create(catalog, "a");
+  catalog.in_transaction([&] { catalog.set_alias(v1.model_id, "champion", v1, std::nullopt, kNote); });
+  CHECK(catalog.resolve(ref("a@champion")).version == 1);
+  CHECK(catalog.resolve(ref("a:1")).aliases == std::vector<std::string>{"champion"});
+  catalog.in_transaction([&] { catalog.set_alias(v1.model_id, "champion", v2, v1, kNote); });
+  CHECK(catalog.resolve(ref("a@champion")).version == 2);
+  const auto moved = catalog.history(ref("a:1")).back();
+  CHECK(moved.event == mlc::Event::alias);
+  CHECK(moved.from == moved.to);
+  CHECK(moved.detail["from_version"] == 1);
+  CHECK(moved.detail["to_version"] == 2);
+  catalog.in_transaction([&] { catalog.set_alias(v1.model_id, "champion", std::nullopt, v2, kNote); });
+  REQUIRE_THROWS_WITH_AS(catalog.resolve(ref("a@champion")),
+                         "model 'a' has no version deployed to 'champion' and no alias 'champion'", Error);
+  CHECK(catalog.history(ref("a:2")).back().detail["to_version"].is_null());
+}
+
+TEST_CASE("Catalog: metadata edits change tags and description and say what changed") {
+  mlc::test::TempHome temp;
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  auto v1 = create(catalog, "a");
+  catalog.in_transaction([&] { catalog.set_registration(v1.id, "old", {{"k", "1"}, {"gone", "x"}}); });
+  v1 = catalog.resolve(ref("a:1"));
+  catalog.in_transaction([&] { catalog.edit_metadata(v1, std::string("new"), {{"k", "2"}}, {"gone"}, kNote); });
+  const auto after = catalog.resolve(ref("a:1"));
+  CHECK(after.description == "new");
+  CHECK(after.tags == std::map<std::string, std::string>{{"k", "2"}});
+  const auto row = catalog.history(ref("a:1")).back();
+  CHECK(row.event == mlc::Event::metadata);
+  CHECK(row.detail["description"]["from"] == "old");
+  CHECK(row.detail["tags_removed"][0] == "gone");
+}
+
+TEST_CASE("Catalog: the target log records every change of what a target holds") {
+  mlc::test::TempHome temp;
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  const auto v1 = create(catalog, "a");
+  const auto v2 = create(catalog, "a");
+  catalog.in_transaction([&] {
+    catalog.set_deployment(v1.model_id, "prod", v1.id, mlc::TargetChange::Kind::deploy, kNote);
+    catalog.set_deployment(v1.model_id, "prod", v2.id, mlc::TargetChange::Kind::deploy, kNote);
+    catalog.set_deployment(v1.model_id, "prod", v1.id, mlc::TargetChange::Kind::rollback, kNote);
+    catalog.remove_deployment(v1.model_id, "prod", kNote);
+  });
+  const auto log = catalog.target_log(v1.model_id, "prod");
+  REQUIRE(log.size() == 4);
+  CHECK(log[1].version == 2);
+  CHECK(log[2].kind == mlc::TargetChange::Kind::rollback);
+  CHECK_FALSE(log[3].version.has_value());
+  CHECK(catalog.was_deployed_to(v2.id, "prod"));
+  CHECK_FALSE(catalog.was_deployed_to(v2.id, "staging"));
+  CHECK(catalog.targets_of(v1.model_id) == std::vector<std::string>{"prod"});
+  exec_sql(temp.home().catalog_file(), "PRAGMA foreign_keys = ON");
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(temp.home().catalog_file().c_str(), &db) == SQLITE_OK);
+  char* message = nullptr;
+  CHECK(sqlite3_exec(db, "DELETE FROM target_log", nullptr, nullptr, &message) != SQLITE_OK);
+  CHECK(std::string(message) == "target_log is append-only");
+  sqlite3_free(message);
+  sqlite3_close(db);
+  CHECK(catalog.integrity_check() == "ok");
+}
+
+TEST_CASE("Catalog: the fixture made by schema version 1 is upgraded in place") {
+  mlc::test::TempHome temp;
+  const mlc::Home home = temp.home();
+  std::filesystem::create_directories(home.root);
+  std::filesystem::copy_file(std::filesystem::path(MLC_TEST_DATA_DIR) / "catalog-v1" / "catalog.db",
+                             home.catalog_file());
+  Catalog catalog(home, Catalog::Mode::existing);
+  CHECK(catalog.integrity_check() == "ok");
+  const auto wine1 = catalog.resolve(ref("wine:1"));
+  CHECK(wine1.origin == mlc::Origin::train);
+  CHECK(wine1.description == "first");
+  CHECK(wine1.targets == std::vector<std::string>{"production"});
+  CHECK(catalog.resolve(ref("wine@staging")).version == 2);
+  const auto staging = catalog.target_log(wine1.model_id, "staging");
+  REQUIRE(staging.size() == 2);
+  CHECK(staging[0].version == 1);
+  CHECK(staging[1].version == 2);
+  CHECK(staging[1].reason == "better");
+  const auto canary = catalog.target_log(wine1.model_id, "canary");
+  REQUIRE(canary.size() == 2);
+  CHECK(canary[1].kind == mlc::TargetChange::Kind::remove);
+  CHECK(catalog.target_log(wine1.model_id, "production").size() == 1);
+  CHECK(catalog.history(ref("wine")).front().event == mlc::Event::transition);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(home.catalog_file().c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
+  REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(statement, 0) == 2);
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+}
+
+TEST_CASE("parse_utc_time: ISO 8601 in, utc_now()'s form out") {
+  CHECK(mlc::parse_utc_time("2026-11-01T12:00:00Z", "--at") == "2026-11-01T12:00:00.000Z");
+  CHECK(mlc::parse_utc_time("2026-11-01", "--at") == "2026-11-01T00:00:00.000Z");
+  CHECK(mlc::parse_utc_time("2026-11-01T12:00:00.25+02:00", "--at") == "2026-11-01T10:00:00.250Z");
+  CHECK(mlc::parse_utc_time("2026-11-01T23:30-01:00", "--at") == "2026-11-02T00:30:00.000Z");
+  REQUIRE_THROWS_WITH_AS(mlc::parse_utc_time("2026-11-01T12:00:00", "--at"),
+                         "--at '2026-11-01T12:00:00': say which time zone, e.g. 'Z' for UTC or '+02:00'",
+                         Error);
+  REQUIRE_THROWS_WITH_AS(mlc::parse_utc_time("2026-02-30", "--at"),
+                         "--at '2026-02-30': expected an ISO 8601 time such as 2026-11-01T12:00:00Z", Error);
+  CHECK_THROWS_AS(mlc::parse_utc_time("yesterday", "--at"), Error);
 }

@@ -1,0 +1,104 @@
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "mlc/error.hpp"
+#include "mlc/policy.hpp"
+#include "mlc/sha256.hpp"
+
+namespace mlc {
+namespace fs = std::filesystem;
+namespace {
+
+// The stored files each version needs, by sha256, with the versions that need them.
+std::map<std::string, std::vector<std::string>> needed_artifacts(const std::vector<VersionRecord>& versions) {
+  std::map<std::string, std::vector<std::string>> needed;
+  for (const auto& version : versions) {
+    if (version.artifacts_purged_at) continue;  // gc --purge-retired deleted them on purpose
+    const std::string who = detail::subject(version);
+    if (!version.checkpoint_sha256.empty()) needed[version.checkpoint_sha256].push_back(who);
+    if (version.model_sha256) needed[*version.model_sha256].push_back(who);
+    if (version.manifest_sha256) needed[*version.manifest_sha256].push_back(who);
+  }
+  return needed;
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string text;
+  for (const auto& part : parts) text += (text.empty() ? "" : ", ") + part;
+  return text;
+}
+
+}  // namespace
+
+VerifyReport verify_home(const Session& session) {
+  Catalog catalog(session.home, Catalog::Mode::existing);
+  const ArtifactStore store = detail::artifact_store(session);
+  const Deployer deployer(session.home.deployments_dir());
+  VerifyReport report;
+
+  // Under the write lock throughout: no deploy can change a directory between reading the
+  // catalogue and reading the files, and leftovers of a change can only be a dead process's.
+  catalog.in_transaction([&] {
+    report.integrity = catalog.integrity_check();
+    if (report.integrity != "ok") report.problems.push_back({"catalogue", "catalog.db", report.integrity});
+
+    for (const auto& [target, model] : deployer.interrupted()) {
+      if (detail::recover_deployment(session, catalog, target, model)) {
+        const auto id = catalog.model_id(model);
+        const auto now = id ? catalog.deployed_on(*id, target) : std::nullopt;
+        report.recovered.push_back(
+            fmt::format("{}/{}: an interrupted change was finished; it holds {}", target, model,
+                        now ? detail::subject(*now) : std::string("nothing, as the catalogue says")));
+      }
+    }
+
+    const auto versions = catalog.all_versions();
+    report.versions = static_cast<int64_t>(versions.size());
+    for (const auto& [sha256, users] : needed_artifacts(versions)) {
+      ++report.artifacts;
+      const fs::path file = store.path_of(sha256);
+      if (!fs::exists(file)) {
+        report.problems.push_back({"artifact_missing", joined(users),
+                                   fmt::format("{} is missing (needed by {})", file.string(), joined(users))});
+      } else if (const std::string actual = sha256_file(file); actual != sha256) {
+        report.problems.push_back({"artifact_corrupt", joined(users),
+                                   fmt::format("{} is corrupt: its sha256 is {} (needed by {})",
+                                               file.string(), actual, joined(users))});
+      }
+    }
+
+    std::set<std::pair<std::string, std::string>> recorded;
+    for (const auto& deployment : catalog.deployments()) {
+      ++report.deployments;
+      recorded.emplace(deployment.target, deployment.model);
+      const VersionRecord version = catalog.version_by_id(deployment.version_id);
+      const std::string where = deployment.target + "/" + deployment.model;
+      for (const auto& problem :
+           deployer.mismatches(deployment.target, deployment.model, detail::deployment_files(store, version))) {
+        report.problems.push_back({"deployment", where,
+                                   fmt::format("{} ({} deployed): {}", deployer.directory(deployment.target, deployment.model).string(),
+                                               detail::subject(version), problem)});
+      }
+    }
+    for (const auto& [target, model] : deployer.directories()) {
+      if (recorded.count({target, model}) != 0) continue;
+      const fs::path directory = deployer.directory(target, model);
+      if (fs::is_directory(directory) && fs::is_empty(directory)) continue;
+      report.problems.push_back({"unrecorded_deployment", target + "/" + model,
+                                 fmt::format("{}: the catalogue has no version of {} deployed to {}",
+                                             directory.string(), model, target)});
+    }
+  });
+
+  try {
+    load_policy(session.home);
+  } catch (const Error& e) {
+    report.problems.push_back({"policy", policy_file(session.home).string(), e.what()});
+  }
+  return report;
+}
+
+}  // namespace mlc

@@ -1,0 +1,60 @@
+// Promotion rules: MLC_HOME/policy.json can make a target protected, so that it accepts only
+// versions that went through other targets first and whose recorded metrics pass thresholds.
+// schemas/policy.schema.json describes the file:
+//
+//   {"targets": {"production": {"requires_deployed_to": ["staging"],
+//                               "requires_metrics": ["accuracy>=0.9", "loss<=0.3"]}}}
+//
+// A target the file does not name accepts any registered version.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mlc/catalog.hpp"
+#include "mlc/home.hpp"
+
+namespace mlc {
+
+struct MetricRule {
+  std::string expression;  // as written, e.g. "accuracy>=0.9"
+  std::string metric;
+  std::string comparison;  // >=, <=, >, <, ==
+  double threshold = 0;
+};
+
+struct TargetPolicy {
+  // The version must have been placed on each of these targets before (deployed or rolled back
+  // to; it need not still be there).
+  std::vector<std::string> requires_deployed_to;
+  // The version's latest recorded evaluation (mlc eval, or the metrics of a registered artifact's
+  // manifest) must pass each rule.
+  std::vector<MetricRule> requires_metrics;
+};
+
+struct Policy {
+  std::filesystem::path file;  // where it was read from; empty when there is none
+  std::map<std::string, TargetPolicy> targets;
+};
+
+// MLC_HOME/policy.json
+std::filesystem::path policy_file(const Home& home);
+
+// Reads and checks the policy; no file means no rules. Throws Error(invalid_input) naming the file
+// and the key at fault ("policy.json: targets.production.requires_metrics[0]: ...") or the line
+// and column of invalid JSON.
+Policy load_policy(const Home& home);
+
+// Whether `comparison` holds between `value` and `threshold`.
+bool metric_passes(double value, const std::string& comparison, double threshold);
+
+// Checks the version against the rules of `target`. Throws Error(refused) naming the target, the
+// version and the first rule that fails, e.g. "policy.json: target 'production' refuses m:3:
+// rule requires_deployed_to[0]: it has never been deployed to 'staging'". Call under the
+// transaction that deploys, so that the rules are checked against what is committed with it.
+void check_policy(const Policy& policy, const std::string& target, const VersionRecord& version,
+                  const Catalog& catalog);
+
+}  // namespace mlc
