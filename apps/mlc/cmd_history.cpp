@@ -14,7 +14,11 @@ struct HistoryFlags {
 };
 
 std::string version_text(const std::string& model, const std::optional<int64_t>& version) {
-  return version ? fmt::format("{}:{}", model, *version) : std::string("(none)");
+  if (!version) return "(none)";
+  // Formatted from a plain copy: g++ 12 -O3 warns (wrongly) that the optional's value may be
+  // uninitialized when fmt reads it in place.
+  const int64_t number = version.value_or(0);
+  return model + ":" + std::to_string(number);
 }
 
 // history NAME --target T [--at TIME]: what T held, change by change, and at TIME.

@@ -64,7 +64,7 @@ validate() { printf '%s' "$OUT" | "$PYTHON" "$MLC_SOURCE_DIR/tests/cli/validate_
 catalogue_fingerprint() {
   { [ -f "$MLC_HOME/catalog.db" ] && "$PYTHON" -c \
       "import sqlite3,sys; print('\\n'.join(sqlite3.connect(sys.argv[1]).iterdump()))" "$MLC_HOME/catalog.db"
-    find "$MLC_HOME/artifacts" "$MLC_HOME/deployments" "$MLC_HOME/runs" -type f -exec sha256sum {} + 2>/dev/null | sort
+    { find "$MLC_HOME/artifacts" "$MLC_HOME/deployments" "$MLC_HOME/runs" -type f -exec sha256sum {} + 2>/dev/null || true; } | sort
   } | sha256sum
 }
 
