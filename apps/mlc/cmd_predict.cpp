@@ -23,15 +23,22 @@ void run_predict(const PredictFlags& flags, CliState& state) {
   if (flags.labels) options.labels = *flags.labels;
   const PredictOutcome outcome = predict_version(state.session(), options);
 
-  const auto& class_names = outcome.version.model_info.at("class_names");
   const Predictions& predictions = outcome.predictions;
   auto rows = nlohmann::json::array();
   std::string human;
-  for (size_t i = 0; i < predictions.labels.size(); ++i) {
+  const bool regression = outcome.version.model_info.value("task", "") == "regression";
+  for (size_t i = 0; i < predictions.outputs.size(); ++i) {
+    if (regression) {
+      const float value = predictions.outputs[i].at(0);
+      rows.push_back({{"index", i}, {"value", value}, {"target", predictions.targets[i]}});
+      human += fmt::format("{:>5}  {:>12.4f} (true: {})\n", i, value, predictions.targets[i]);
+      continue;
+    }
+    const auto& class_names = outcome.version.model_info.at("class_names");
     const auto& label = class_names.at(predictions.labels[i]);
-    const auto& target = class_names.at(predictions.targets[i]);
+    const auto& target = class_names.at(static_cast<size_t>(predictions.targets[i]));
     rows.push_back({{"index", i}, {"label", label}, {"class", predictions.labels[i]},
-                    {"target", target}, {"logits", predictions.logits[i]}});
+                    {"target", target}, {"logits", predictions.outputs[i]}});
     human += fmt::format("{:>5}  {:<20} (true: {})\n", i, label.get<std::string>(),
                          target.get<std::string>());
   }

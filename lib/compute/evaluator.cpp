@@ -35,12 +35,6 @@ void check_fits_model(const data::Splits& splits, const ModelInfo& info,
         fmt::format("{}: samples have shape [{}], the model takes [{}]", test_source(data),
                     fmt::join(splits.test.sample_shape, ","), fmt::join(info.input_shape, ",")));
   }
-  if (!info.feature_names.empty() && splits.feature_names != info.feature_names) {
-    throw Error(
-        ErrorKind::invalid_input,
-        fmt::format("{}: feature columns ({}) differ from the model's ({})", test_source(data),
-                    fmt::join(splits.feature_names, ", "), fmt::join(info.feature_names, ", ")));
-  }
 }
 
 // The splits of `data` as the trained model sees them: its seed (so that a CSV's test rows are
@@ -48,7 +42,9 @@ void check_fits_model(const data::Splits& splits, const ModelInfo& info,
 data::Splits load_test_split(const TrainedModel& trained, const ModelInfo& info,
                              const nlohmann::json& data) {
   const auto seed = config_value<uint64_t>(trained.config, "/training/seed");
-  data::Splits splits = data::load_splits(data, seed, info.class_names);
+  // A table's columns and categories are the model's: the same value gets the same code.
+  const data::TableColumns* columns = info.feature_names.empty() ? nullptr : &info.columns;
+  data::Splits splits = data::load_splits(data, seed, info.class_names, columns);
   check_fits_model(splits, info, data);
   if (splits.test.count() == 0) {
     throw Error(ErrorKind::invalid_input,
@@ -97,12 +93,13 @@ Predictions predict(const TrainedModel& trained, const nlohmann::json& data, int
   const torch::Tensor labels = logits.argmax(1).contiguous();
 
   Predictions predictions;
-  const int64_t class_count = logits.size(1);
+  const int64_t width = logits.size(1);
+  const torch::Tensor truth = test.targets.to(torch::kFloat64).contiguous();
   for (int64_t row = 0; row < count; ++row) {
-    const float* first = logits.data_ptr<float>() + row * class_count;
-    predictions.logits.emplace_back(first, first + class_count);
-    predictions.labels.push_back(labels.data_ptr<int64_t>()[row]);
-    predictions.targets.push_back(splits.test.labels[static_cast<size_t>(row)]);
+    const float* first = logits.data_ptr<float>() + row * width;
+    predictions.outputs.emplace_back(first, first + width);
+    if (info.task == Task::classification) predictions.labels.push_back(labels.data_ptr<int64_t>()[row]);
+    predictions.targets.push_back(truth.data_ptr<double>()[row]);
   }
   return predictions;
 }

@@ -38,19 +38,27 @@ torch::jit::Module script_module(const ClassifierImpl& model) {
 }
 
 // Raw inputs on the scale of the training data: standard normal noise mapped back through the
-// standardization, from a generator of its own so that exporting never moves torch's global one.
+// scaling (valid category codes for a table's categorical columns), from a generator of its own so
+// that exporting never moves torch's global one.
 torch::Tensor probe_inputs(const ModelInfo& info) {
   std::vector<int64_t> shape = {kProbeSamples};
   shape.insert(shape.end(), info.input_shape.begin(), info.input_shape.end());
   at::Generator generator = at::detail::createCPUGenerator(0);
   const torch::Tensor noise = torch::randn(shape, generator, torch::kFloat32);
-  const Standardization& standardization = info.standardization;
-  const auto parameter_shape = standardization.scope == StandardizeScope::global
-                                   ? std::vector<int64_t>{1}
-                                   : info.input_shape;
-  const torch::Tensor mean = torch::tensor(standardization.mean).reshape(parameter_shape);
-  const torch::Tensor stddev = torch::tensor(standardization.stddev).reshape(parameter_shape);
-  return noise * stddev + mean;
+  const Standardization& scaling = info.standardization;
+  if (info.feature_names.empty()) return noise * scaling.stddev.at(0) + scaling.mean.at(0);
+  torch::Tensor inputs = torch::zeros(shape, torch::kFloat32);
+  const auto numeric = numeric_columns(info);
+  for (size_t i = 0; i < numeric.size(); ++i) {
+    inputs.select(1, numeric[i]) = noise.select(1, numeric[i]) * scaling.stddev[i] + scaling.mean[i];
+  }
+  for (size_t column = 0; column < info.columns.categories.size(); ++column) {
+    const auto count = static_cast<int64_t>(info.columns.categories[column].size());
+    if (count == 0) continue;
+    inputs.select(1, static_cast<int64_t>(column)) =
+        torch::randint(count, {kProbeSamples}, generator, torch::kInt64).to(torch::kFloat32);
+  }
+  return inputs;
 }
 
 void check_matches(const std::filesystem::path& script_file, ClassifierImpl& model,
@@ -97,7 +105,7 @@ ExportResult export_torchscript(const TrainedModel& trained, const std::filesyst
   ExportResult result;
   result.inputs = nlohmann::json::array({oip_tensor("input", info.input_shape)});
   result.outputs = nlohmann::json::array(
-      {oip_tensor("logits", {static_cast<int64_t>(info.class_names.size())})});
+      {oip_tensor(info.task == Task::regression ? "prediction" : "logits", {output_width(info)})});
   return result;
 }
 

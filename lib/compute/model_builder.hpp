@@ -22,7 +22,9 @@ namespace mlc::compute {
 // The preprocessing fitted on the training split, as the first module of every architecture, so
 // that checkpoints and exported models carry it and raw features go in. Every architecture
 // registers it as "standardize", starts its script with script_line() and sizes its first layer
-// by output_shape(). Today: (x - mean) / std with buffers [1] (global) or input_shape (per feature).
+// by output_shape(). Images: (x - mean) / std with buffers [1]. Tables: missing numeric values
+// filled, numeric columns scaled, categorical columns one-hot encoded and appended (the module
+// keeps the name "standardize", which checkpoints of mlc 0.1 use).
 class StandardizeImpl : public torch::nn::Module {
  public:
   explicit StandardizeImpl(const ModelInfo& info);
@@ -34,9 +36,15 @@ class StandardizeImpl : public torch::nn::Module {
   std::string script_lines() const;
 
  private:
-  std::vector<int64_t> input_shape_;
+  bool table_ = false;
+  std::vector<int64_t> output_shape_;
   torch::Tensor mean_;
   torch::Tensor stddev_;
+  // Tables only.
+  torch::Tensor numeric_columns_;   // int64 [numeric]
+  torch::Tensor fill_;              // [numeric]
+  torch::Tensor category_columns_;  // int64 [one-hot outputs]: the input column of each
+  torch::Tensor category_codes_;    // [one-hot outputs]: the category code each one matches
 };
 TORCH_MODULE(Standardize);
 

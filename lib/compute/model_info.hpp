@@ -20,10 +20,12 @@ namespace mlc::compute {
 // each have their own unit, so each column gets its own.
 enum class StandardizeScope { global, per_feature };
 
-// The first step of every model: (x - mean) / std, fitted on the training split only.
+// The scaling step of every model: (x - mean) / stddev, fitted on the training split only. For a
+// table's min-max scaling `mean` holds each column's minimum and `stddev` its range; without
+// scaling they are 0 and 1. Tables have one value per numeric column.
 struct Standardization {
   StandardizeScope scope = StandardizeScope::global;
-  std::vector<float> mean;    // one value (global) or one per feature, in row-major order
+  std::vector<float> mean;    // one value (global) or one per (numeric) feature, in order
   std::vector<float> stddev;  // same length as mean; never 0 (a constant feature gets 1)
 };
 
@@ -36,8 +38,24 @@ struct ModelInfo {
   std::vector<std::string> feature_names;  // CSV: the feature columns in order; IDX: empty
   std::vector<int64_t> input_shape;        // shape of one raw sample, e.g. {28, 28} or {13}
   std::string input_description;  // what the raw input is, for people reading the catalogue
+  // Tables only, in the order the model applies them: missing numeric values imputed (`fill`,
+  // one per numeric column), numeric columns scaled (`standardization`), categorical columns
+  // one-hot encoded and appended. A table without `columns.categories` is all numeric.
+  data::TableColumns columns;
+  std::string impute = "mean";       // mean | median | constant | drop_row
+  std::vector<float> fill;           // per numeric column
+  std::string scaling = "standard";  // standard | minmax | none
   Standardization standardization;
 };
+
+// Tables: the input columns that are numeric, and for each one-hot output its input column and
+// the category code it matches.
+std::vector<int64_t> numeric_columns(const ModelInfo& info);
+struct OneHot {
+  std::vector<int64_t> columns;
+  std::vector<float> codes;
+};
+OneHot one_hot_outputs(const ModelInfo& info);
 
 // Population mean and std of the training features (in double, so 47M pixels do not drift).
 // Throws Error(internal) if `train` is empty: the trainer refuses that earlier, with a better

@@ -13,6 +13,7 @@
 
 #include "mlc/error.hpp"
 #include "mlc/sha256.hpp"
+#include "split_helpers.hpp"
 
 namespace mlc::data {
 
@@ -21,9 +22,7 @@ int64_t Samples::feature_count() const {
                          std::multiplies<int64_t>());
 }
 
-namespace {
-
-using Indices = std::vector<size_t>;
+namespace detail {
 
 Error invalid(const std::string& message) { return Error(ErrorKind::invalid_input, message); }
 
@@ -95,6 +94,12 @@ Indices take_sorted(Indices& pool, size_t count) {
   std::sort(taken.begin(), taken.end());
   return taken;
 }
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
 
 // Copies the chosen samples out of a row-major array of `feature_count` values per sample.
 template <typename Value>
@@ -217,143 +222,15 @@ Splits load_idx_splits(const nlohmann::json& config, uint64_t seed,
   return splits;
 }
 
-// ---- CSV: every column but the target is a number.
-
-// Whole-cell parse: from_chars ignores the locale, unlike strtod. Surrounding spaces and a
-// leading '+' are accepted because spreadsheet exports write them.
-bool parse_number(std::string_view cell, double& value) {
-  const auto not_space = cell.find_first_not_of(" \t");
-  if (not_space == std::string_view::npos) return false;
-  cell = cell.substr(not_space, cell.find_last_not_of(" \t") - not_space + 1);
-  if (cell.size() > 1 && cell[0] == '+' && cell[1] != '-') cell.remove_prefix(1);
-  const auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
-  return error == std::errc() && end == cell.data() + cell.size() && std::isfinite(value);
-}
-
-struct CsvColumns {
-  size_t target = 0;
-  std::vector<std::string> features;
-};
-
-CsvColumns find_columns(const CsvTable& table, const std::string& target,
-                        const std::filesystem::path& path) {
-  const auto it = std::find(table.header.begin(), table.header.end(), target);
-  if (it == table.header.end()) {
-    throw invalid(fmt::format("{}: no column named '{}' (columns: {})", path.string(), target,
-                              fmt::join(table.header, ", ")));
-  }
-  CsvColumns columns{static_cast<size_t>(it - table.header.begin()), {}};
-  for (const auto& name : table.header) {
-    if (name != target) columns.features.push_back(name);
-  }
-  if (columns.features.empty()) {
-    throw invalid(fmt::format("{}: no feature columns besides '{}'", path.string(), target));
-  }
-  if (table.rows.empty()) throw invalid(fmt::format("{}: no rows after the header", path.string()));
-  return columns;
-}
-
-std::vector<float> parse_features(const CsvTable& table, size_t target_column,
-                                  const std::filesystem::path& path) {
-  std::vector<float> features;
-  features.reserve(table.rows.size() * (table.header.size() - 1));
-  for (size_t row = 0; row < table.rows.size(); ++row) {
-    for (size_t column = 0; column < table.header.size(); ++column) {
-      if (column == target_column) continue;
-      const std::string& cell = table.rows[row][column];
-      double value = 0;
-      if (!parse_number(cell, value) || !std::isfinite(static_cast<float>(value))) {
-        throw invalid(fmt::format("{}:{}: column '{}': '{}' is not a number", path.string(),
-                                  table.line_numbers[row], table.header[column], cell));
-      }
-      features.push_back(static_cast<float>(value));
-    }
-  }
-  return features;
-}
-
-// Distinct target values, in numeric order when every one is a number ("2" before "10"), else in
-// byte order.
-std::vector<std::string> csv_class_names(const CsvTable& table, size_t target_column) {
-  std::map<std::string, double> numbers;  // value -> numeric value, NaN when not a number
-  bool all_numeric = true;
-  for (const auto& row : table.rows) {
-    double value = 0;
-    const bool numeric = parse_number(row[target_column], value);
-    all_numeric = all_numeric && numeric;
-    numbers.emplace(row[target_column], numeric ? value : std::nan(""));
-  }
-  std::vector<std::string> names;
-  for (const auto& entry : numbers) names.push_back(entry.first);
-  if (all_numeric) {
-    std::stable_sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
-      return numbers.at(a) < numbers.at(b);
-    });
-  }
-  return names;
-}
-
-std::vector<int64_t> csv_labels(const CsvTable& table, size_t target_column,
-                                const std::vector<std::string>& class_names,
-                                const std::filesystem::path& path) {
-  std::map<std::string_view, int64_t> index_of;
-  for (size_t i = 0; i < class_names.size(); ++i) index_of.emplace(class_names[i], i);
-  std::vector<int64_t> labels;
-  labels.reserve(table.rows.size());
-  for (size_t row = 0; row < table.rows.size(); ++row) {
-    const std::string& value = table.rows[row][target_column];
-    if (value.empty()) {
-      throw invalid(fmt::format("{}:{}: column '{}': empty target value", path.string(),
-                                table.line_numbers[row], table.header[target_column]));
-    }
-    const auto it = index_of.find(value);
-    if (it == index_of.end()) {
-      throw invalid(fmt::format("{}:{}: target value '{}' is not one of the model's classes ({})",
-                                path.string(), table.line_numbers[row], value,
-                                fmt::join(class_names, ", ")));
-    }
-    labels.push_back(it->second);
-  }
-  return labels;
-}
-
-Splits load_csv_splits(const nlohmann::json& config, uint64_t seed,
-                       const std::vector<std::string>& known_classes) {
-  const auto path = path_member(config, "path");
-  const nlohmann::json& target = member(config, "target");
-  if (!target.is_string()) throw invalid("data config: 'target' must be a column name");
-  const double test_fraction = fraction_member(config, "test_fraction", 0.2);
-  const double validation_fraction = fraction_member(config, "validation_fraction", 0.1);
-  const CsvTable table = read_csv(path);
-  const CsvColumns columns = find_columns(table, target.get<std::string>(), path);
-
-  Splits splits;
-  splits.feature_names = columns.features;
-  splits.class_names =
-      known_classes.empty() ? csv_class_names(table, columns.target) : known_classes;
-  const std::vector<float> features = parse_features(table, columns.target, path);
-  const std::vector<int64_t> labels = csv_labels(table, columns.target, splits.class_names, path);
-  const std::vector<int64_t> shape = {static_cast<int64_t>(columns.features.size())};
-
-  Indices pool = shuffled_indices(table.rows.size(), seed);
-  const Indices test = take_sorted(pool, share_of(test_fraction, pool.size()));
-  const Indices validation = take_sorted(pool, share_of(validation_fraction, pool.size()));
-  const Indices training = take_sorted(pool, pool.size());
-  splits.train = gather(features, labels, shape, training);
-  splits.validation = gather(features, labels, shape, validation);
-  splits.test = gather(features, labels, shape, test);
-  splits.files = {data_file("path", path)};
-  return splits;
-}
-
 }  // namespace
 
 Splits load_splits(const nlohmann::json& data_config, uint64_t seed,
-                   const std::vector<std::string>& known_classes) {
+                   const std::vector<std::string>& known_classes,
+                   const TableColumns* known_columns) {
   if (!data_config.is_object()) throw invalid("data config: expected an object");
   const nlohmann::json& format = member(data_config, "format");
   if (format == "idx") return load_idx_splits(data_config, seed, known_classes);
-  if (format == "csv") return load_csv_splits(data_config, seed, known_classes);
+  if (format == "csv") return detail::load_csv_splits(data_config, seed, known_classes, known_columns);
   throw invalid(
       fmt::format("data config: unknown format {} (expected \"idx\" or \"csv\")", format.dump()));
 }

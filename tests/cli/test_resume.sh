@@ -88,8 +88,10 @@ ok "one SIGINT finishes the epoch, saves and exits 130"
 
 "$MLC_BIN" -q train --resume once > /dev/null 2>&1 &
 pid=$!
-wait_for_state
-sleep 0.2
+for _ in $(seq 1 600); do   # until the resumed run holds its lock
+  flock -n "$(ls -d "$MLC_HOME"/runs/once-*)/lock" true || break
+  sleep 0.05
+done
 expect_error 6 "is still running in another mlc process" train --resume once
 wait $pid || fail "the resumed run must finish"
 expect_error 4 "no interrupted run 'nothing'" train --resume nothing

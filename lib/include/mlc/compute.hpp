@@ -100,9 +100,10 @@ struct ExportResult {
 };
 
 struct Predictions {
-  std::vector<std::vector<float>> logits;  // one row per sample, one column per class
-  std::vector<int64_t> labels;             // argmax of each row
-  std::vector<int64_t> targets;            // the true label of each sample
+  std::vector<std::vector<float>> outputs;  // one row per sample: its logits, or (regression)
+                                            // the one predicted value
+  std::vector<int64_t> labels;              // classification: argmax of each row
+  std::vector<double> targets;              // the true class index or value of each sample
 };
 
 class ComputeBackend {

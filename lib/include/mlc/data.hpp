@@ -51,12 +51,22 @@ struct Samples {
   int64_t feature_count() const;      // product of sample_shape
 };
 
+// A table's feature columns as a model reads them: each numeric column is one value (NaN when the
+// cell is missing), each categorical column the index of its value among `categories` (NaN when
+// missing or not among them).
+struct TableColumns {
+  std::vector<std::string> names;                    // feature columns, in the CSV's order
+  std::vector<std::vector<std::string>> categories;  // per column; empty for a numeric one
+};
+
 struct Splits {
   Samples train;
   Samples validation;
   Samples test;
-  std::vector<std::string> class_names;    // index -> name
+  std::vector<std::string> class_names;    // classification: index -> name
   std::vector<std::string> feature_names;  // CSV: the feature columns in order; IDX: empty
+  TableColumns columns;                    // CSV only
+  std::string target;                      // CSV only: the target column
   std::vector<DataFile> files;             // every file read, with its sha256
 };
 
@@ -66,15 +76,21 @@ struct Splits {
 //   i is item i of the test file). train_limit/test_limit keep the first N items of each file.
 //   Features are the raw pixel values 0..255. Class names: data.class_names, else "0", "1", ...
 //   up to the largest label in either file.
-// - "csv": every column but `target` is a numeric feature; rows are shuffled with `seed`, the first
-//   round(test_fraction * rows) of them are the test split, then round(validation_fraction * rest)
-//   validation. Class names: the distinct target values, sorted (numerically if all are numbers).
+// - "csv": every column but `target` and data.ignore is a feature: numeric, or categorical when
+//   data.categorical lists it (categories: the distinct values of the training split, sorted).
+//   Cells in data.missing_values are missing: NaN, or the row is left out when data.impute is
+//   drop_row. Rows are shuffled with `seed`; the first round(test_fraction * rows) of them are
+//   the test split, then round(validation_fraction * rest) validation. data.task "regression"
+//   reads the target as a number (Samples::values), else as a class (Samples::labels). Class
+//   names: the distinct target values, sorted (numerically if all are numbers).
 // `known_classes`, when not empty, fixes the class names instead (evaluating a trained model on
-// other data): a target value outside them is an error naming the file and line.
+// other data): a target value outside them is an error naming the file and line. `known_columns`
+// does the same for the feature columns and their categories.
 // Train and validation samples are in ascending file order too, whichever were chosen. The same
 // config and seed always give the same splits, on every platform (mt19937_64 and a Fisher-Yates
 // shuffle of mlc's own, not std::shuffle, whose results differ between standard libraries).
 Splits load_splits(const nlohmann::json& data_config, uint64_t seed,
-                   const std::vector<std::string>& known_classes = {});
+                   const std::vector<std::string>& known_classes = {},
+                   const TableColumns* known_columns = nullptr);
 
 }  // namespace mlc::data

@@ -15,11 +15,11 @@ TEST_CASE("predict runs the model on the first samples of the test split") {
 
   SUBCASE("a limit") {
     const mlc::Predictions predictions = backend().predict(trained, data, 5);
-    REQUIRE(predictions.logits.size() == 5);
+    REQUIRE(predictions.outputs.size() == 5);
     CHECK(predictions.labels.size() == 5);
     CHECK(predictions.targets.size() == 5);
     for (size_t i = 0; i < 5; ++i) {
-      const auto& row = predictions.logits[i];
+      const auto& row = predictions.outputs[i];
       REQUIRE(row.size() == 3);
       CHECK(predictions.labels[i] == std::max_element(row.begin(), row.end()) - row.begin());
       CHECK(predictions.targets[i] >= 0);
@@ -27,8 +27,8 @@ TEST_CASE("predict runs the model on the first samples of the test split") {
     }
   }
   SUBCASE("no limit, or one past the end") {
-    CHECK(backend().predict(trained, data, 0).logits.size() == 36);
-    CHECK(backend().predict(trained, data, 1000).logits.size() == 36);
+    CHECK(backend().predict(trained, data, 0).outputs.size() == 36);
+    CHECK(backend().predict(trained, data, 1000).outputs.size() == 36);
   }
   SUBCASE("agrees with evaluate") {
     const mlc::Predictions predictions = backend().predict(trained, data, 0);

@@ -48,7 +48,7 @@ TEST_CASE("export_torchscript writes a module that gives the backend's logits") 
   const torch::Tensor features = torch::tensor(splits.test.features).reshape({count, 13});
   const mlc::Predictions predictions = backend().predict(trained, trained.config["data"], 0);
   std::vector<float> flat;
-  for (const auto& row : predictions.logits) flat.insert(flat.end(), row.begin(), row.end());
+  for (const auto& row : predictions.outputs) flat.insert(flat.end(), row.begin(), row.end());
   const torch::Tensor expected = torch::tensor(flat).reshape({count, 3});
 
   CHECK(max_difference(run_script(out, features), expected) <= 1e-5);

@@ -30,6 +30,7 @@ ModelInfo tabular_info() {
   info.input_shape = {2};
   info.input_description = "raw feature values in the order of feature_names, FP32";
   info.standardization = fit_standardization(two_by_two_samples(), StandardizeScope::per_feature);
+  info.fill = {3, 5};
   return info;
 }
 
@@ -76,10 +77,18 @@ TEST_CASE("model_info survives its JSON form") {
   }
   SUBCASE("a standardization of the wrong size is refused") {
     nlohmann::json json = to_json(info);
-    json["preprocessing"]["steps"][0]["mean"] = {1.0};
+    json["preprocessing"]["steps"][1]["mean"] = {1.0};
     CHECK_THROWS_WITH_AS(mlc::compute::model_info_from_json(json),
-                         "model_info: standardize needs 2 mean and std values, found 1 and 2",
-                         mlc::Error);
+                         "model_info: preprocessing needs 2 values per numeric step", mlc::Error);
+  }
+  SUBCASE("the single standardize step of mlc 0.1 still reads") {
+    nlohmann::json json = to_json(info);
+    json["preprocessing"]["steps"] = {json["preprocessing"]["steps"][1]};
+    json.erase("task");
+    const ModelInfo old = mlc::compute::model_info_from_json(json);
+    CHECK(old.standardization.mean == info.standardization.mean);
+    CHECK(old.fill == std::vector<float>{0, 0});
+    CHECK(old.task == mlc::compute::Task::classification);
   }
 }
 
@@ -92,7 +101,10 @@ TEST_CASE("build_model makes an MLP from raw features to logits") {
                                           "fc2.weight", "fc2.bias"});
   std::vector<std::string> buffers;
   for (const auto& buffer : model->named_buffers()) buffers.push_back(buffer.key());
-  CHECK(buffers == std::vector<std::string>{"standardize.mean", "standardize.stddev"});
+  CHECK(buffers == std::vector<std::string>{"standardize.mean", "standardize.stddev",
+                                            "standardize.numeric_columns", "standardize.fill",
+                                            "standardize.category_columns",
+                                            "standardize.category_codes"});
 
   const torch::Tensor logits = model->forward(torch::rand({5, 2}));
   CHECK(logits.sizes() == torch::IntArrayRef({5, 3}));

@@ -74,7 +74,13 @@ TEST_CASE("train learns the wine table and reports what it did") {
   CHECK(info["input_shape"] == nlohmann::json({13}));
   CHECK(info["feature_names"].size() == 13);
   CHECK(info["feature_names"][0] == "alcohol");
-  const nlohmann::json& step = info["preprocessing"]["steps"][0];
+  CHECK(info["task"] == "classification");
+  CHECK(info["target"] == "class");
+  const nlohmann::json& impute = info["preprocessing"]["steps"][0];
+  CHECK(impute["op"] == "impute");
+  CHECK(impute["strategy"] == "mean");
+  CHECK(impute["values"].size() == 13);
+  const nlohmann::json& step = info["preprocessing"]["steps"][1];
   CHECK(step["op"] == "standardize");
   CHECK(step["scope"] == "per_feature");
   CHECK(step["mean"].size() == 13);

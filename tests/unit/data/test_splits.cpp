@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "data_fixtures.hpp"
 #include "mlc/data.hpp"
@@ -389,22 +390,57 @@ TEST_CASE("load_splits rejects CSV cells it cannot use") {
     rejects("a,b,c\n1,2,3\n", p + ": no column named 'y' (columns: a, b, c)");
   }
   SUBCASE("not a number") {
-    rejects("a,y\n1,x\nabc,x\n", p + ":3: column 'a': 'abc' is not a number");
+    rejects("a,y\n1,x\nabc,x\n", p + ":3: column 'a': 'abc' is not a number (list the column in data.categorical if it holds categories)");
   }
   SUBCASE("a number with trailing text") {
-    rejects("a,y\n1.5kg,x\n", p + ":2: column 'a': '1.5kg' is not a number");
+    rejects("a,y\n1.5kg,x\n", p + ":2: column 'a': '1.5kg' is not a number (list the column in data.categorical if it holds categories)");
   }
-  SUBCASE("empty cell") {
-    rejects("a,b,y\n1,2,x\n3,,x\n", p + ":3: column 'b': '' is not a number");
+  SUBCASE("a missing cell with drop_row leaves no rows") {
+    mlc::test::write_file(path, "a,y\nNA,x\n");
+    json dropping = config;
+    dropping["impute"] = {{"strategy", "drop_row"}};
+    REQUIRE_THROWS_WITH_AS(load_splits(dropping, 1),
+                           (p + ": no rows without missing values (impute: drop_row)").c_str(),
+                           mlc::Error);
   }
   SUBCASE("nan and infinity") {
-    rejects("a,y\nnan,x\n", p + ":2: column 'a': 'nan' is not a number");
-    rejects("a,y\n1,x\n-inf,x\n", p + ":3: column 'a': '-inf' is not a number");
+    rejects("a,y\nnan,x\n", p + ":2: column 'a': 'nan' is not a number (list the column in data.categorical if it holds categories)");
+    rejects("a,y\n1,x\n-inf,x\n", p + ":3: column 'a': '-inf' is not a number (list the column in data.categorical if it holds categories)");
   }
   SUBCASE("beyond a float") {
-    rejects("a,y\n1e300,x\n", p + ":2: column 'a': '1e300' is not a number");
+    rejects("a,y\n1e300,x\n", p + ":2: column 'a': '1e300' is not a number (list the column in data.categorical if it holds categories)");
   }
-  SUBCASE("empty target") { rejects("a,y\n1,x\n2,\n", p + ":3: column 'y': empty target value"); }
+  SUBCASE("empty target") { rejects("a,y\n1,x\n2,\n", p + ":3: column 'y': missing target value"); }
+  SUBCASE("a column twice in the header") {
+    rejects("a,b,a,y\n1,2,3,x\n", p + ":1: columns 1 and 3 are both named 'a'");
+  }
+  SUBCASE("a column named twice, unknown or the target in data.categorical") {
+    mlc::test::write_file(path, "a,b,y\n1,red,x\n");
+    json named = config;
+    named["categorical"] = {"b", "b"};
+    REQUIRE_THROWS_WITH_AS(load_splits(named, 1), "data.categorical[1]: column 'b' is named twice",
+                           mlc::Error);
+    named["categorical"] = {"colour"};
+    REQUIRE_THROWS_WITH_AS(load_splits(named, 1),
+                           ("data.categorical[0]: " + p + " has no column 'colour' (columns: a, b, y)").c_str(),
+                           mlc::Error);
+    named["categorical"] = {"y"};
+    REQUIRE_THROWS_WITH_AS(load_splits(named, 1), "data.categorical[0]: 'y' is the target column",
+                           mlc::Error);
+    named["categorical"] = {"b"};
+    named["ignore"] = {"b"};
+    REQUIRE_THROWS_WITH_AS(load_splits(named, 1),
+                           "data.ignore: column 'b' is also listed in data.categorical", mlc::Error);
+  }
+  SUBCASE("a regression target that is not a number") {
+    json regression = config;
+    regression["task"] = "regression";
+    mlc::test::write_file(path, "a,y\n1,2.5\n2,high\n");
+    REQUIRE_THROWS_WITH_AS(
+        load_splits(regression, 1),
+        (p + ":3: column 'y': 'high' is not a number (a regression target must be one)").c_str(),
+        mlc::Error);
+  }
   SUBCASE("no rows") { rejects("a,y\n", p + ": no rows after the header"); }
   SUBCASE("no feature columns") { rejects("y\nx\n", p + ": no feature columns besides 'y'"); }
 }
@@ -416,4 +452,60 @@ TEST_CASE("load_splits accepts the number formats spreadsheets write") {
   const json config = {
       {"format", "csv"}, {"path", path.string()}, {"target", "y"}, {"test_fraction", 1}};
   CHECK(load_splits(config, 1).test.features == std::vector<float>{1.5f, -2000.0f, 7.0f});
+}
+
+TEST_CASE("load_splits encodes missing cells, categories and regression targets") {
+  TempDir dir;
+  const auto path = dir / "mixed.csv";
+  // Rows in file order; test_fraction 0 and validation_fraction 0 keep them all in train.
+  mlc::test::write_file(path,
+                        "id,size,colour,price\n"
+                        "1,1.5,red,10\n"
+                        "2,NA,blue,12.5\n"
+                        "3,,red,NaN\n"
+                        "4,2.5,NaN,9\n");
+  json config = {{"format", "csv"}, {"path", path.string()}, {"target", "price"},
+                 {"task", "regression"}, {"categorical", {"colour"}}, {"ignore", {"id"}},
+                 {"test_fraction", 0.0}, {"validation_fraction", 0.0}};
+
+  SUBCASE("a missing target is refused") {
+    REQUIRE_THROWS_WITH_AS(load_splits(config, 1),
+                           (path.string() + ":4: column 'price': missing target value").c_str(),
+                           mlc::Error);
+  }
+  mlc::test::write_file(path,
+                        "id,size,colour,price\n"
+                        "1,1.5,red,10\n"
+                        "2,NA,blue,12.5\n"
+                        "3,,red,7\n"
+                        "4,2.5,NaN,9\n");
+  SUBCASE("missing cells are NaN, categories are codes of the sorted training values") {
+    const Splits splits = load_splits(config, 1);
+    CHECK(splits.feature_names == std::vector<std::string>{"size", "colour"});
+    CHECK(splits.columns.categories ==
+          std::vector<std::vector<std::string>>{{}, {"blue", "red"}});
+    CHECK(splits.target == "price");
+    CHECK(splits.class_names.empty());
+    CHECK(splits.train.values == std::vector<float>{10, 12.5, 7, 9});
+    CHECK(splits.train.labels.empty());
+    const auto& f = splits.train.features;
+    REQUIRE(f.size() == 8);
+    CHECK(f[0] == 1.5F);
+    CHECK(f[1] == 1.0F);  // red
+    CHECK(std::isnan(f[2]));
+    CHECK(f[3] == 0.0F);  // blue
+    CHECK(std::isnan(f[4]));
+    CHECK(std::isnan(f[7]));  // missing category
+  }
+  SUBCASE("drop_row leaves out rows with a missing feature") {
+    config["impute"] = {{"strategy", "drop_row"}};
+    const Splits splits = load_splits(config, 1);
+    CHECK(splits.train.values == std::vector<float>{10});
+  }
+  SUBCASE("known columns fix the codes; an unseen category is NaN") {
+    mlc::data::TableColumns known{{"size", "colour"}, {{}, {"green", "red"}}};
+    const Splits splits = load_splits(config, 1, {}, &known);
+    CHECK(splits.train.features[1] == 1.0F);  // red
+    CHECK(std::isnan(splits.train.features[3]));  // blue: not a category of the model
+  }
 }
