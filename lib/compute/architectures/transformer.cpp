@@ -104,12 +104,25 @@ torch::Tensor sinusoidal_positions(int64_t count, int64_t d_model) {
   return torch::tensor(values).reshape({1, count, d_model});
 }
 
+// torch.nn.LayerNorm's tensors, registered on `owner` as NAME.weight (ones) and NAME.bias (zeros).
+struct LayerNormTensors {
+  torch::Tensor weight, bias;
+};
+
+LayerNormTensors make_layer_norm(torch::nn::Module& owner, const char* name, int64_t width) {
+  auto norm = owner.register_module(name, std::make_shared<torch::nn::Module>());
+  LayerNormTensors tensors;
+  tensors.weight = norm->register_parameter("weight", torch::ones({width}));
+  tensors.bias = norm->register_parameter("bias", torch::zeros({width}));
+  return tensors;
+}
+
 // One torch.nn.TransformerEncoderLayer's tensors under its names (self_attn.in_proj_weight,
 // self_attn.out_proj.weight, linear1, linear2, norm1, norm2) and its default initialisation.
 struct EncoderLayer {
   torch::Tensor in_proj_weight, in_proj_bias;
   torch::nn::Linear out_proj{nullptr}, linear1{nullptr}, linear2{nullptr};
-  torch::Tensor norm1_weight, norm1_bias, norm2_weight, norm2_bias;
+  LayerNormTensors norm1, norm2;
 };
 
 EncoderLayer make_encoder_layer(torch::nn::Module& owner, const TransformerOptions& options) {
@@ -130,13 +143,8 @@ EncoderLayer make_encoder_layer(torch::nn::Module& owner, const TransformerOptio
   layer.linear2 = owner.register_module("linear2", torch::nn::Linear(options.dim_feedforward, d));
   initialize(options.init, "linear", {layer.linear1->weight, layer.linear2->weight},
              {layer.linear1->bias, layer.linear2->bias});
-  for (const char* name : {"norm1", "norm2"}) {
-    auto norm = owner.register_module(name, std::make_shared<torch::nn::Module>());
-    auto& weight = name[4] == '1' ? layer.norm1_weight : layer.norm2_weight;
-    auto& bias = name[4] == '1' ? layer.norm1_bias : layer.norm2_bias;
-    weight = norm->register_parameter("weight", torch::ones({d}));
-    bias = norm->register_parameter("bias", torch::zeros({d}));
-  }
+  layer.norm1 = make_layer_norm(owner, "norm1", d);
+  layer.norm2 = make_layer_norm(owner, "norm2", d);
   return layer;
 }
 
@@ -163,11 +171,7 @@ class TransformerImpl : public ClassifierImpl {
           layers->register_module(std::to_string(i), std::make_shared<torch::nn::Module>());
       layers_.push_back(make_encoder_layer(*owner, options));
     }
-    if (options.norm_first) {
-      auto norm = register_module("norm", std::make_shared<torch::nn::Module>());
-      norm_weight_ = norm->register_parameter("weight", torch::ones({d}));
-      norm_bias_ = norm->register_parameter("bias", torch::zeros({d}));
-    }
+    if (options.norm_first) final_norm_ = make_layer_norm(*this, "norm", d);
     output_ = register_module("output", torch::nn::Linear(d, output_width(info)));
     initialize(options.init, "linear", {output_->weight}, {output_->bias});
     refuse_unused_init(options.init, {"linear", "attention"});
@@ -190,7 +194,7 @@ class TransformerImpl : public ClassifierImpl {
     }
     x = dropout(x + position_);
     for (const EncoderLayer& layer : layers_) x = encode(layer, x);
-    if (options_.norm_first) x = norm(x, norm_weight_, norm_bias_);
+    if (options_.norm_first) x = norm(x, final_norm_);
     x = options_.class_token ? x.select(1, 0) : x.mean(1);
     return torch::linear(x, output_->weight, output_->bias);
   }
@@ -201,9 +205,9 @@ class TransformerImpl : public ClassifierImpl {
   torch::Tensor dropout(const torch::Tensor& x) {
     return options_.dropout > 0 ? torch::dropout(x, options_.dropout, is_training()) : x;
   }
-  torch::Tensor norm(const torch::Tensor& x, const torch::Tensor& weight,
-                     const torch::Tensor& bias) const {
-    return torch::layer_norm(x, {options_.d_model}, weight, bias, options_.layer_norm_eps, true);
+  torch::Tensor norm(const torch::Tensor& x, const LayerNormTensors& tensors) const {
+    return torch::layer_norm(x, {options_.d_model}, tensors.weight, tensors.bias,
+                             options_.layer_norm_eps, true);
   }
   int64_t head_dim() const { return options_.d_model / options_.nhead; }
   double scale() const { return 1.0 / std::sqrt(static_cast<double>(head_dim())); }
@@ -234,11 +238,11 @@ class TransformerImpl : public ClassifierImpl {
   // torch.nn.TransformerEncoderLayer's order of operations, post-norm unless norm_first.
   torch::Tensor encode(const EncoderLayer& layer, torch::Tensor x) {
     if (options_.norm_first) {
-      x = x + dropout(attention(layer, norm(x, layer.norm1_weight, layer.norm1_bias)));
-      return x + dropout(feed_forward(layer, norm(x, layer.norm2_weight, layer.norm2_bias)));
+      x = x + dropout(attention(layer, norm(x, layer.norm1)));
+      return x + dropout(feed_forward(layer, norm(x, layer.norm2)));
     }
-    x = norm(x + dropout(attention(layer, x)), layer.norm1_weight, layer.norm1_bias);
-    return norm(x + dropout(feed_forward(layer, x)), layer.norm2_weight, layer.norm2_bias);
+    x = norm(x + dropout(attention(layer, x)), layer.norm1);
+    return norm(x + dropout(feed_forward(layer, x)), layer.norm2);
   }
 
   std::string script_tokens() const;
@@ -251,7 +255,7 @@ class TransformerImpl : public ClassifierImpl {
   torch::Tensor cls_token_;
   torch::Tensor position_;
   std::vector<EncoderLayer> layers_;
-  torch::Tensor norm_weight_, norm_bias_;
+  LayerNormTensors final_norm_;  // with norm_first only
   torch::nn::Linear output_{nullptr};
 };
 TORCH_MODULE(Transformer);
