@@ -256,6 +256,14 @@ std::optional<VersionRecord> Catalog::aliased(int64_t model_id, const std::strin
   return load_version(row.column_int(0));
 }
 
+std::optional<VersionRecord> Catalog::trained_by_run(const std::string& run_id) const {
+  // Asked once per resumed run, so a scan of the lineage column is fine.
+  auto row = db_->prepare("SELECT id FROM versions WHERE json_extract(lineage, '$.run') = ?");
+  row.bind(1, run_id);
+  if (!row.step()) return std::nullopt;
+  return load_version(row.column_int(0));
+}
+
 VersionRecord Catalog::version_by_id(int64_t version_id) const { return load_version(version_id); }
 
 std::optional<int64_t> Catalog::model_id(const std::string& name) const {

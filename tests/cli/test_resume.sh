@@ -47,6 +47,7 @@ kill -9 $pid
 wait $pid 2>/dev/null || true
 run_dir=$(ls -d "$MLC_HOME"/runs/killed-*)
 [ -f "$run_dir/state.pt" ] || fail "the killed run must keep its state"
+cp -a "$run_dir" killed-run-copy
 run_mlc 0 --json train --resume killed
 validate train
 json_field "$OUT" "d['resumed'], d['run'] == '$(basename "$run_dir")', len(d['metrics']['epochs'])" \
@@ -59,6 +60,14 @@ run_mlc 0 --json show killed:1
 json_field "$OUT" "d['lineage']['run'] == '$(basename "$run_dir")', d['lineage']['resumed']" | grep -qx "True True" \
   || fail "lineage must record the run and that it was resumed: $OUT"
 ok "after kill -9 mid-epoch, train --resume ends with the same weights as an uninterrupted run"
+
+# As if killed after recording the version and before removing the run's directory.
+cp -a killed-run-copy "$run_dir"
+expect_error 6 "run $(basename "$run_dir") already finished as killed:1" train --resume "$(basename "$run_dir")"
+[ ! -e "$run_dir" ] || fail "a run found finished must be removed"
+run_mlc 0 --json list killed
+[ "$(json_field "$OUT" "len(d['versions'])")" = 1 ] || fail "no second version of a finished run: $OUT"
+ok "resuming a run that already recorded its version is refused and cleans up"
 
 "$MLC_BIN" train slow.json --name stopped > /dev/null 2> stopped.err &
 pid=$!

@@ -39,6 +39,15 @@ TrainOutcome train_version(const Session& session, const TrainOptions& options) 
   ComputeBackend& backend = load_compute_backend();
   detail::TrainingRun run = open_run(session, options, backend);
   const bool resumed = options.resume.has_value();
+  if (resumed && fs::exists(session.home.catalog_file())) {
+    // Killed after recording its version and before removing its directory: it is done.
+    const Catalog catalog(session.home, Catalog::Mode::existing);
+    if (const auto version = catalog.trained_by_run(run.id())) {
+      run.remove();
+      throw Error(ErrorKind::refused, fmt::format("run {} already finished as {}", run.id(),
+                                                  detail::subject(*version)));
+    }
+  }
 
   TrainRequest request{run.config(), run.dir(), resumed, options.on_epoch, options.on_batch,
                        options.stop_requests};

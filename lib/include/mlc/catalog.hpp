@@ -190,6 +190,8 @@ class Catalog {
   std::vector<VersionRecord> list(const std::optional<std::string>& model,
                                   const std::optional<State>& state) const;
   std::vector<EpochMetrics> epochs(int64_t version_id) const;
+  // The version `mlc train` recorded for training run RUN_ID (lineage.run), if any.
+  std::optional<VersionRecord> trained_by_run(const std::string& run_id) const;
   std::optional<EvaluationRecord> latest_evaluation(int64_t version_id) const;
   // NAME: every version's history; NAME:VERSION or NAME@TARGET: that version's. Oldest first.
   std::vector<HistoryEntry> history(const Reference& ref) const;
