@@ -10,26 +10,18 @@ Usage: bench/catalog_commands.py [--mlc build/bin/mlc] [--runs 30]
 """
 import argparse
 import os
-import resource
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
+
+from benchlib import run_measured
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_timed(argv, env):
     """Wall seconds and peak RSS (MiB) of one run of argv."""
-    start = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, env, file_actions=[
-        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(argv)} failed")
+    _, wall, usage = run_measured(argv, env)
     return wall, usage.ru_maxrss / 1024.0
 
 

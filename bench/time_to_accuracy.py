@@ -10,7 +10,8 @@ import json
 import os
 import subprocess
 import tempfile
-import time
+
+from benchlib import run_measured
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,14 +25,7 @@ def main():
     env = dict(os.environ, MLC_HOME=tempfile.mkdtemp(prefix="mlc-bench-"), MLC_ACTOR="bench")
     mlc = os.path.abspath(args.mlc)
 
-    start = time.perf_counter()
-    proc = subprocess.Popen([mlc, "--json", "train", args.config, "--name", "t2a"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit("mlc train failed")
+    out, wall, usage = run_measured([mlc, "--json", "train", args.config, "--name", "t2a"], env)
     trained = json.loads(out)
     evaluated = json.loads(subprocess.run([mlc, "--json", "eval", "t2a"], env=env, check=True,
                                           capture_output=True).stdout)

@@ -13,19 +13,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import tempfile
+
+from benchlib import run_measured
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run(argv, env):
     """(parsed JSON of stdout, peak RSS in MiB) of one run."""
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed")
+    out, _, usage = run_measured(argv, env)
     return json.loads(out), usage.ru_maxrss / 1024.0
 
 
