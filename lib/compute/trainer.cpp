@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include <fmt/format.h>
@@ -123,11 +122,6 @@ class Monitor {
   double min_delta_ = 0;
   bool higher_is_better_ = false;
 };
-
-torch::Tensor generator_state(at::Generator& generator) {
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  return generator.get_state();
-}
 
 void check_same_data(const std::vector<DataFile>& started_with, const std::vector<DataFile>& now) {
   for (const DataFile& before : started_with) {

@@ -63,17 +63,17 @@ RunProgress progress_from_json(const nlohmann::json& json) {
   return progress;
 }
 
-torch::Tensor generator_state(at::Generator& generator) {
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  return generator.get_state();
-}
-
 void set_generator_state(at::Generator& generator, const torch::Tensor& state) {
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(state);
 }
 
 }  // namespace
+
+torch::Tensor generator_state(at::Generator& generator) {
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
+}
 
 void save_training_state(const std::filesystem::path& path, const ClassifierImpl& model,
                          const torch::optim::Optimizer& optimizer,

@@ -30,6 +30,9 @@ struct RunProgress {
   std::vector<DataFile> data_files;  // fingerprints of the data when the run began
 };
 
+// A copy of `generator`'s state, taken under its lock.
+torch::Tensor generator_state(at::Generator& generator);
+
 void save_training_state(const std::filesystem::path& path, const ClassifierImpl& model,
                          const torch::optim::Optimizer& optimizer,
                          const torch::Tensor& order_state_at_epoch_start,
