@@ -12,6 +12,9 @@ packages=(
   python3-torch           # interop test: Python's torch.jit.load reads mlc's exports
   python3-jsonschema      # tests validate every --json output against schemas/
   man-db                  # `man -l man/mlc.1` in the tests
+  json-schema-test-suite  # the official JSON Schema tests, run against mlc's validator
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev  # the fuzzers (tests/fuzz): libFuzzer, ASan, UBSan
+  llvm-14                 # llvm-symbolizer: sanitizer reports name functions and lines
 )
 
 missing=()
