@@ -35,9 +35,9 @@ void setup_gc(CLI::App& app, CliState& state) {
   command->add_flag("--purge-retired", options->purge_retired,
                     "Also delete the artifacts of retired versions (kept by default)");
   command->add_option("--min-age", options->min_age_seconds,
-                      "Keep files younger than this many seconds (default 3600: a running train or "
-                      "export may not have committed them yet)")
-      ->check(CLI::NonNegativeNumber);
+                      "Keep unreferenced and temporary files younger than this many seconds, 0 to "
+                      "315360000 (default 3600: a running train or export may not have committed "
+                      "them yet)");
   command->callback([options, &state] { run_gc(*options, state); });
 }
 

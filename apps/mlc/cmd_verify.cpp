@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -32,7 +33,11 @@ void run_verify(CliState& state) {
   if (!report.problems.empty()) {
     std::cerr << "mlc: error: verify found " << report.problems.size()
               << " problem(s) in the catalogue, the store or the deployments\n";
-    state.exit_code = exit_code(ErrorKind::integrity);
+    // A catalogue that cannot be read back is exit 8 (as any command reading it fails); a store or
+    // deployment that does not match a readable catalogue is 7.
+    const bool catalogue = std::any_of(report.problems.begin(), report.problems.end(),
+                                       [](const VerifyProblem& problem) { return problem.kind == "catalogue"; });
+    state.exit_code = exit_code(catalogue ? ErrorKind::catalog : ErrorKind::integrity);
   }
 }
 
@@ -40,7 +45,7 @@ void run_verify(CliState& state) {
 
 void setup_verify(CLI::App& app, CliState& state) {
   CLI::App* command = app.add_subcommand(
-      "verify", "Check the catalogue, every artifact and every deployment directory (exit 7 on a mismatch)");
+      "verify", "Check the catalogue, every artifact and every deployment directory (exit 7 on a mismatch, 8 on an unreadable catalogue row)");
   command->callback([&state] { run_verify(state); });
 }
 

@@ -30,18 +30,57 @@ std::optional<std::string> optional_text(const sqlite::Statement& row, int colum
   return row.column_text(column);
 }
 
+// Where a value was read from. A row changed behind mlc's back (by sqlite3, or a disk fault SQLite
+// did not see) fails as a catalogue error naming its table, row and column, where it is read,
+// rather than as an internal error of whatever code uses the value later.
+struct Cell {
+  const char* table;
+  int64_t row;  // the row's id
+  const char* column;
+};
+
+[[noreturn]] void unreadable(const Cell& cell, const std::string& why) {
+  throw Error(ErrorKind::catalog,
+              fmt::format("the catalogue's table {}, row {}, column {}: {}", cell.table, cell.row, cell.column, why));
+}
+
+// A JSON column as mlc writes it: valid JSON of the one type mlc writes there.
+nlohmann::json json_cell(const sqlite::Statement& row, int index, const Cell& cell, nlohmann::json::value_t type) {
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(row.column_text(index));
+  } catch (const nlohmann::json::parse_error& e) {
+    unreadable(cell, std::string("invalid JSON: ") + e.what());
+  }
+  if (value.type() != type) {
+    unreadable(cell, fmt::format("a JSON {} where mlc writes a JSON {}", value.type_name(),
+                                 nlohmann::json(type).type_name()));
+  }
+  return value;
+}
+
+State state_cell(const sqlite::Statement& row, int index, const Cell& cell) {
+  try {
+    return parse_state(row.column_text(index));
+  } catch (const Error& e) {
+    unreadable(cell, e.what());
+  }
+}
+
 VersionRecord read_version_row(const sqlite::Statement& row) {
+  using Type = nlohmann::json::value_t;
   VersionRecord record;
   record.id = row.column_int(0);
+  auto cell = [&](const char* column) { return Cell{"versions", record.id, column}; };
   record.model_id = row.column_int(1);
   record.model = row.column_text(2);
   record.version = row.column_int(3);
-  record.state = parse_state(row.column_text(4));
+  record.state = state_cell(row, 4, cell("state"));
   record.created_at = row.column_text(5);
   record.description = row.column_text(6);
-  record.config = row.column_is_null(7) ? nlohmann::json() : nlohmann::json::parse(row.column_text(7));
-  record.model_info = nlohmann::json::parse(row.column_text(8));
-  record.lineage = nlohmann::json::parse(row.column_text(9));
+  record.config = row.column_is_null(7) ? nlohmann::json() : json_cell(row, 7, cell("config"), Type::object);
+  record.model_info = json_cell(row, 8, cell("model_info"), Type::object);
+  record.lineage = json_cell(row, 9, cell("lineage"), Type::object);
   record.checkpoint_sha256 = row.column_text(10);
   record.model_sha256 = optional_text(row, 11);
   record.manifest_sha256 = optional_text(row, 12);
@@ -54,10 +93,14 @@ VersionRecord read_version_row(const sqlite::Statement& row) {
   return record;
 }
 
-std::vector<DataFile> data_files_from_json(const nlohmann::json& array) {
+std::vector<DataFile> data_files_from_json(const nlohmann::json& array, const Cell& cell) {
   std::vector<DataFile> files;
-  for (const auto& item : array) {
-    files.push_back({item.at("role"), item.at("path"), item.at("sha256")});
+  try {
+    for (const auto& item : array) {
+      files.push_back({item.at("role"), item.at("path"), item.at("sha256")});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    unreadable(cell, std::string("not a list of data files: ") + e.what());
   }
   return files;
 }
@@ -69,21 +112,44 @@ Event parse_event(const std::string& text) {
   return Event::transition;
 }
 
+constexpr const char* kHistoryColumns =
+    "h.at, m.name, v.version, h.from_state, h.to_state, h.actor, h.reason, h.target, h.command, "
+    "h.event, h.host, h.detail, h.id";
+
 HistoryEntry read_history_row(const sqlite::Statement& rows) {
+  const int64_t id = rows.column_int(12);
+  auto cell = [&](const char* column) { return Cell{"history", id, column}; };
   HistoryEntry entry;
   entry.at = rows.column_text(0);
   entry.model = rows.column_text(1);
   entry.version = rows.column_int(2);
-  if (!rows.column_is_null(3)) entry.from = parse_state(rows.column_text(3));
-  entry.to = parse_state(rows.column_text(4));
+  if (!rows.column_is_null(3)) entry.from = state_cell(rows, 3, cell("from_state"));
+  entry.to = state_cell(rows, 4, cell("to_state"));
   entry.actor = rows.column_text(5);
   entry.reason = rows.column_text(6);
   entry.target = rows.column_text(7);
   entry.command = rows.column_text(8);
   entry.event = parse_event(rows.column_text(9));
   entry.host = rows.column_text(10);
-  if (!rows.column_is_null(11)) entry.detail = nlohmann::json::parse(rows.column_text(11));
+  if (!rows.column_is_null(11)) entry.detail = json_cell(rows, 11, cell("detail"), nlohmann::json::value_t::object);
   return entry;
+}
+
+constexpr const char* kEvaluationColumns = "id, at, samples, passed, gates, data_files, origin";
+
+// An evaluation without its metrics (a table of their own).
+EvaluationRecord read_evaluation_row(const sqlite::Statement& row) {
+  const int64_t id = row.column_int(0);
+  EvaluationRecord evaluation;
+  evaluation.at = row.column_text(1);
+  evaluation.samples = row.column_int(2);
+  evaluation.passed = row.column_int(3) != 0;
+  evaluation.gates = json_cell(row, 4, {"evaluations", id, "gates"}, nlohmann::json::value_t::array);
+  evaluation.data_files = data_files_from_json(
+      json_cell(row, 5, {"evaluations", id, "data_files"}, nlohmann::json::value_t::array),
+      {"evaluations", id, "data_files"});
+  evaluation.origin = row.column_text(6);
+  return evaluation;
 }
 
 TargetChange::Kind parse_target_kind(const std::string& text) {
@@ -341,6 +407,30 @@ std::string Catalog::integrity_check() const {
   return "ok";
 }
 
+std::vector<std::string> Catalog::unreadable_rows() const {
+  std::vector<std::string> found;
+  auto read_each = [&](const std::string& sql, auto read_row) {
+    auto rows = db_->prepare(sql);
+    while (rows.step()) {
+      try {
+        read_row(rows);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::catalog) throw;
+        found.push_back(e.what());
+      }
+    }
+  };
+  read_each(fmt::format("SELECT {} FROM versions v JOIN models m ON m.id = v.model_id ORDER BY v.id",
+                        kVersionColumns),
+            read_version_row);
+  read_each(fmt::format("SELECT {} FROM history h JOIN versions v ON v.id = h.version_id "
+                        "JOIN models m ON m.id = v.model_id ORDER BY h.id",
+                        kHistoryColumns),
+            read_history_row);
+  read_each(fmt::format("SELECT {} FROM evaluations ORDER BY id", kEvaluationColumns), read_evaluation_row);
+  return found;
+}
+
 std::vector<VersionRecord> Catalog::list(const std::optional<std::string>& model,
                                          const std::optional<State>& state) const {
   // Only the filters given, so that SQLite can use an index for each ("?1 IS NULL OR ..." would
@@ -381,19 +471,12 @@ std::vector<EpochMetrics> Catalog::epochs(int64_t version_id) const {
 }
 
 std::optional<EvaluationRecord> Catalog::latest_evaluation(int64_t version_id) const {
-  auto row = db_->prepare(
-      "SELECT id, at, samples, passed, gates, data_files, origin FROM evaluations "
-      "WHERE version_id = ? ORDER BY id DESC LIMIT 1");
+  auto row = db_->prepare(fmt::format(
+      "SELECT {} FROM evaluations WHERE version_id = ? ORDER BY id DESC LIMIT 1", kEvaluationColumns));
   row.bind(1, version_id);
   if (!row.step()) return std::nullopt;
-  EvaluationRecord evaluation;
   const int64_t id = row.column_int(0);
-  evaluation.at = row.column_text(1);
-  evaluation.samples = row.column_int(2);
-  evaluation.passed = row.column_int(3) != 0;
-  evaluation.gates = nlohmann::json::parse(row.column_text(4));
-  evaluation.data_files = data_files_from_json(nlohmann::json::parse(row.column_text(5)));
-  evaluation.origin = row.column_text(6);
+  EvaluationRecord evaluation = read_evaluation_row(row);
   auto metrics = db_->prepare("SELECT name, value FROM evaluation_metrics WHERE evaluation_id = ?");
   metrics.bind(1, id);
   while (metrics.step()) evaluation.metrics[metrics.column_text(0)] = metrics.column_double(1);
@@ -406,14 +489,13 @@ std::vector<HistoryEntry> Catalog::history(const Reference& ref) const {
   else resolve(ref);  // for its not-found errors
   // Two shapes, so that each uses its index: one version's rows (history_by_version), or every
   // row of the model's versions.
-  auto rows = db_->prepare(
+  auto rows = db_->prepare(fmt::format(
       only_version
-          ? "SELECT h.at, m.name, v.version, h.from_state, h.to_state, h.actor, h.reason, h.target, "
-            "h.command, h.event, h.host, h.detail FROM history h JOIN versions v ON v.id = h.version_id "
+          ? "SELECT {} FROM history h JOIN versions v ON v.id = h.version_id "
             "JOIN models m ON m.id = v.model_id WHERE h.version_id = ?1 ORDER BY h.id"
-          : "SELECT h.at, m.name, v.version, h.from_state, h.to_state, h.actor, h.reason, h.target, "
-            "h.command, h.event, h.host, h.detail FROM models m JOIN versions v ON v.model_id = m.id "
-            "JOIN history h ON h.version_id = v.id WHERE m.name = ?1 ORDER BY h.id");
+          : "SELECT {} FROM models m JOIN versions v ON v.model_id = m.id "
+            "JOIN history h ON h.version_id = v.id WHERE m.name = ?1 ORDER BY h.id",
+      kHistoryColumns));
   if (only_version) rows.bind(1, *only_version);
   else rows.bind(1, ref.model);
   std::vector<HistoryEntry> entries;

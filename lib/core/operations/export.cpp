@@ -5,6 +5,7 @@
 #include "common.hpp"
 #include "mlc/error.hpp"
 #include "mlc/fs.hpp"
+#include "mlc/writer_lock.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
@@ -73,7 +74,7 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
     write_out(store, version, model_file, manifest_file);
   } else {
     ComputeBackend& backend = load_compute_backend();
-    ScopedTempDir work(session.home.tmp_dir(), "export-");
+    const LockedTempDir work(session.home.tmp_dir(), "export-");
     const fs::path built = work.path() / "model.pt";
     const ExportResult exported = backend.export_torchscript(detail::trained_model(session, version), built);
     const std::string model_sha256 = store.put(built);
@@ -87,6 +88,8 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
       VersionRecord current = catalog.resolve(detail::reference_to(version));
       const State next = next_state(Action::export_model, current.state, detail::subject(current));
       if (!current.model_sha256) {  // else another process exported it meanwhile: use its files
+        store.ensure_stored(model_sha256, built);
+        store.ensure_stored(manifest_sha256, manifest_path);
         catalog.set_export(current.id, model_sha256, manifest_sha256);
         catalog.record_transition(current, next, detail::note_for(session, "exported to TorchScript"));
         current.state = next;

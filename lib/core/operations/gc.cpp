@@ -5,10 +5,16 @@
 
 #include "common.hpp"
 #include "mlc/error.hpp"
+#include "mlc/writer_lock.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
 namespace {
+
+// Ten years: beyond any sensible grace period, and far from where the file clock's int64
+// nanoseconds (about 292 years) overflow; an overflowed cutoff once lay in the future, so that
+// a huge --min-age deleted fresh files.
+constexpr int64_t kMaxMinAgeSeconds = int64_t{10} * 365 * 24 * 3600;
 
 bool is_sha256_name(const std::string& name) {
   if (name.size() != 64) return false;
@@ -16,6 +22,12 @@ bool is_sha256_name(const std::string& name) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+// A store file being written by put() (or left by a killed one): ".put.tmp-<hex>", and the
+// ".<name>.tmp-<hex>" of earlier versions of mlc.
+bool is_temporary_name(const std::string& name) {
+  return name[0] == '.' && name.find(".tmp-") != std::string::npos;
 }
 
 int64_t size_of(const fs::path& path) {
@@ -31,12 +43,36 @@ int64_t size_of(const fs::path& path) {
   return total;
 }
 
+bool artifacts_go(const VersionRecord& version, const GcOptions& options) {
+  return version.artifacts_purged_at || (options.purge_retired && version.state == State::retired);
+}
+
+// Marks the retired versions whose files gc is about to delete, in a transaction of its own that
+// commits before any file is deleted: a gc killed while deleting leaves versions marked purged
+// with some files left, which the next gc deletes (and verify does not ask for); never a version
+// still recorded as having files that are gone.
+std::vector<std::string> mark_purged(const Session& session, Catalog& catalog, const GcOptions& options) {
+  std::vector<std::string> marked;
+  catalog.in_transaction([&] {
+    for (const auto& version : catalog.all_versions()) {
+      if (version.state != State::retired || version.artifacts_purged_at) continue;
+      marked.push_back(detail::subject(version));
+      if (!options.dry_run) {
+        catalog.mark_artifacts_purged(version, detail::note_for(session, "artifacts deleted by gc --purge-retired"));
+      }
+    }
+  });
+  return marked;
+}
+
 }  // namespace
 
 GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
-  if (options.min_age_seconds < 0) throw Error(ErrorKind::usage, "--min-age must be >= 0");
+  if (options.min_age_seconds < 0 || options.min_age_seconds > kMaxMinAgeSeconds) {
+    throw Error(ErrorKind::usage, fmt::format("--min-age {} is out of range: 0 to {} seconds (10 years)",
+                                              options.min_age_seconds, kMaxMinAgeSeconds));
+  }
   Catalog catalog(session.home, Catalog::Mode::existing);
-  const ArtifactStore store = detail::artifact_store(session);
   const Deployer deployer(session.home.deployments_dir());
   const auto cutoff = fs::file_time_type::clock::now() - std::chrono::seconds(options.min_age_seconds);
   auto old_enough = [&](const fs::path& path) {
@@ -46,6 +82,8 @@ GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
   };
 
   GcOutcome outcome;
+  if (options.purge_retired) outcome.purged_versions = mark_purged(session, catalog, options);
+
   auto remove = [&](const fs::path& path, const std::string& why) {
     const int64_t bytes = size_of(path);
     outcome.removed.push_back({path, why, bytes});
@@ -55,42 +93,51 @@ GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
     fs::remove_all(path, error);
     if (error) throw Error(ErrorKind::internal, "cannot remove " + path.string() + ": " + error.message());
   };
+  // Age alone cannot tell a dead process's temporary file from one a live process is still
+  // writing (a train may take longer than any --min-age): a live writer holds its flock, so gc
+  // deletes only what it can lock, and keeps the lock while deleting (writer_lock.hpp).
+  auto remove_temporary = [&](const fs::path& path) {
+    if (!old_enough(path)) return;
+    if (const auto lock = lock_abandoned(path)) remove(path, "temporary");
+  };
 
-  // Under the write lock: no version can start referencing a file while it is being deleted
-  // (and train, export and register check under this lock that their files are still there).
+  // Under the write lock: no version can start referencing a file while it is being deleted, and
+  // train, export and register check under this lock that their files are still there
+  // (ArtifactStore::ensure_stored), putting them again if not.
   catalog.in_transaction([&] {
-    std::set<std::string> kept, retired_only;
+    // Files of versions whose artifacts go are deleted whatever their age: they are committed,
+    // so no command can be about to reference them without ensure_stored() under this lock.
+    std::set<std::string> kept, purged;
     for (const auto& version : catalog.all_versions()) {
-      const bool keep = version.state != State::retired || !options.purge_retired;
       for (const auto* sha256 : {&version.checkpoint_sha256,
                                  version.model_sha256 ? &*version.model_sha256 : nullptr,
                                  version.manifest_sha256 ? &*version.manifest_sha256 : nullptr}) {
         if (sha256 == nullptr || sha256->empty()) continue;
-        (keep ? kept : retired_only).insert(*sha256);
+        (artifacts_go(version, options) ? purged : kept).insert(*sha256);
       }
     }
 
     const fs::path root = session.home.artifacts_dir() / "sha256";
-    std::set<std::string> deleted;
     std::error_code error;
     for (fs::recursive_directory_iterator it(root, error), end; !error && it != end; it.increment(error)) {
       if (!it->is_regular_file()) continue;
       const fs::path path = it->path();
       const std::string name = path.filename().string();
-      if (!old_enough(path)) continue;
-      if (!is_sha256_name(name)) {
-        if (name[0] == '.' && name.find(".tmp-") != std::string::npos) remove(path, "temporary");
+      if (is_temporary_name(name)) {
+        remove_temporary(path);
+      } else if (!is_sha256_name(name) || kept.count(name) != 0) {
         continue;
+      } else if (purged.count(name) != 0) {
+        remove(path, "retired");
+      } else if (old_enough(path)) {
+        remove(path, "unreferenced");
       }
-      if (kept.count(name) != 0) continue;
-      remove(path, retired_only.count(name) != 0 ? "retired" : "unreferenced");
-      deleted.insert(name);
     }
 
     std::error_code tmp_error;
     for (fs::directory_iterator it(session.home.tmp_dir(), tmp_error), end; !tmp_error && it != end;
          it.increment(tmp_error)) {
-      if (old_enough(it->path())) remove(it->path(), "temporary");
+      remove_temporary(it->path());
     }
 
     for (const auto& [target, model] : deployer.interrupted()) {
@@ -103,19 +150,6 @@ GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
           outcome.bytes += bytes;
         }
         detail::recover_deployment(session, catalog, target, model);
-      }
-    }
-
-    if (!options.purge_retired) return;
-    for (const auto& version : catalog.all_versions()) {
-      if (version.state != State::retired || version.artifacts_purged_at) continue;
-      const bool touched = deleted.count(version.checkpoint_sha256) != 0 ||
-                           (version.model_sha256 && deleted.count(*version.model_sha256) != 0) ||
-                           (version.manifest_sha256 && deleted.count(*version.manifest_sha256) != 0);
-      if (!touched) continue;
-      outcome.purged_versions.push_back(detail::subject(version));
-      if (!options.dry_run) {
-        catalog.mark_artifacts_purged(version, detail::note_for(session, "artifacts deleted by gc --purge-retired"));
       }
     }
   });

@@ -9,6 +9,7 @@
 #include "mlc/json_schema.hpp"
 #include "mlc/reference.hpp"
 #include "mlc/sha256.hpp"
+#include "mlc/writer_lock.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
@@ -70,22 +71,26 @@ RegisterArtifactOutcome register_artifact(const Session& session, const Register
     manifest_file = fs::absolute(*options.manifest).lexically_normal();
     given = read_manifest(*manifest_file);
   }
+  const std::string checked_sha256 = sha256_file(artifact);
   ComputeBackend& backend = load_compute_backend();
   const TorchScriptInfo info = backend.inspect_torchscript(artifact);
   const std::string torch_version = backend.torch_version();
 
-  if (manifest_file) check_manifest_matches(given, *manifest_file, artifact, sha256_file(artifact), info);
+  if (manifest_file) check_manifest_matches(given, *manifest_file, artifact, checked_sha256, info);
 
   Catalog catalog(session.home, Catalog::Mode::create);
   const ArtifactStore store = detail::artifact_store(session);
   const std::string model_sha256 = store.put(artifact);
-  ScopedTempDir work(session.home.tmp_dir(), "register-");
+  if (model_sha256 != checked_sha256) {  // the checks above were made on other bytes
+    throw Error(ErrorKind::integrity, fmt::format("{} changed while it was being registered: its sha256 was {}, "
+                                                  "it is now {}", artifact.string(), checked_sha256, model_sha256));
+  }
+  const LockedTempDir work(session.home.tmp_dir(), "register-");
 
   RegisterArtifactOutcome outcome;
   outcome.inspection = info;
   outcome.version = catalog.in_transaction([&] {
-    // gc deletes unreferenced files only under this lock, and only old ones; make sure.
-    if (!fs::exists(store.path_of(model_sha256))) store.put(artifact);
+    store.ensure_stored(model_sha256, artifact);
     const int64_t number = catalog.next_version_number(options.model_name);
     nlohmann::json manifest = {
         {"name", options.model_name},

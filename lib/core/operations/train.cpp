@@ -76,7 +76,8 @@ TrainOutcome train_version(const Session& session, const TrainOptions& options) 
   version.lineage = run.lineage();
   version.lineage["run"] = run.id();
   version.lineage["resumed"] = resumed;
-  version.checkpoint_sha256 = detail::artifact_store(session).put(result.checkpoint);
+  const ArtifactStore store = detail::artifact_store(session);
+  version.checkpoint_sha256 = store.put(result.checkpoint);
   version.epochs = result.epochs;
   version.data_files = result.data_files;
   version.train_samples = result.train_samples;
@@ -85,6 +86,7 @@ TrainOutcome train_version(const Session& session, const TrainOptions& options) 
   version.samples_per_second = result.samples_per_second;
 
   VersionRecord record = catalog.in_transaction([&] {
+    store.ensure_stored(version.checkpoint_sha256, result.checkpoint);
     return catalog.create_version(version, detail::note_for(session, "trained"));
   });
   run.remove();

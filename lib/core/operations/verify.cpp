@@ -16,7 +16,8 @@ namespace {
 std::map<std::string, std::vector<std::string>> needed_artifacts(const std::vector<VersionRecord>& versions) {
   std::map<std::string, std::vector<std::string>> needed;
   for (const auto& version : versions) {
-    if (version.artifacts_purged_at) continue;  // gc --purge-retired deleted them on purpose
+    // Marked before gc deletes them, so some may remain if gc was killed: the next gc deletes them.
+    if (version.artifacts_purged_at) continue;
     const std::string who = detail::subject(version);
     if (!version.checkpoint_sha256.empty()) needed[version.checkpoint_sha256].push_back(who);
     if (version.model_sha256) needed[*version.model_sha256].push_back(who);
@@ -31,12 +32,63 @@ std::string joined(const std::vector<std::string>& parts) {
   return text;
 }
 
+// Finishes interrupted deployment changes, then checks every stored artifact and deployment
+// directory against the catalogue. Call inside a transaction.
+void check_store_and_deployments(const Session& session, const Catalog& catalog, VerifyReport& report) {
+  const ArtifactStore store = detail::artifact_store(session);
+  const Deployer deployer(session.home.deployments_dir());
+  for (const auto& [target, model] : deployer.interrupted()) {
+    if (detail::recover_deployment(session, catalog, target, model)) {
+      const auto id = catalog.model_id(model);
+      const auto now = id ? catalog.deployed_on(*id, target) : std::nullopt;
+      report.recovered.push_back(
+          fmt::format("{}/{}: an interrupted change was finished; it holds {}", target, model,
+                      now ? detail::subject(*now) : std::string("nothing, as the catalogue says")));
+    }
+  }
+
+  const auto versions = catalog.all_versions();
+  report.versions = static_cast<int64_t>(versions.size());
+  for (const auto& [sha256, users] : needed_artifacts(versions)) {
+    ++report.artifacts;
+    const fs::path file = store.path_of(sha256);
+    if (!fs::exists(file)) {
+      report.problems.push_back({"artifact_missing", joined(users),
+                                 fmt::format("{} is missing (needed by {})", file.string(), joined(users))});
+    } else if (const std::string actual = sha256_file(file); actual != sha256) {
+      report.problems.push_back({"artifact_corrupt", joined(users),
+                                 fmt::format("{} is corrupt: its sha256 is {} (needed by {})",
+                                             file.string(), actual, joined(users))});
+    }
+  }
+
+  std::set<std::pair<std::string, std::string>> recorded;
+  for (const auto& deployment : catalog.deployments()) {
+    ++report.deployments;
+    recorded.emplace(deployment.target, deployment.model);
+    const VersionRecord version = catalog.version_by_id(deployment.version_id);
+    const std::string where = deployment.target + "/" + deployment.model;
+    for (const auto& problem :
+         deployer.mismatches(deployment.target, deployment.model, detail::deployment_files(store, version))) {
+      report.problems.push_back({"deployment", where,
+                                 fmt::format("{} ({} deployed): {}", deployer.directory(deployment.target, deployment.model).string(),
+                                             detail::subject(version), problem)});
+    }
+  }
+  for (const auto& [target, model] : deployer.directories()) {
+    if (recorded.count({target, model}) != 0) continue;
+    const fs::path directory = deployer.directory(target, model);
+    if (fs::is_directory(directory) && fs::is_empty(directory)) continue;
+    report.problems.push_back({"unrecorded_deployment", target + "/" + model,
+                               fmt::format("{}: the catalogue has no version of {} deployed to {}",
+                                           directory.string(), model, target)});
+  }
+}
+
 }  // namespace
 
 VerifyReport verify_home(const Session& session) {
   Catalog catalog(session.home, Catalog::Mode::existing);
-  const ArtifactStore store = detail::artifact_store(session);
-  const Deployer deployer(session.home.deployments_dir());
   VerifyReport report;
 
   // Under the write lock throughout: no deploy can change a directory between reading the
@@ -44,52 +96,13 @@ VerifyReport verify_home(const Session& session) {
   catalog.in_transaction([&] {
     report.integrity = catalog.integrity_check();
     if (report.integrity != "ok") report.problems.push_back({"catalogue", "catalog.db", report.integrity});
-
-    for (const auto& [target, model] : deployer.interrupted()) {
-      if (detail::recover_deployment(session, catalog, target, model)) {
-        const auto id = catalog.model_id(model);
-        const auto now = id ? catalog.deployed_on(*id, target) : std::nullopt;
-        report.recovered.push_back(
-            fmt::format("{}/{}: an interrupted change was finished; it holds {}", target, model,
-                        now ? detail::subject(*now) : std::string("nothing, as the catalogue says")));
-      }
-    }
-
-    const auto versions = catalog.all_versions();
-    report.versions = static_cast<int64_t>(versions.size());
-    for (const auto& [sha256, users] : needed_artifacts(versions)) {
-      ++report.artifacts;
-      const fs::path file = store.path_of(sha256);
-      if (!fs::exists(file)) {
-        report.problems.push_back({"artifact_missing", joined(users),
-                                   fmt::format("{} is missing (needed by {})", file.string(), joined(users))});
-      } else if (const std::string actual = sha256_file(file); actual != sha256) {
-        report.problems.push_back({"artifact_corrupt", joined(users),
-                                   fmt::format("{} is corrupt: its sha256 is {} (needed by {})",
-                                               file.string(), actual, joined(users))});
-      }
-    }
-
-    std::set<std::pair<std::string, std::string>> recorded;
-    for (const auto& deployment : catalog.deployments()) {
-      ++report.deployments;
-      recorded.emplace(deployment.target, deployment.model);
-      const VersionRecord version = catalog.version_by_id(deployment.version_id);
-      const std::string where = deployment.target + "/" + deployment.model;
-      for (const auto& problem :
-           deployer.mismatches(deployment.target, deployment.model, detail::deployment_files(store, version))) {
-        report.problems.push_back({"deployment", where,
-                                   fmt::format("{} ({} deployed): {}", deployer.directory(deployment.target, deployment.model).string(),
-                                               detail::subject(version), problem)});
-      }
-    }
-    for (const auto& [target, model] : deployer.directories()) {
-      if (recorded.count({target, model}) != 0) continue;
-      const fs::path directory = deployer.directory(target, model);
-      if (fs::is_directory(directory) && fs::is_empty(directory)) continue;
-      report.problems.push_back({"unrecorded_deployment", target + "/" + model,
-                                 fmt::format("{}: the catalogue has no version of {} deployed to {}",
-                                             directory.string(), model, target)});
+    const auto unreadable = catalog.unreadable_rows();
+    for (const auto& row : unreadable) report.problems.push_back({"catalogue", "catalog.db", row});
+    try {
+      check_store_and_deployments(session, catalog, report);
+    } catch (const Error& e) {
+      // The checks read every version: one of the rows reported above stopped them.
+      if (e.kind() != ErrorKind::catalog || unreadable.empty()) throw;
     }
   });
 

@@ -11,10 +11,20 @@ class ArtifactStore {
  public:
   explicit ArtifactStore(std::filesystem::path root) : root_(std::move(root)) {}
 
-  // Copies `file` into the store (atomically; if it is already there, only its modification time
-  // is renewed, so that gc's grace period protects it until the caller references it) and
-  // returns its sha256. Throws Error(not_found) if `file` cannot be read.
+  // Copies `file` into the store and returns its sha256: opens `file` once, hashes exactly the
+  // bytes it writes to a temporary file (locked while written: see writer_lock.hpp), then renames
+  // that over the sha256 name, atomically, which also replaces a corrupt file of that name and
+  // makes the stored file young again (gc keeps young unreferenced files). Throws
+  // Error(not_found) if `file` cannot be opened, Error(internal) naming the path if it cannot be
+  // read or the store cannot be written; no temporary file is left behind.
   std::string put(const std::filesystem::path& file) const;
+
+  // For a commit that references `sha256`, called under the catalogue's write lock (gc deletes
+  // from the store only under it, so the file then stays until the commit has referenced it):
+  // puts `source` again if the stored file is missing (gc may delete an unreferenced file between
+  // put() and the commit). Throws Error(integrity) if `source` no longer hashes to `sha256`, and
+  // as put() does.
+  void ensure_stored(const std::string& sha256, const std::filesystem::path& source) const;
 
   // Where the artifact with this sha256 lives (whether or not it exists).
   std::filesystem::path path_of(const std::string& sha256) const;

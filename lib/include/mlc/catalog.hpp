@@ -221,6 +221,10 @@ class Catalog {
   std::vector<Deployment> deployments() const;
   // "ok", or SQLite's first complaint: PRAGMA integrity_check and foreign_key_check.
   std::string integrity_check() const;
+  // Every row whose values mlc cannot read back (invalid JSON, a JSON value of another type than
+  // mlc writes there, an unknown state), one line each naming its table, row and column. Reading
+  // such a row anywhere else throws Error(catalog) with the same line.
+  std::vector<std::string> unreadable_rows() const;
 
   // --- writes: call inside in_transaction ---
   // The number the next create_version of this model will get (under the same transaction).

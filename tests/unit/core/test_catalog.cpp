@@ -335,3 +335,59 @@ TEST_CASE("parse_utc_time: ISO 8601 in, utc_now()'s form out") {
                          "--at '2026-02-30': expected an ISO 8601 time such as 2026-11-01T12:00:00Z", Error);
   CHECK_THROWS_AS(mlc::parse_utc_time("yesterday", "--at"), Error);
 }
+
+TEST_CASE("Catalog: a row changed behind mlc's back is a catalogue error naming table, row and column") {
+  mlc::test::TempHome temp;
+  {
+    Catalog catalog(temp.home(), Catalog::Mode::create);
+    const auto v1 = create(catalog, "a");
+    create(catalog, "a");
+    mlc::EvaluationRecord evaluation;
+    evaluation.at = mlc::utc_now();
+    evaluation.gates = nlohmann::json::array();
+    catalog.in_transaction([&] { catalog.record_evaluation(v1.id, evaluation); });
+    CHECK(catalog.unreadable_rows().empty());
+  }
+  const auto db_file = temp.home().catalog_file();
+  auto expect_catalog_error = [&](const std::string& sql, const std::string& message) {
+    exec_sql(db_file, sql);
+    Catalog catalog(temp.home(), Catalog::Mode::existing);
+    try {
+      catalog.resolve(ref("a:1"));
+      catalog.latest_evaluation(catalog.resolve(ref("a:1")).id);
+      catalog.history(ref("a:1"));
+      FAIL("the changed row was read");
+    } catch (const Error& e) {
+      CHECK(e.kind() == mlc::ErrorKind::catalog);
+      CHECK(std::string(e.what()).rfind(message, 0) == 0);
+    }
+    const auto unreadable = catalog.unreadable_rows();
+    REQUIRE(unreadable.size() == 1);
+    CHECK(unreadable[0].rfind(message, 0) == 0);
+    CHECK(catalog.resolve(ref("a:2")).version == 2);  // other rows still read
+  };
+
+  SUBCASE("invalid JSON") {
+    expect_catalog_error("UPDATE versions SET config = '{' WHERE id = 1",
+                         "the catalogue's table versions, row 1, column config: invalid JSON: ");
+  }
+  SUBCASE("JSON of another type") {
+    expect_catalog_error("UPDATE versions SET model_info = 5 WHERE id = 1",
+                         "the catalogue's table versions, row 1, column model_info: a JSON number where mlc "
+                         "writes a JSON object");
+  }
+  SUBCASE("an unknown state") {
+    expect_catalog_error("PRAGMA ignore_check_constraints = 1; UPDATE versions SET state = 'gone' WHERE id = 1",
+                         "the catalogue's table versions, row 1, column state: unknown state 'gone'");
+  }
+  SUBCASE("an evaluation's data files") {
+    expect_catalog_error("UPDATE evaluations SET data_files = '[1]'",
+                         "the catalogue's table evaluations, row 1, column data_files: not a list of data files: ");
+  }
+  SUBCASE("a history row") {
+    expect_catalog_error("DROP TRIGGER history_is_append_only_update; "
+                         "UPDATE history SET detail = '[]' WHERE version_id = 1",
+                         "the catalogue's table history, row 1, column detail: a JSON array where mlc writes a "
+                         "JSON object");
+  }
+}
