@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <stdio.h>  // renameat2, RENAME_EXCHANGE (glibc >= 2.28)
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
+#include <string_view>
 
 #include "mlc/error.hpp"
 #include "mlc/fs.hpp"
+#include "mlc/home_paths.hpp"
 #include "mlc/sha256.hpp"
 
 namespace mlc {
@@ -17,6 +21,7 @@ namespace {
 
 constexpr std::string_view kNewMark = ".new-";
 constexpr std::string_view kRemovedMark = ".removed-";
+constexpr size_t kSuffixLength = 16;  // unique_suffix()
 
 // A sibling name no other process uses: pids alone collide across containers sharing MLC_HOME.
 fs::path aside_name(const fs::path& live, std::string_view why) {
@@ -29,14 +34,37 @@ void remove_quietly(const fs::path& path) {
   fs::remove_all(path, ignored);
 }
 
-// ".NAME.new-XXXX" or ".NAME.removed-XXXX" -> NAME; "" for any other name.
-std::string leftover_owner(const std::string& entry) {
-  if (entry.size() < 2 || entry[0] != '.') return "";
+bool is_lower_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// ".NAME.new-<16 hex>" or ".NAME.removed-<16 hex>" -> NAME; "" for any other name. Only the exact
+// shape aside_name() makes, so that a directory a user made by hand is never taken for one.
+std::string leftover_owner(std::string_view entry) {
+  if (entry.size() < 2 + kSuffixLength || entry[0] != '.') return "";
+  if (!is_lower_hex(entry.substr(entry.size() - kSuffixLength))) return "";
+  const std::string_view head = entry.substr(1, entry.size() - 1 - kSuffixLength);  // "NAME.new-"
   for (std::string_view mark : {kNewMark, kRemovedMark}) {
-    const auto at = entry.rfind(mark);
-    if (at != std::string::npos && at > 1) return entry.substr(1, at - 1);
+    if (head.size() > mark.size() && head.substr(head.size() - mark.size()) == mark &&
+        head[0] != '.') {
+      return std::string(head.substr(0, head.size() - mark.size()));
+    }
   }
   return "";
+}
+
+// The entries of `dir` (none if it does not exist). Throws Error(catalog) if it cannot be read.
+std::vector<fs::directory_entry> entries_of(const fs::path& dir) {
+  std::vector<fs::directory_entry> found;
+  std::error_code error;
+  for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+    found.push_back(*it);
+  }
+  if (error && error != std::errc::no_such_file_or_directory) {
+    throw Error(ErrorKind::catalog, "cannot read " + dir.string() + ": " + error.message());
+  }
+  return found;
 }
 
 }  // namespace
@@ -48,9 +76,10 @@ fs::path Deployer::directory(const std::string& target, const std::string& model
 Deployer::Swap Deployer::place(const std::string& target, const std::string& model,
                                const std::vector<DeploymentFile>& files) const {
   const fs::path live = directory(target, model);
-  fs::create_directories(live.parent_path());
+  create_inside_home(home_, live.parent_path());
+  check_inside_home(home_, live);
   const fs::path staged = aside_name(live, "new");
-  fs::create_directory(staged);
+  if (::mkdir(staged.c_str(), 0777) != 0) throw_os_error("cannot create", staged);
   try {
     // `staged` is invisible until the exchange, so its files need no temporary names of their
     // own. They, `staged` and the parent (so that `staged`, the marker of an unfinished change,
@@ -72,15 +101,19 @@ Deployer::Swap Deployer::place(const std::string& target, const std::string& mod
 
   // An empty directory stands in for a missing one, so that the swap below is always an exchange
   // and `staged` (from then on: the old content) marks the change as unfinished until commit().
-  const bool created = !fs::exists(live);
-  if (created && !fs::create_directory(live)) {
+  const bool created = ::mkdir(live.c_str(), 0777) == 0;
+  if (!created && errno != EEXIST) {
+    const int error = errno;
     remove_quietly(staged);
+    errno = error;
     throw_os_error("cannot create", live);
   }
   // Exchange in one step, so `live` is never missing; after it `staged` holds the old content.
   if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, live.c_str(), RENAME_EXCHANGE) != 0) {
+    const int error = errno;
     remove_quietly(staged);
     if (created) remove_quietly(live);
+    errno = error;
     throw_os_error("cannot move the deployment into", live);
   }
   Swap swap(live, staged);  // from here on, failure is undone
@@ -90,9 +123,12 @@ Deployer::Swap Deployer::place(const std::string& target, const std::string& mod
 
 Deployer::Swap Deployer::take_down(const std::string& target, const std::string& model) const {
   const fs::path live = directory(target, model);
-  if (!fs::exists(live)) return Swap({}, {});
+  check_inside_home(home_, live);
   const fs::path aside = aside_name(live, "removed");
-  if (::rename(live.c_str(), aside.c_str()) != 0) throw_os_error("cannot remove", live);
+  if (::rename(live.c_str(), aside.c_str()) != 0) {
+    if (errno == ENOENT) return Swap({}, {});  // nothing deployed there: nothing to undo
+    throw_os_error("cannot remove", live);
+  }
   Swap swap(live, aside);
   fsync_directory(live.parent_path());
   return swap;
@@ -101,13 +137,20 @@ Deployer::Swap Deployer::take_down(const std::string& target, const std::string&
 std::vector<std::string> Deployer::mismatches(const std::string& target, const std::string& model,
                                               const std::vector<DeploymentFile>& files) const {
   const fs::path live = directory(target, model);
-  if (!fs::is_directory(live)) return {"the directory is missing"};
+  check_inside_home(home_, live);
+  std::error_code error;
+  if (!fs::is_directory(fs::symlink_status(live, error))) return {"the directory is missing"};
   std::vector<std::string> problems;
   std::set<std::string> expected;
   for (const auto& file : files) {
     expected.insert(file.name);
     const fs::path path = live / file.name;
-    if (!fs::is_regular_file(path)) {
+    const fs::file_status status = fs::symlink_status(path, error);
+    if (fs::is_symlink(status)) {
+      problems.push_back(file.name + ": is a symbolic link");
+      continue;
+    }
+    if (!fs::is_regular_file(status)) {
       problems.push_back(file.name + ": missing");
       continue;
     }
@@ -117,7 +160,7 @@ std::vector<std::string> Deployer::mismatches(const std::string& target, const s
     }
   }
   std::vector<std::string> extra;
-  for (const auto& entry : fs::directory_iterator(live)) {
+  for (const auto& entry : entries_of(live)) {
     const std::string name = entry.path().filename().string();
     if (expected.count(name) == 0) extra.push_back(name);
   }
@@ -127,10 +170,10 @@ std::vector<std::string> Deployer::mismatches(const std::string& target, const s
 }
 
 std::vector<fs::path> Deployer::leftovers(const std::string& target, const std::string& model) const {
+  check_inside_home(home_, root_ / target);
   std::vector<fs::path> found;
-  std::error_code error;
-  for (fs::directory_iterator it(root_ / target, error), end; !error && it != end; it.increment(error)) {
-    if (leftover_owner(it->path().filename().string()) == model) found.push_back(it->path());
+  for (const auto& entry : entries_of(root_ / target)) {
+    if (leftover_owner(entry.path().filename().string()) == model) found.push_back(entry.path());
   }
   std::sort(found.begin(), found.end());
   return found;
@@ -140,27 +183,35 @@ bool Deployer::recover(const std::string& target, const std::string& model,
                        const std::optional<std::vector<DeploymentFile>>& files) const {
   const auto found = leftovers(target, model);
   if (found.empty()) return false;
-  const fs::path live = directory(target, model);
   if (!files) {
-    if (fs::exists(live)) take_down(target, model).commit();
+    take_down(target, model).commit();
   } else if (!mismatches(target, model, *files).empty()) {
     place(target, model, *files).commit();
   }
+  // A leftover that is a link is removed as a link: remove_all never follows one.
   for (const auto& path : found) remove_quietly(path);
   fsync_directory(root_ / target);
   return true;
 }
 
+// Every target directory under `root`, each checked: a link is refused, a stray file skipped.
+std::vector<fs::path> Deployer::target_directories() const {
+  check_inside_home(home_, root_);
+  std::vector<fs::path> found;
+  for (const auto& entry : entries_of(root_)) {
+    check_inside_home(home_, entry.path());
+    std::error_code error;
+    if (entry.is_directory(error)) found.push_back(entry.path());
+  }
+  return found;
+}
+
 std::vector<std::pair<std::string, std::string>> Deployer::interrupted() const {
   std::set<std::pair<std::string, std::string>> found;
-  std::error_code error;
-  for (fs::directory_iterator targets(root_, error), end; !error && targets != end;
-       targets.increment(error)) {
-    if (!targets->is_directory()) continue;
-    std::error_code inner;
-    for (fs::directory_iterator it(targets->path(), inner); !inner && it != end; it.increment(inner)) {
-      const std::string owner = leftover_owner(it->path().filename().string());
-      if (!owner.empty()) found.emplace(targets->path().filename().string(), owner);
+  for (const auto& target : target_directories()) {
+    for (const auto& entry : entries_of(target)) {
+      const std::string owner = leftover_owner(entry.path().filename().string());
+      if (!owner.empty()) found.emplace(target.filename().string(), owner);
     }
   }
   return {found.begin(), found.end()};
@@ -168,14 +219,13 @@ std::vector<std::pair<std::string, std::string>> Deployer::interrupted() const {
 
 std::vector<std::pair<std::string, std::string>> Deployer::directories() const {
   std::vector<std::pair<std::string, std::string>> found;
-  std::error_code error;
-  for (fs::directory_iterator targets(root_, error), end; !error && targets != end;
-       targets.increment(error)) {
-    if (!targets->is_directory() || targets->path().filename().string()[0] == '.') continue;
-    std::error_code inner;
-    for (fs::directory_iterator it(targets->path(), inner); !inner && it != end; it.increment(inner)) {
-      const std::string name = it->path().filename().string();
-      if (name[0] != '.') found.emplace_back(targets->path().filename().string(), name);
+  for (const auto& target : target_directories()) {
+    if (target.filename().string()[0] == '.') continue;
+    for (const auto& entry : entries_of(target)) {
+      const std::string name = entry.path().filename().string();
+      if (name[0] == '.') continue;
+      check_inside_home(home_, entry.path());
+      found.emplace_back(target.filename().string(), name);
     }
   }
   std::sort(found.begin(), found.end());

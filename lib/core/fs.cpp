@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <future>
 #include <random>
 #include <string>
@@ -15,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "mlc/error.hpp"
+#include "mlc/home_paths.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
@@ -32,11 +32,23 @@ fs::path temporary_sibling(const fs::path& path) {
   return path.parent_path() / ("." + path.filename().string() + ".tmp-" + unique_suffix());
 }
 
+void remove_quietly(const fs::path& path) {
+  std::error_code ignored;
+  fs::remove(path, ignored);
+}
+
+// fsyncs `tmp` and renames it to `path`; removes `tmp` if either fails.
 void commit_temporary(const fs::path& tmp, const fs::path& path) {
-  fsync_path(tmp, O_RDONLY);
+  try {
+    fsync_path(tmp, O_RDONLY);
+  } catch (...) {
+    remove_quietly(tmp);
+    throw;
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
+    const int error = errno;
+    remove_quietly(tmp);
+    errno = error;
     throw_os_error("cannot rename into", path);
   }
   fsync_directory(path.parent_path().empty() ? fs::path(".") : path.parent_path());
@@ -45,7 +57,7 @@ void commit_temporary(const fs::path& tmp, const fs::path& path) {
 }  // namespace
 
 void throw_os_error(const std::string& what, const fs::path& path) {
-  throw Error(ErrorKind::internal, what + " " + path.string() + ": " + std::strerror(errno));
+  throw Error(ErrorKind::catalog, what + " " + path.string() + ": " + std::strerror(errno));
 }
 
 std::string unique_suffix() {
@@ -58,15 +70,29 @@ void fsync_directory(const fs::path& dir) { fsync_path(dir, O_RDONLY | O_DIRECTO
 
 void write_file_atomically(const fs::path& path, std::string_view content) {
   const fs::path tmp = temporary_sibling(path);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      throw Error(ErrorKind::internal, "cannot write " + path.string());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) throw_os_error("cannot write", path);
+  const char* data = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    const ssize_t written = ::write(fd, data, left);
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) {
+      const int error = errno;
+      ::close(fd);
+      remove_quietly(tmp);
+      errno = error;
+      throw_os_error("cannot write", path);
     }
+    data += written;
+    left -= static_cast<size_t>(written);
+  }
+  // A full disk may only show at close (NFS) or fsync; commit_temporary fsyncs.
+  if (::close(fd) != 0) {
+    const int error = errno;
+    remove_quietly(tmp);
+    errno = error;
+    throw_os_error("cannot write", path);
   }
   commit_temporary(tmp, path);
 }
@@ -76,8 +102,9 @@ void copy_file_atomically(const fs::path& from, const fs::path& to) {
   std::error_code error;
   fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, error);
   if (error) {
-    fs::remove(tmp, error);
-    throw Error(ErrorKind::internal, "cannot copy " + from.string() + " to " + to.string());
+    remove_quietly(tmp);
+    throw Error(ErrorKind::catalog,
+                "cannot copy " + from.string() + " to " + to.string() + ": " + error.message());
   }
   commit_temporary(tmp, to);
 }
@@ -85,7 +112,10 @@ void copy_file_atomically(const fs::path& from, const fs::path& to) {
 void copy_file_unsynced(const fs::path& from, const fs::path& to) {
   std::error_code error;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, error);
-  if (error) throw Error(ErrorKind::internal, "cannot copy " + from.string() + " to " + to.string());
+  if (error) {
+    throw Error(ErrorKind::catalog,
+                "cannot copy " + from.string() + " to " + to.string() + ": " + error.message());
+  }
 }
 
 void fsync_all(const std::vector<fs::path>& paths) {
@@ -107,7 +137,7 @@ void fsync_all(const std::vector<fs::path>& paths) {
 }
 
 ScopedTempDir::ScopedTempDir(const fs::path& parent, std::string_view prefix) {
-  fs::create_directories(parent);
+  create_inside_home(Home{parent.parent_path()}, parent);
   std::string pattern = (parent / (std::string(prefix) + "XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) throw_os_error("cannot create a directory in", parent);
   path_ = pattern;

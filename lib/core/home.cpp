@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "mlc/error.hpp"
+#include "mlc/home_paths.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
@@ -18,12 +18,8 @@ Home resolve_home(const std::optional<std::string>& flag) {
 }
 
 void create_home_layout(const Home& home) {
-  for (const auto& dir : {home.root, home.artifacts_dir(), home.deployments_dir(), home.tmp_dir()}) {
-    std::error_code error;
-    fs::create_directories(dir, error);
-    if (error) {
-      throw Error(ErrorKind::catalog, "cannot create " + dir.string() + ": " + error.message());
-    }
+  for (const auto& dir : {home.artifacts_dir(), home.deployments_dir(), home.tmp_dir()}) {
+    create_inside_home(home, dir);
   }
 }
 

@@ -23,8 +23,12 @@ void check_name(std::string_view name, std::string_view what) {
     throw Error(ErrorKind::invalid_input,
                 std::string(what) + " " + quoted + " is longer than 128 characters");
   }
-  if (name == "." || name == "..") {
-    throw Error(ErrorKind::invalid_input, std::string(what) + " " + quoted + " is not allowed");
+  // Names starting with '.' are mlc's own bookkeeping beside a name's directory (".NAME.new-X",
+  // ".NAME.removed-X", ".FILE.tmp-X"); "." and ".." are not names at all.
+  if (name[0] == '.') {
+    throw Error(ErrorKind::invalid_input,
+                std::string(what) + " " + quoted +
+                    " must not start with '.' (such names are mlc's own bookkeeping)");
   }
   for (char c : name) {
     if (!is_name_char(c)) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -45,7 +46,19 @@ void write_out(const ArtifactStore& store, const VersionRecord& version, const f
   }
 }
 
-fs::path checked_out_path(const std::optional<fs::path>& out, const VersionRecord& version) {
+// Whether `path` is `root` or below it, both resolved (symbolic links followed).
+bool resolves_inside(const fs::path& path, const fs::path& root) {
+  std::error_code error;
+  const fs::path resolved_root = fs::weakly_canonical(root, error);
+  if (error) return false;  // no home to resolve: nothing can be inside it
+  const fs::path resolved = fs::weakly_canonical(path, error);
+  const fs::path& compared = error ? path : resolved;
+  return std::mismatch(resolved_root.begin(), resolved_root.end(), compared.begin(), compared.end())
+             .first == resolved_root.end();
+}
+
+fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
+                          const VersionRecord& version) {
   const fs::path requested = out.value_or(fmt::format("{}-v{}.pt", version.model, version.version));
   const fs::path model_file = fs::absolute(requested).lexically_normal();
   if (!requested.has_filename() || fs::is_directory(model_file)) {
@@ -54,6 +67,13 @@ fs::path checked_out_path(const std::optional<fs::path>& out, const VersionRecor
   if (model_file.filename() == "manifest.json") {
     throw Error(ErrorKind::usage, "--out " + requested.string() +
                                       ": manifest.json is the manifest's own name beside the model");
+  }
+  // The home's files are mlc's own (the catalogue, the store, live deployments): an export there
+  // would overwrite them. Resolved, so that a link into the home is caught too; the directory
+  // too, where the manifest goes, should the model file be a link out of it.
+  if (resolves_inside(model_file.parent_path(), home.root) || resolves_inside(model_file, home.root)) {
+    throw Error(ErrorKind::usage, "--out " + requested.string() + " is inside MLC_HOME (" +
+                                      home.root.string() + "); export to a path outside it");
   }
   return model_file;
 }
@@ -65,7 +85,7 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
   const ArtifactStore store = detail::artifact_store(session);
   VersionRecord version = catalog.resolve(options.ref);
   next_state(Action::export_model, version.state, detail::subject(version));
-  const fs::path model_file = checked_out_path(options.out, version);
+  const fs::path model_file = checked_out_path(session.home, options.out, version);
   const fs::path manifest_file = model_file.parent_path() / "manifest.json";
 
   if (version.model_sha256) {  // exported before: the same stored bytes again

@@ -1,6 +1,11 @@
 // Deployment directories: $MLC_HOME/deployments/TARGET/NAME/ holds the model file and its manifest
 // of the version deployed there. Each change is atomic: readers see the old directory or the new
 // one, never a half-written or missing one.
+//
+// Every path the Deployer creates, renames, deletes or lists is checked first
+// (mlc/home_paths.hpp): a symbolic link at deployments/, TARGET or NAME is refused with
+// Error(integrity) naming it, so nothing outside the home is written or deleted through one.
+// An OS error (a read-only home, a full disk) is Error(catalog) naming the path and the reason.
 #pragma once
 
 #include <filesystem>
@@ -8,6 +13,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "mlc/home.hpp"
 
 namespace mlc {
 
@@ -19,7 +26,10 @@ struct DeploymentFile {
 
 class Deployer {
  public:
-  explicit Deployer(std::filesystem::path deployments_dir) : root_(std::move(deployments_dir)) {}
+  // `deployments_dir` is a Home's deployments_dir(): its parent is the home root, the one
+  // directory above it that may be a link.
+  explicit Deployer(std::filesystem::path deployments_dir)
+      : root_(std::move(deployments_dir)), home_{root_.parent_path()} {}
 
   std::filesystem::path directory(const std::string& target, const std::string& model) const;
 
@@ -29,7 +39,7 @@ class Deployer {
   // directory and the parent are fsync'ed before the exchange; the sibling marks the change as
   // unfinished until commit(), so recover() can finish it after a crash at any point.
   // Returns a handle that can put the previous content back (if the catalogue transaction that
-  // goes with the swap fails). Throws Error(internal) naming the path on failure; nothing changes.
+  // goes with the swap fails). Throws as described at the top, naming the path; nothing changes.
   class Swap;
   Swap place(const std::string& target, const std::string& model,
              const std::vector<DeploymentFile>& files) const;
@@ -40,31 +50,39 @@ class Deployer {
 
   // What differs between the directory and `files` (exactly these files, with these sha256s):
   // one line per problem ("model.pt: sha256 is X, the catalogue says Y", "manifest.json: missing",
-  // "notes.txt: not part of the deployment", "the directory is missing"); empty when intact.
+  // "model.pt: is a symbolic link", "notes.txt: not part of the deployment", "the directory is
+  // missing"); empty when intact. Files are never read through a link.
   std::vector<std::string> mismatches(const std::string& target, const std::string& model,
                                       const std::vector<DeploymentFile>& files) const;
 
-  // The ".NAME.new-*" and ".NAME.removed-*" siblings of deployments/TARGET/NAME. Outside a
-  // catalogue transaction they may belong to a running mlc; under its write lock (every place and
-  // take_down runs under it) they can only be left by a process that died mid-change.
+  // The ".NAME.new-<16 hex digits>" and ".NAME.removed-<16 hex digits>" siblings of
+  // deployments/TARGET/NAME: exactly that shape, so that no other name (check_name refuses a
+  // leading '.'; a hand-made ".m.new-1") is taken for one. Outside a catalogue transaction they
+  // may belong to a running mlc; under its write lock (every place and take_down runs under it)
+  // they can only be left by a process that died mid-change.
   std::vector<std::filesystem::path> leftovers(const std::string& target,
                                                const std::string& model) const;
 
   // Finishes a change that a killed process left half-done: call under the catalogue's write
   // lock. If leftovers() finds any, the directory is made to hold exactly `files` (the catalogue's
   // version; nullopt: nothing is deployed there, so it is removed) and the leftovers are deleted.
-  // Returns whether there was anything to recover. Throws Error(internal) naming the path.
+  // Returns whether there was anything to recover. Throws as described at the top.
   bool recover(const std::string& target, const std::string& model,
                const std::optional<std::vector<DeploymentFile>>& files) const;
 
-  // Every (target, model) directory under the deployments root that has leftovers.
+  // Every (target, model) directory under the deployments root that has leftovers. A link among
+  // the targets is refused (Error(integrity)), not followed.
   std::vector<std::pair<std::string, std::string>> interrupted() const;
 
-  // Every (target, model) directory under the deployments root (hidden names excluded).
+  // Every (target, model) directory under the deployments root (hidden names excluded). A link
+  // among the targets or their entries is refused (Error(integrity)), not followed.
   std::vector<std::pair<std::string, std::string>> directories() const;
 
  private:
+  std::vector<std::filesystem::path> target_directories() const;
+
   std::filesystem::path root_;
+  Home home_;
 };
 
 // The outcome of Deployer::place and take_down: commit() deletes the previous content, and

@@ -1,5 +1,9 @@
 // Filesystem writes that never leave a half-written file behind: write to a temporary name in the
 // same directory, fsync it, rename it over the final name, fsync the directory.
+//
+// These write into MLC_HOME, so an OS error is the home that cannot be written (a read-only home,
+// a full disk): Error(catalog), exit 8, naming the path and the OS's reason ("No space left on
+// device"). A caller writing elsewhere (export --out) translates it.
 #pragma once
 
 #include <filesystem>
@@ -9,8 +13,8 @@
 
 namespace mlc {
 
-// Writes `content` to `path` atomically. Throws Error(internal) naming the path on failure;
-// the temporary file is removed.
+// Writes `content` to `path` atomically. Throws Error(catalog) "cannot write <path>: <reason>" on
+// failure; the temporary file is removed.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
 
 // Copies `from` to `to` atomically (same guarantees as write_file_atomically).
@@ -18,15 +22,15 @@ void copy_file_atomically(const std::filesystem::path& from, const std::filesyst
 
 // Copies `from` to `to` without a temporary name and without fsync: only for a `to` inside a
 // directory nobody reads yet, which the caller makes durable with fsync_all() and then renames
-// into place. Throws Error(internal) naming both paths.
+// into place. Throws Error(catalog) naming both paths and the reason.
 void copy_file_unsynced(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // fsyncs every path (files and directories) at once, one thread each, so that the filesystem can
 // flush them in one journal commit instead of one after the other (each ~3.5 ms here). Throws
-// Error(internal) naming the first path that failed, after all have finished.
+// Error(catalog) naming the first path that failed, after all have finished.
 void fsync_all(const std::vector<std::filesystem::path>& paths);
 
-// Throws Error(internal): "<what> <path>: <strerror(errno)>".
+// Throws Error(catalog): "<what> <path>: <strerror(errno)>".
 [[noreturn]] void throw_os_error(const std::string& what, const std::filesystem::path& path);
 
 // 16 random hex digits, for temporary names no other process (in any container) will pick.
@@ -36,7 +40,9 @@ std::string unique_suffix();
 void fsync_directory(const std::filesystem::path& dir);
 
 // A fresh, empty directory under `parent` named `prefix` + random suffix, removed with its
-// contents when the object goes out of scope unless release() was called.
+// contents when the object goes out of scope unless release() was called. `parent` is a directory
+// directly below the home root (Home::tmp_dir()): it is created if missing and, like every path
+// inside the home, refused if it is a symbolic link (create_inside_home, mlc/home_paths.hpp).
 class ScopedTempDir {
  public:
   ScopedTempDir(const std::filesystem::path& parent, std::string_view prefix);

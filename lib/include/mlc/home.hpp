@@ -25,7 +25,8 @@ struct Home {
 // --home if given, else $MLC_HOME, else ./.mlc; made absolute. Creates nothing.
 Home resolve_home(const std::optional<std::string>& flag);
 
-// Creates the directories above if missing. Throws Error(catalog) naming the path on failure.
+// Creates the home and the directories above if missing. Throws Error(catalog) naming the path
+// and the reason on failure, Error(integrity) if one is a symbolic link (mlc/home_paths.hpp).
 void create_home_layout(const Home& home);
 
 }  // namespace mlc

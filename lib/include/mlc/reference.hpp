@@ -20,9 +20,10 @@ struct Reference {
 // Throws Error(usage) naming the reference and what is wrong with it.
 Reference parse_reference(std::string_view text);
 
-// Model and target names: 1-128 characters of [A-Za-z0-9._-], not "." or "..", so that a name is
-// always a safe single path component. `what` ("model name", "target") prefixes the message.
-// Throws Error(invalid_input).
+// Model, target and alias names: 1-128 characters of [A-Za-z0-9._-], not starting with '.', so
+// that a name is always a safe single path component and never one of mlc's own bookkeeping
+// names beside it (".NAME.new-X", ".NAME.removed-X": see Deployer::leftovers). `what`
+// ("model name", "target") prefixes the message. Throws Error(invalid_input).
 void check_name(std::string_view name, std::string_view what);
 
 }  // namespace mlc

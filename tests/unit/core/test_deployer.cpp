@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "mlc/deployer.hpp"
+#include "mlc/error.hpp"
 #include "mlc/sha256.hpp"
 #include "temp_home.hpp"
 
@@ -142,4 +144,119 @@ TEST_CASE("Deployer: recover finishes what a killed process left") {
     CHECK_FALSE(deployer.recover("prod", "m", v2));
     CHECK(read_file(live / "model.pt") == "one");
   }
+}
+
+// Issue 13, item 2: only the exact shape ".NAME.new-<16 hex>" / ".NAME.removed-<16 hex>" is a
+// leftover, and only of NAME; a hand-made ".m.new-1" (once a legal model name) is nobody's.
+TEST_CASE("Deployer: leftovers have one exact shape that no name can take") {
+  mlc::test::TempHome temp;
+  const mlc::Deployer deployer(temp.root() / "deployments");
+  const fs::path prod = temp.root() / "deployments" / "prod";
+  for (const char* name : {".m.new-1", ".m.new-0123456789ABCDEF", ".m.new-0123456789abcde",
+                           ".m.new-0123456789abcdef0", ".m.removed-", "..m.new-0123456789abcdef",
+                           ".m.tmp-0123456789abcdef", ".m.new-0123456789abcdeg"}) {
+    CAPTURE(name);
+    fs::create_directories(prod / name);
+    mlc::test::write_file(prod / name / "model.pt", "someone's");
+  }
+  CHECK(deployer.leftovers("prod", "m").empty());
+  CHECK(deployer.leftovers("prod", ".m").empty());
+  CHECK(deployer.interrupted().empty());
+  CHECK_FALSE(deployer.recover("prod", "m", std::nullopt));
+  CHECK(read_file(prod / ".m.new-1" / "model.pt") == "someone's");
+
+  fs::create_directories(prod / ".m.new-0123456789abcdef");
+  fs::create_directories(prod / ".m.x.removed-fedcba9876543210");
+  CHECK(deployer.leftovers("prod", "m") == std::vector<fs::path>{prod / ".m.new-0123456789abcdef"});
+  CHECK(deployer.leftovers("prod", "m.x") == std::vector<fs::path>{prod / ".m.x.removed-fedcba9876543210"});
+  CHECK(deployer.interrupted() == std::vector<std::pair<std::string, std::string>>{{"prod", "m"}, {"prod", "m.x"}});
+  CHECK(deployer.recover("prod", "m", std::nullopt));
+  CHECK(read_file(prod / ".m.new-1" / "model.pt") == "someone's");  // still not m's
+}
+
+// Issue 13, item 1: a link anywhere below the home is refused before anything is written,
+// renamed or deleted through it; the directory it points at keeps its files.
+TEST_CASE("Deployer: never writes or deletes through a symbolic link") {
+  mlc::test::TempHome temp;
+  const fs::path home = temp.root() / "home";
+  const mlc::Deployer deployer(home / "deployments");
+  const fs::path outside = temp.root() / "outside";
+  fs::create_directories(outside / "m");
+  write_file(outside / "m" / "model.pt", "the user's");
+  write_file(outside / "keep.txt", "the user's");
+  write_file(temp.root() / "v1.pt", "one");
+  const std::vector<mlc::DeploymentFile> v1 = {{temp.root() / "v1.pt", "model.pt", mlc::sha256_bytes("one")}};
+  auto refused = [&](const std::function<void()>& call, const fs::path& link) {
+    try {
+      call();
+      FAIL("not refused");
+    } catch (const mlc::Error& e) {
+      CHECK(e.kind() == mlc::ErrorKind::integrity);
+      CHECK(std::string(e.what()) == link.string() + ": is a symbolic link; mlc never follows links inside its home");
+    }
+  };
+  auto untouched = [&] {
+    CHECK(read_file(outside / "m" / "model.pt") == "the user's");
+    CHECK(read_file(outside / "keep.txt") == "the user's");
+    CHECK(entries(outside) == 2);
+    CHECK(entries(outside / "m") == 1);
+  };
+
+  SUBCASE("deployments/TARGET is a link") {
+    fs::create_directories(home / "deployments");
+    fs::create_directory_symlink(outside, home / "deployments" / "prod");
+    const fs::path link = home / "deployments" / "prod";
+    refused([&] { deployer.place("prod", "m", v1); }, link);
+    refused([&] { deployer.take_down("prod", "m"); }, link);
+    refused([&] { deployer.recover("prod", "m", std::nullopt); }, link);
+    refused([&] { deployer.mismatches("prod", "m", v1); }, link);
+    refused([&] { deployer.interrupted(); }, link);
+    refused([&] { deployer.directories(); }, link);
+  }
+  SUBCASE("deployments/TARGET/NAME is a link") {
+    fs::create_directories(home / "deployments" / "prod");
+    fs::create_directory_symlink(outside / "m", home / "deployments" / "prod" / "m");
+    const fs::path link = home / "deployments" / "prod" / "m";
+    refused([&] { deployer.place("prod", "m", v1); }, link);
+    refused([&] { deployer.take_down("prod", "m"); }, link);
+    refused([&] { deployer.mismatches("prod", "m", v1); }, link);
+    refused([&] { deployer.directories(); }, link);
+  }
+  SUBCASE("deployments itself is a link") {
+    fs::create_directories(home);
+    fs::create_directory_symlink(outside, home / "deployments");
+    const fs::path link = home / "deployments";
+    refused([&] { deployer.place("m", "x", v1); }, link);
+    refused([&] { deployer.take_down("m", "x"); }, link);
+    refused([&] { deployer.interrupted(); }, link);
+  }
+  SUBCASE("a file of the deployment is a link: reported, never read, and replaced by place") {
+    deployer.place("prod", "m", v1).commit();
+    const fs::path live = deployer.directory("prod", "m");
+    fs::remove(live / "model.pt");
+    fs::create_symlink(outside / "m" / "model.pt", live / "model.pt");
+    CHECK(deployer.mismatches("prod", "m", v1) == std::vector<std::string>{"model.pt: is a symbolic link"});
+    deployer.place("prod", "m", v1).commit();
+    CHECK(deployer.mismatches("prod", "m", v1).empty());
+  }
+  untouched();
+}
+
+// Issue 13, item 13: an OS error inside the home is the home that cannot be written (exit 8),
+// naming the path and the reason.
+TEST_CASE("Deployer: OS errors are catalogue errors naming the path and the reason") {
+  mlc::test::TempHome temp;
+  const fs::path home = temp.root() / "home";
+  const mlc::Deployer deployer(home / "deployments");
+  fs::create_directories(home / "deployments" / "prod");
+  const fs::path missing = temp.root() / "missing.pt";
+  try {
+    deployer.place("prod", "m", {{missing, "model.pt", ""}});
+    FAIL("placed a missing file");
+  } catch (const mlc::Error& e) {
+    CHECK(e.kind() == mlc::ErrorKind::catalog);
+    CHECK(std::string(e.what()).find("cannot copy " + missing.string()) == 0);
+    CHECK(std::string(e.what()).find("No such file or directory") != std::string::npos);
+  }
+  CHECK(entries(home / "deployments" / "prod") == 0);
 }

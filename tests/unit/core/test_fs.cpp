@@ -22,6 +22,52 @@ TEST_CASE("copy_file_unsynced copies, and names both paths when it cannot") {
   mlc::copy_file_unsynced(from, temp.root() / "to.txt");
   CHECK(mlc::test::read_file(temp.root() / "to.txt") == "content");
   const fs::path nowhere = temp.root() / "no-such-dir" / "to.txt";
-  REQUIRE_THROWS_WITH_AS(mlc::copy_file_unsynced(from, nowhere),
-                         ("cannot copy " + from.string() + " to " + nowhere.string()).c_str(), mlc::Error);
+  REQUIRE_THROWS_WITH_AS(
+      mlc::copy_file_unsynced(from, nowhere),
+      ("cannot copy " + from.string() + " to " + nowhere.string() + ": No such file or directory").c_str(),
+      mlc::Error);
+}
+
+// Issue 13, item 13: an OS error names its reason, and a failed write into the home is the home
+// that cannot be written (exit 8), with nothing left behind.
+TEST_CASE("write_file_atomically and copy_file_atomically: errors name the reason") {
+  mlc::test::TempHome temp;
+  const fs::path nowhere = temp.root() / "no-such-dir" / "file.json";
+  try {
+    mlc::write_file_atomically(nowhere, "{}");
+    FAIL("wrote into a missing directory");
+  } catch (const mlc::Error& e) {
+    CHECK(e.kind() == mlc::ErrorKind::catalog);
+    CHECK(std::string(e.what()) == "cannot write " + nowhere.string() + ": No such file or directory");
+  }
+  const fs::path from = temp.write("from.txt", "content");
+  try {
+    mlc::copy_file_atomically(from, nowhere);
+    FAIL("copied into a missing directory");
+  } catch (const mlc::Error& e) {
+    CHECK(e.kind() == mlc::ErrorKind::catalog);
+    CHECK(std::string(e.what()).find(": No such file or directory") != std::string::npos);
+  }
+
+  mlc::write_file_atomically(temp.root() / "out.json", "{}");
+  CHECK(mlc::test::read_file(temp.root() / "out.json") == "{}");
+  CHECK(std::distance(fs::directory_iterator(temp.root()), fs::directory_iterator()) == 2);  // no .tmp-
+}
+
+TEST_CASE("ScopedTempDir: never made through a link in the home") {
+  mlc::test::TempHome temp;
+  const mlc::Home home = temp.home();
+  const fs::path outside = temp.root() / "outside";
+  fs::create_directories(outside);
+  fs::create_directories(home.root);
+  fs::create_directory_symlink(outside, home.tmp_dir());
+  try {
+    mlc::ScopedTempDir work(home.tmp_dir(), "export-");
+    FAIL("made a directory through a link");
+  } catch (const mlc::Error& e) {
+    CHECK(e.kind() == mlc::ErrorKind::integrity);
+    CHECK(std::string(e.what()) ==
+          home.tmp_dir().string() + ": is a symbolic link; mlc never follows links inside its home");
+  }
+  CHECK(fs::is_empty(outside));
 }

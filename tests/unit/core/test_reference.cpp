@@ -46,7 +46,9 @@ TEST_CASE("parse_reference: malformed references are usage errors") {
 
 TEST_CASE("check_name: one safe path component") {
   CHECK_NOTHROW(mlc::check_name("Model-1.2_b", "model name"));
-  REQUIRE_THROWS_WITH_AS(mlc::check_name("..", "model name"), "model name '..' is not allowed", Error);
+  REQUIRE_THROWS_WITH_AS(mlc::check_name("..", "model name"),
+                         "model name '..' must not start with '.' (such names are mlc's own bookkeeping)",
+                         Error);
   REQUIRE_THROWS_WITH_AS(mlc::check_name("a/b", "target"),
                          "target 'a/b' may contain only letters, digits, '.', '_' and '-'", Error);
   REQUIRE_THROWS_WITH_AS(mlc::check_name("", "model name"), "model name must not be empty", Error);
@@ -56,4 +58,26 @@ TEST_CASE("check_name: one safe path component") {
   } catch (const Error& e) {
     CHECK(e.kind() == mlc::ErrorKind::invalid_input);
   }
+}
+
+// A leading '.' is what every bookkeeping name beside a name's directory starts with
+// (".m.new-<hex>", ".m.removed-<hex>", ".model.pt.tmp-<hex>"): no name may, of any kind.
+TEST_CASE("check_name: a leading '.' is refused for every kind of name") {
+  for (const char* what : {"model name", "target", "alias"}) {
+    for (const char* name : {".m.new-1", ".m.removed-0123456789abcdef", ".", ".hidden"}) {
+      CAPTURE(what);
+      CAPTURE(name);
+      try {
+        mlc::check_name(name, what);
+        FAIL("accepted");
+      } catch (const Error& e) {
+        CHECK(e.kind() == mlc::ErrorKind::invalid_input);
+        CHECK(std::string(e.what()) == std::string(what) + " '" + name +
+                                           "' must not start with '.' (such names are mlc's own bookkeeping)");
+      }
+    }
+  }
+  CHECK_NOTHROW(mlc::check_name("m.new-1", "model name"));  // a '.' inside a name is fine
+  REQUIRE_THROWS_AS(parse_reference(".m.new-1:1"), Error);
+  REQUIRE_THROWS_AS(parse_reference("m@.prod"), Error);
 }
