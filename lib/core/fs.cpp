@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <future>
@@ -14,7 +13,6 @@
 #include <fmt/format.h>
 
 #include "mlc/error.hpp"
-#include "mlc/home_paths.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
@@ -134,19 +132,6 @@ void fsync_all(const std::vector<fs::path>& paths) {
     }
   }
   if (first) std::rethrow_exception(first);
-}
-
-ScopedTempDir::ScopedTempDir(const fs::path& parent, std::string_view prefix) {
-  create_inside_home(Home{parent.parent_path()}, parent);
-  std::string pattern = (parent / (std::string(prefix) + "XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw_os_error("cannot create a directory in", parent);
-  path_ = pattern;
-}
-
-ScopedTempDir::~ScopedTempDir() {
-  if (released_) return;
-  std::error_code ignored;
-  fs::remove_all(path_, ignored);
 }
 
 }  // namespace mlc

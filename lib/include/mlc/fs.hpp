@@ -39,23 +39,4 @@ std::string unique_suffix();
 // Flushes a directory's entries (after a rename into it) to disk.
 void fsync_directory(const std::filesystem::path& dir);
 
-// A fresh, empty directory under `parent` named `prefix` + random suffix, removed with its
-// contents when the object goes out of scope unless release() was called. `parent` is a directory
-// directly below the home root (Home::tmp_dir()): it is created if missing and, like every path
-// inside the home, refused if it is a symbolic link (create_inside_home, mlc/home_paths.hpp).
-class ScopedTempDir {
- public:
-  ScopedTempDir(const std::filesystem::path& parent, std::string_view prefix);
-  ~ScopedTempDir();
-  ScopedTempDir(const ScopedTempDir&) = delete;
-  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  void release() { released_ = true; }
-
- private:
-  std::filesystem::path path_;
-  bool released_ = false;
-};
-
 }  // namespace mlc

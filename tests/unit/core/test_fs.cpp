@@ -53,21 +53,3 @@ TEST_CASE("write_file_atomically and copy_file_atomically: errors name the reaso
   CHECK(mlc::test::read_file(temp.root() / "out.json") == "{}");
   CHECK(std::distance(fs::directory_iterator(temp.root()), fs::directory_iterator()) == 2);  // no .tmp-
 }
-
-TEST_CASE("ScopedTempDir: never made through a link in the home") {
-  mlc::test::TempHome temp;
-  const mlc::Home home = temp.home();
-  const fs::path outside = temp.root() / "outside";
-  fs::create_directories(outside);
-  fs::create_directories(home.root);
-  fs::create_directory_symlink(outside, home.tmp_dir());
-  try {
-    mlc::ScopedTempDir work(home.tmp_dir(), "export-");
-    FAIL("made a directory through a link");
-  } catch (const mlc::Error& e) {
-    CHECK(e.kind() == mlc::ErrorKind::integrity);
-    CHECK(std::string(e.what()) ==
-          home.tmp_dir().string() + ": is a symbolic link; mlc never follows links inside its home");
-  }
-  CHECK(fs::is_empty(outside));
-}
