@@ -172,6 +172,11 @@ TEST_CASE("Deployer: leftovers have one exact shape that no name can take") {
   CHECK(deployer.interrupted() == std::vector<std::pair<std::string, std::string>>{{"prod", "m"}, {"prod", "m.x"}});
   CHECK(deployer.recover("prod", "m", std::nullopt));
   CHECK(read_file(prod / ".m.new-1" / "model.pt") == "someone's");  // still not m's
+
+  // A name may contain the marks; the fixed suffix still leaves one owner.
+  fs::create_directories(prod / ".m.new-.removed-0123456789abcdef");
+  CHECK(deployer.leftovers("prod", "m.new-") == std::vector<fs::path>{prod / ".m.new-.removed-0123456789abcdef"});
+  CHECK(deployer.leftovers("prod", "m").empty());
 }
 
 // Issue 13, item 1: a link anywhere below the home is refused before anything is written,
