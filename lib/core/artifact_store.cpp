@@ -5,9 +5,11 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 
 #include "mlc/error.hpp"
 #include "mlc/fs.hpp"
+#include "mlc/home_paths.hpp"
 #include "mlc/sha256.hpp"
 #include "mlc/writer_lock.hpp"
 
@@ -50,7 +52,7 @@ std::string copy_hashing(const SourceFile& from, const fs::path& source, int to,
   for (;;) {
     const ssize_t got = ::read(from.fd(), buffer.data(), buffer.size());
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw_os_error("cannot read", source);
+    if (got < 0) throw Error(ErrorKind::invalid_input, "cannot read " + source.string() + ": " + std::strerror(errno));
     if (got == 0) break;
     write_all(to, buffer.data(), static_cast<size_t>(got), target);
     digest.update(std::string_view(buffer.data(), static_cast<size_t>(got)));
@@ -67,8 +69,9 @@ fs::path ArtifactStore::path_of(const std::string& sha256) const {
 
 std::string ArtifactStore::put(const fs::path& file) const {
   const SourceFile source(file);
+  const Home home{root_.parent_path()};
   const fs::path dir = root_ / "sha256";
-  fs::create_directories(dir);
+  create_inside_home(home, dir);
   const WriterLock temporary = WriterLock::new_file(dir, kTemporaryPrefix);
   try {
     const std::string sha256 = copy_hashing(source, file, temporary.fd(), temporary.path());
@@ -76,7 +79,7 @@ std::string ArtifactStore::put(const fs::path& file) const {
     // have this sha256, an existing file is not (a corrupt one would be reused by every later
     // put of the same bytes), and the rename costs less than rehashing it.
     const fs::path target = path_of(sha256);
-    fs::create_directories(target.parent_path());
+    create_inside_home(home, target.parent_path());
     if (::rename(temporary.path().c_str(), target.c_str()) != 0) throw_os_error("cannot rename into", target);
     fsync_directory(target.parent_path());
     return sha256;

@@ -11,6 +11,7 @@
 
 #include "mlc/error.hpp"
 #include "mlc/fs.hpp"
+#include "mlc/home_paths.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
@@ -113,15 +114,15 @@ std::optional<WriterLock> lock_abandoned(const fs::path& path) {
 
 namespace {
 
-WriterLock new_directory_under(const fs::path& parent, std::string_view prefix) {
-  fs::create_directories(parent);
-  return WriterLock::new_directory(parent, prefix);
+WriterLock new_directory_in_tmp(const Home& home, std::string_view prefix) {
+  create_inside_home(home, home.tmp_dir());
+  return WriterLock::new_directory(home.tmp_dir(), prefix);
 }
 
 }  // namespace
 
-LockedTempDir::LockedTempDir(const fs::path& parent, std::string_view prefix)
-    : lock_(new_directory_under(parent, prefix)) {}
+LockedTempDir::LockedTempDir(const Home& home, std::string_view prefix)
+    : lock_(new_directory_in_tmp(home, prefix)) {}
 
 LockedTempDir::~LockedTempDir() {
   std::error_code ignored;

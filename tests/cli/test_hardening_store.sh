@@ -5,16 +5,58 @@
 source "$(dirname "$0")/lib.sh"
 config=$(wine_config)
 sed -i 's/"epochs": 30/"epochs": 2/' "$config"
-"$PYTHON" "$MLC_SOURCE_DIR/tests/cli/make_torchscript.py" a.pt b.pt c.pt
+"$PYTHON" "$MLC_SOURCE_DIR/tests/cli/make_torchscript.py" a.pt b.pt c.pt d.pt
 sql() { "$PYTHON" -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()" \
   "$MLC_HOME/catalog.db" "$1"; }
 query() { "$PYTHON" -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" \
   "$MLC_HOME/catalog.db" "$1"; }
 
+# gc_between_put_and_commit COUNT ARGS...: runs mlc ARGS while this test holds the catalogue's
+# write lock; once the command has put COUNT new files into the store (and waits for the lock to
+# record them), deletes them as gc --min-age 0 would under that lock, then lets the command go on.
+gc_between_put_and_commit() {
+  local count=$1; shift
+  rm -f "$WORK/locked" "$WORK/release"
+  "$PYTHON" - "$MLC_HOME/catalog.db" "$WORK/locked" "$WORK/release" <<'PY' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+deadline = time.time() + 30
+while not os.path.exists(sys.argv[3]) and time.time() < deadline:
+    time.sleep(0.02)
+db.execute("ROLLBACK")
+PY
+  local holder=$!
+  while [ ! -e "$WORK/locked" ]; do sleep 0.02; done
+  stored() { find "$MLC_HOME/artifacts" -type f ! -name '.*' | sort; }
+  local before new="" deadline=$((SECONDS + 25))
+  before=$(stored)
+  mlc "$@" > "$WORK/put-commit.log" 2>&1 & local command=$!
+  while [ $SECONDS -lt $deadline ]; do
+    new=$(comm -13 <(printf '%s\n' "$before") <(stored))
+    [ "$(printf '%s' "$new" | grep -c .)" -ge "$count" ] && break
+    sleep 0.02
+  done
+  [ "$(printf '%s' "$new" | grep -c .)" -eq "$count" ] || fail "mlc $*: expected $count new stored files, got: $new"
+  printf '%s\n' "$new" | xargs rm --
+  touch "$WORK/release"; wait "$holder"
+  wait "$command" || fail "mlc $* failed after gc deleted its stored files: $(cat "$WORK/put-commit.log")"
+  run_mlc 0 verify
+}
+
+# Item 4, deterministically: gc deletes what train, export and register put, after the put and
+# before the commit; each commit puts it back under the write lock.
+mlc -q train "$config" --name seed > /dev/null   # the catalogue exists before gc runs
+gc_between_put_and_commit 1 -q train "$config" --name early --seed 11
+mlc -q eval early:1 > /dev/null
+gc_between_put_and_commit 2 -q export early:1 --out "$WORK/exports/early.pt"
+gc_between_put_and_commit 1 -q register --artifact d.pt --name early-byo
+ok "train, export and register put their files again if gc deleted them before the commit"
+
 # Item 4: gc --min-age 0 in a tight loop while trains, an export and registers commit. Each commit
 # must find its files in the store under the write lock (or put them again), and gc must leave the
 # temporary files of live writers alone. Bounded: gc stops after 40 s whatever happens.
-mlc -q train "$config" --name seed > /dev/null   # the catalogue exists before gc starts
 ( end=$((SECONDS + 40))
   while [ ! -e "$WORK/stop" ] && [ $SECONDS -lt $end ]; do
     mlc -q gc --min-age 0 > /dev/null 2>> "$WORK/gc.err" || echo "exit $?" >> "$WORK/gc.failures"
@@ -33,7 +75,7 @@ touch "$WORK/stop"; wait "$gc_loop"
 [ "$failed" -eq 0 ] || fail "$failed commands failed beside gc: $(cat "$WORK"/train-*.log "$WORK"/export.log "$WORK"/register-*.log)"
 [ ! -e "$WORK/gc.failures" ] || fail "gc failed: $(cat "$WORK/gc.err")"
 run_mlc 0 --json list
-[ "$(json_field "$OUT" "len(d['versions'])")" = 16 ] || fail "versions recorded: $OUT"
+[ "$(json_field "$OUT" "len(d['versions'])")" = 18 ] || fail "versions recorded: $OUT"
 run_mlc 0 verify
 run_mlc 0 --json gc --min-age 0
 run_mlc 0 verify

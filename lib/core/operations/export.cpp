@@ -94,7 +94,7 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
     write_out(store, version, model_file, manifest_file);
   } else {
     ComputeBackend& backend = load_compute_backend();
-    const LockedTempDir work(session.home.tmp_dir(), "export-");
+    const LockedTempDir work(session.home, "export-");
     const fs::path built = work.path() / "model.pt";
     const ExportResult exported = backend.export_torchscript(detail::trained_model(session, version), built);
     const std::string model_sha256 = store.put(built);

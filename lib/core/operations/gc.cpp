@@ -5,6 +5,7 @@
 
 #include "common.hpp"
 #include "mlc/error.hpp"
+#include "mlc/home_paths.hpp"
 #include "mlc/writer_lock.hpp"
 
 namespace mlc {
@@ -91,7 +92,7 @@ GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
     if (options.dry_run) return;
     std::error_code error;
     fs::remove_all(path, error);
-    if (error) throw Error(ErrorKind::internal, "cannot remove " + path.string() + ": " + error.message());
+    if (error) throw Error(ErrorKind::catalog, "cannot remove " + path.string() + ": " + error.message());
   };
   // Age alone cannot tell a dead process's temporary file from one a live process is still
   // writing (a train may take longer than any --min-age): a live writer holds its flock, so gc
@@ -117,7 +118,11 @@ GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
       }
     }
 
+    // The directories scanned are proven inside the home (not links); the scan follows no link
+    // below them, and deleting a link found there deletes the link, not what it points to.
     const fs::path root = session.home.artifacts_dir() / "sha256";
+    check_inside_home(session.home, root);
+    check_inside_home(session.home, session.home.tmp_dir());
     std::error_code error;
     for (fs::recursive_directory_iterator it(root, error), end; !error && it != end; it.increment(error)) {
       if (!it->is_regular_file()) continue;

@@ -85,7 +85,7 @@ RegisterArtifactOutcome register_artifact(const Session& session, const Register
     throw Error(ErrorKind::integrity, fmt::format("{} changed while it was being registered: its sha256 was {}, "
                                                   "it is now {}", artifact.string(), checked_sha256, model_sha256));
   }
-  const LockedTempDir work(session.home.tmp_dir(), "register-");
+  const LockedTempDir work(session.home, "register-");
 
   RegisterArtifactOutcome outcome;
   outcome.inspection = info;

@@ -9,14 +9,17 @@ namespace mlc {
 
 class ArtifactStore {
  public:
+  // `root` is HOME/artifacts: the directories put() creates below it are checked from the home
+  // root up, and refused if one is a link (create_inside_home, mlc/home_paths.hpp).
   explicit ArtifactStore(std::filesystem::path root) : root_(std::move(root)) {}
 
   // Copies `file` into the store and returns its sha256: opens `file` once, hashes exactly the
   // bytes it writes to a temporary file (locked while written: see writer_lock.hpp), then renames
   // that over the sha256 name, atomically, which also replaces a corrupt file of that name and
   // makes the stored file young again (gc keeps young unreferenced files). Throws
-  // Error(not_found) if `file` cannot be opened, Error(internal) naming the path if it cannot be
-  // read or the store cannot be written; no temporary file is left behind.
+  // Error(not_found) if `file` cannot be opened, Error(invalid_input) if it cannot be read,
+  // Error(catalog) naming the path and the OS's reason if the store cannot be written (a full
+  // disk), Error(integrity) if a directory of the store is a link; no temporary file is left.
   std::string put(const std::filesystem::path& file) const;
 
   // For a commit that references `sha256`, called under the catalogue's write lock (gc deletes

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string_view>
 
+#include "mlc/home.hpp"
+
 namespace mlc {
 
 // An open file descriptor holding an flock on a file or directory; closing it releases the lock
@@ -48,11 +50,12 @@ class WriterLock {
 // nothing (fd() == -1), as abandoned.
 std::optional<WriterLock> lock_abandoned(const std::filesystem::path& path);
 
-// A fresh directory under `parent` (see WriterLock::new_directory) that this process writes in:
-// locked for its lifetime, removed with its contents when the object goes out of scope.
+// A fresh directory in HOME/tmp (see WriterLock::new_directory) that this process writes in:
+// locked for its lifetime, removed with its contents when the object goes out of scope. HOME/tmp
+// is created if missing and refused if it is a link (create_inside_home, mlc/home_paths.hpp).
 class LockedTempDir {
  public:
-  LockedTempDir(const std::filesystem::path& parent, std::string_view prefix);
+  LockedTempDir(const Home& home, std::string_view prefix);
   ~LockedTempDir();
   LockedTempDir(const LockedTempDir&) = delete;
   LockedTempDir& operator=(const LockedTempDir&) = delete;

@@ -176,3 +176,19 @@ TEST_CASE("gc: --min-age is bounded") {
   options.min_age_seconds = 315360000;
   CHECK_NOTHROW(mlc::collect_garbage(session, options));
 }
+
+TEST_CASE("gc deletes nothing through a link in the home") {
+  mlc::test::TempHome temp;
+  const mlc::Session session{temp.home(), "tester", "mlc gc", "host1"};
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  const fs::path outside = temp.root() / "outside";
+  fs::create_directories(outside / "export-dead");
+  fs::remove_all(temp.home().tmp_dir());
+  fs::create_directory_symlink(outside, temp.home().tmp_dir());
+  mlc::GcOptions options;
+  options.min_age_seconds = 0;
+  REQUIRE_THROWS_WITH_AS(mlc::collect_garbage(session, options),
+                         (temp.home().tmp_dir().string() + ": is a symbolic link; mlc never follows links inside its home").c_str(),
+                         mlc::Error);
+  CHECK(fs::exists(outside / "export-dead"));
+}
