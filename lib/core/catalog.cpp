@@ -1,5 +1,6 @@
 #include "mlc/catalog.hpp"
 
+#include <array>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -67,12 +68,37 @@ State state_cell(const sqlite::Statement& row, int index, const Cell& cell) {
   }
 }
 
+// A text column holding one of a few names (a CHECK constraint keeps others out, unless it was
+// switched off).
+template <typename T, size_t N>
+T named_cell(const sqlite::Statement& row, int index, const Cell& cell,
+             const std::array<std::pair<std::string_view, T>, N>& names) {
+  const std::string text = row.column_text(index);
+  std::string expected;
+  for (const auto& [name, value] : names) {
+    if (name == text) return value;
+    expected += fmt::format("{}'{}'", expected.empty() ? "" : ", ", name);
+  }
+  unreadable(cell, fmt::format("'{}' is none of {}", text, expected));
+}
+
+constexpr std::array<std::pair<std::string_view, Origin>, 2> kOrigins{
+    {{"train", Origin::train}, {"artifact", Origin::artifact}}};
+constexpr std::array<std::pair<std::string_view, Event>, 4> kEvents{
+    {{"transition", Event::transition}, {"alias", Event::alias}, {"metadata", Event::metadata}, {"purge", Event::purge}}};
+constexpr std::array<std::pair<std::string_view, TargetChange::Kind>, 3> kTargetKinds{
+    {{"deploy", TargetChange::Kind::deploy}, {"rollback", TargetChange::Kind::rollback},
+     {"remove", TargetChange::Kind::remove}}};
+
+// Rows of kVersionColumns, selected from "versions v LEFT JOIN models m ON m.id = v.model_id" so
+// that a version whose model row is missing is read, and refused, rather than skipped.
 VersionRecord read_version_row(const sqlite::Statement& row) {
   using Type = nlohmann::json::value_t;
   VersionRecord record;
   record.id = row.column_int(0);
   auto cell = [&](const char* column) { return Cell{"versions", record.id, column}; };
   record.model_id = row.column_int(1);
+  if (row.column_is_null(2)) unreadable(cell("model_id"), "model " + row.column_text(1) + " does not exist");
   record.model = row.column_text(2);
   record.version = row.column_int(3);
   record.state = state_cell(row, 4, cell("state"));
@@ -88,7 +114,7 @@ VersionRecord read_version_row(const sqlite::Statement& row) {
   record.samples_per_second = row.column_double(14);
   record.train_samples = row.column_int(15);
   record.validation_samples = row.column_int(16);
-  record.origin = row.column_text(17) == "artifact" ? Origin::artifact : Origin::train;
+  record.origin = named_cell(row, 17, cell("origin"), kOrigins);
   record.artifacts_purged_at = optional_text(row, 18);
   return record;
 }
@@ -103,13 +129,6 @@ std::vector<DataFile> data_files_from_json(const nlohmann::json& array, const Ce
     unreadable(cell, std::string("not a list of data files: ") + e.what());
   }
   return files;
-}
-
-Event parse_event(const std::string& text) {
-  if (text == "alias") return Event::alias;
-  if (text == "metadata") return Event::metadata;
-  if (text == "purge") return Event::purge;
-  return Event::transition;
 }
 
 constexpr const char* kHistoryColumns =
@@ -129,7 +148,7 @@ HistoryEntry read_history_row(const sqlite::Statement& rows) {
   entry.reason = rows.column_text(6);
   entry.target = rows.column_text(7);
   entry.command = rows.column_text(8);
-  entry.event = parse_event(rows.column_text(9));
+  entry.event = named_cell(rows, 9, cell("event"), kEvents);
   entry.host = rows.column_text(10);
   if (!rows.column_is_null(11)) entry.detail = json_cell(rows, 11, cell("detail"), nlohmann::json::value_t::object);
   return entry;
@@ -152,10 +171,36 @@ EvaluationRecord read_evaluation_row(const sqlite::Statement& row) {
   return evaluation;
 }
 
-TargetChange::Kind parse_target_kind(const std::string& text) {
-  if (text == "rollback") return TargetChange::Kind::rollback;
-  if (text == "remove") return TargetChange::Kind::remove;
-  return TargetChange::Kind::deploy;
+// Values stored with another type than their column declares: SQLite keeps 'abc' in an INTEGER
+// column as text (mlc would read 0) and bytes as a blob. Every table, every column, by its
+// declared type, so that new columns are checked too.
+void find_mistyped_values(sqlite::Database& db, std::vector<std::string>& found) {
+  struct Kind {
+    std::string_view declared, allowed, described;
+  };
+  static constexpr std::array<Kind, 3> kKinds{{{"INTEGER", "'integer'", "an integer"},
+                                               {"REAL", "'real', 'integer'", "a number"},
+                                               {"TEXT", "'text'", "text"}}};
+  std::vector<std::string> tables;
+  auto list = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+  while (list.step()) tables.push_back(list.column_text(0));
+  for (const auto& table : tables) {
+    auto columns = db.prepare("SELECT name, type FROM pragma_table_info(?)");
+    columns.bind(1, table);
+    while (columns.step()) {
+      const std::string column = columns.column_text(0), declared = columns.column_text(1);
+      for (const auto& kind : kKinds) {
+        if (kind.declared != declared) continue;
+        auto rows = db.prepare(fmt::format(
+            "SELECT rowid, typeof(\"{0}\") FROM \"{1}\" WHERE typeof(\"{0}\") NOT IN ({2}, 'null') ORDER BY rowid",
+            column, table, kind.allowed));
+        while (rows.step()) {
+          found.push_back(fmt::format("the catalogue's table {}, row {}, column {}: a {} value where mlc writes {}",
+                                      table, rows.column_int(0), column, rows.column_text(1), kind.described));
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -242,7 +287,7 @@ Catalog::Transaction::~Transaction() {
 
 VersionRecord Catalog::load_version(int64_t version_id) const {
   auto row = db_->cached(fmt::format(
-      "SELECT {} FROM versions v JOIN models m ON m.id = v.model_id WHERE v.id = ?", kVersionColumns));
+      "SELECT {} FROM versions v LEFT JOIN models m ON m.id = v.model_id WHERE v.id = ?", kVersionColumns));
   row->bind(1, version_id);
   if (!row->step()) throw Error(ErrorKind::internal, "version row vanished");
   VersionRecord record = read_version_row(*row);
@@ -350,7 +395,7 @@ std::vector<TargetChange> Catalog::target_log(int64_t model_id, const std::strin
     TargetChange change;
     change.id = rows.column_int(0);
     change.at = rows.column_text(1);
-    change.kind = parse_target_kind(rows.column_text(2));
+    change.kind = named_cell(rows, 2, {"target_log", change.id, "kind"}, kTargetKinds);
     if (!rows.column_is_null(3)) change.version = rows.column_int(3);
     if (!rows.column_is_null(4)) change.version_id = rows.column_int(4);
     change.actor = rows.column_text(5);
@@ -420,7 +465,7 @@ std::vector<std::string> Catalog::unreadable_rows() const {
       }
     }
   };
-  read_each(fmt::format("SELECT {} FROM versions v JOIN models m ON m.id = v.model_id ORDER BY v.id",
+  read_each(fmt::format("SELECT {} FROM versions v LEFT JOIN models m ON m.id = v.model_id ORDER BY v.id",
                         kVersionColumns),
             read_version_row);
   read_each(fmt::format("SELECT {} FROM history h JOIN versions v ON v.id = h.version_id "
@@ -428,6 +473,7 @@ std::vector<std::string> Catalog::unreadable_rows() const {
                         kHistoryColumns),
             read_history_row);
   read_each(fmt::format("SELECT {} FROM evaluations ORDER BY id", kEvaluationColumns), read_evaluation_row);
+  find_mistyped_values(*db_, found);
   return found;
 }
 

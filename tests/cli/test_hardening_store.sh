@@ -131,4 +131,9 @@ json_field "$OUT" "d['problems'][0]['message']" \
 [ "$ERR" = "mlc: error: verify found 1 problem(s) in the catalogue, the store or the deployments" ] || fail "verify stderr: $ERR"
 sql "UPDATE versions SET config = '[]' WHERE id = $seed_id"
 expect_error 8 "the catalogue's table versions, row $seed_id, column config: a JSON array where mlc writes a JSON object" show seed:1
-ok "a catalogue row with invalid JSON or JSON of another type: exit 8 naming table, row and column; verify reports it"
+sql "UPDATE versions SET config = '{}', train_samples = 'many' WHERE id = $seed_id"
+run_mlc 8 --json verify
+[ "$(json_field "$OUT" "[p['message'] for p in d['problems']]")" = \
+  "[\"the catalogue's table versions, row $seed_id, column train_samples: a text value where mlc writes an integer\"]" ] \
+  || fail "verify of a value of another type: $OUT"
+ok "a catalogue row with invalid JSON, JSON or a value of another type: exit 8 naming table, row and column; verify reports it"

@@ -384,10 +384,33 @@ TEST_CASE("Catalog: a row changed behind mlc's back is a catalogue error naming 
     expect_catalog_error("UPDATE evaluations SET data_files = '[1]'",
                          "the catalogue's table evaluations, row 1, column data_files: not a list of data files: ");
   }
+  SUBCASE("a name none of mlc's") {
+    expect_catalog_error("PRAGMA ignore_check_constraints = 1; UPDATE versions SET origin = 5 WHERE id = 1",
+                         "the catalogue's table versions, row 1, column origin: '5' is none of 'train', 'artifact'");
+  }
   SUBCASE("a history row") {
     expect_catalog_error("DROP TRIGGER history_is_append_only_update; "
                          "UPDATE history SET detail = '[]' WHERE version_id = 1",
                          "the catalogue's table history, row 1, column detail: a JSON array where mlc writes a "
                          "JSON object");
   }
+}
+
+TEST_CASE("Catalog: unreadable_rows finds values of another type and versions without their model") {
+  mlc::test::TempHome temp;
+  {
+    Catalog catalog(temp.home(), Catalog::Mode::create);
+    create(catalog, "a");
+    create(catalog, "a");
+  }
+  exec_sql(temp.home().catalog_file(),
+           "UPDATE versions SET train_samples = 'many', description = X'FF00' WHERE id = 1; "
+           "PRAGMA foreign_keys = OFF; UPDATE versions SET model_id = 99 WHERE id = 2");
+  Catalog catalog(temp.home(), Catalog::Mode::existing);
+  const std::vector<std::string> expected = {
+      "the catalogue's table versions, row 2, column model_id: model 99 does not exist",
+      "the catalogue's table versions, row 1, column description: a blob value where mlc writes text",
+      "the catalogue's table versions, row 1, column train_samples: a text value where mlc writes an integer"};
+  CHECK(catalog.unreadable_rows() == expected);
+  REQUIRE_THROWS_WITH_AS(catalog.version_by_id(2), expected[0].c_str(), Error);
 }
