@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "mlc/error.hpp"
+#include "mlc/json_input.hpp"
 
 namespace mlc {
 namespace {
@@ -26,7 +28,7 @@ const std::set<std::string> kAnnotationKeywords = {"$schema", "$id",      "title
 const std::set<std::string> kValueKeywords = {
     "type",      "enum",    "const",   "required",         "minItems",
     "maxItems",  "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "minLength", "pattern"};
+    "minLength", "maxLength", "pattern"};
 
 const std::map<std::string, std::string> kTypeNouns = {
     {"string", "a string"},   {"integer", "an integer"}, {"number", "a number"},
@@ -38,6 +40,17 @@ const std::pair<const char*, const char*> kBounds[] = {
     {"minimum", ">="}, {"exclusiveMinimum", ">"}, {"maximum", "<="}, {"exclusiveMaximum", "<"}};
 
 const std::string kDefsPrefix = "#/$defs/";
+
+// libstdc++'s std::regex matches by recursion, about one level per character under a loop such
+// as [A-Za-z0-9_]*: a 30,000-character string overflowed the 8 MiB stack. Measured safe at
+// 2,000 characters under a 1 MiB stack; mlc's schemas bound every patterned string below this
+// with maxLength, so only other schemas ever meet the limit.
+constexpr size_t kMaxPatternSubjectChars = 1000;
+
+// Every int64, uint64 and double converts to long double exactly (a 64-bit significand on x86-64,
+// 113 bits on aarch64), so bounds compare exactly: 2^63 is above a maximum of 2^63 - 1, which the
+// two doubles cannot tell apart.
+static_assert(std::numeric_limits<long double>::digits >= 64);
 
 // One problem found: where in the instance ("" for the root) and what is wrong there.
 struct Failure {
@@ -84,8 +97,10 @@ std::vector<std::string> schema_types(const json& schema) {
 
 bool has_type(const json& instance, const std::string& type) {
   if (type == "integer") {
+    // As the standard says, 5.0 is an integer. Its range is for "minimum" and "maximum" to
+    // bound: every integer in mlc's schemas has both, within what the compute side reads it as.
     return instance.is_number_integer() ||
-           (instance.is_number_float() &&
+           (instance.is_number_float() && std::isfinite(instance.get<double>()) &&
             std::floor(instance.get<double>()) == instance.get<double>());
   }
   if (type == "number") return instance.is_number();
@@ -110,23 +125,40 @@ std::string expectation(const json& schema) {
     }
   }
   if (!limits.empty()) text = (text.empty() ? "a number" : text) + " " + join(limits, " and ");
-  if (auto min_length = schema.find("minLength"); min_length != schema.end()) {
-    auto count = min_length->get<size_t>();
-    text = fmt::format("{} of at least {} character{}", text.empty() ? "a string" : text, count,
-                       count == 1 ? "" : "s");
+  auto min_length = schema.find("minLength");
+  auto max_length = schema.find("maxLength");
+  auto characters = [](size_t count) {
+    return fmt::format("{} character{}", count, count == 1 ? "" : "s");
+  };
+  std::string length;
+  if (min_length != schema.end() && max_length != schema.end()) {
+    length = fmt::format("of {} to {}", min_length->get<size_t>(),
+                         characters(max_length->get<size_t>()));
+  } else if (min_length != schema.end()) {
+    length = "of at least " + characters(min_length->get<size_t>());
+  } else if (max_length != schema.end()) {
+    length = "of at most " + characters(max_length->get<size_t>());
   }
+  if (!length.empty()) text = fmt::format("{} {}", text.empty() ? "a string" : text, length);
   return text;
 }
 
-bool within_bounds(double value, const json& schema) {
+long double exact_value(const json& number) {
+  if (number.is_number_unsigned()) return number.get<uint64_t>();
+  if (number.is_number_integer()) return number.get<int64_t>();
+  return number.get<double>();
+}
+
+bool within_bounds(const json& instance, const json& schema) {
+  const long double value = exact_value(instance);
   auto bound = [&](const char* keyword, auto holds) {
     auto limit = schema.find(keyword);
-    return limit == schema.end() || holds(value, limit->get<double>());
+    return limit == schema.end() || holds(value, exact_value(*limit));
   };
-  return bound("minimum", std::greater_equal<double>()) &&
-         bound("exclusiveMinimum", std::greater<double>()) &&
-         bound("maximum", std::less_equal<double>()) &&
-         bound("exclusiveMaximum", std::less<double>());
+  return bound("minimum", std::greater_equal<long double>()) &&
+         bound("exclusiveMinimum", std::greater<long double>()) &&
+         bound("maximum", std::less_equal<long double>()) &&
+         bound("exclusiveMaximum", std::less<long double>());
 }
 
 std::string plural_items(size_t count) {
@@ -231,7 +263,7 @@ Outcome Checker::check(const json& instance, const json& schema, const std::stri
   if (instance.is_object()) failure = check_object(instance, schema, path);
   if (instance.is_array()) failure = check_array(instance, schema, path);
   if (instance.is_string()) failure = check_string(instance, schema, path);
-  if (instance.is_number() && !within_bounds(instance.get<double>(), schema)) {
+  if (instance.is_number() && !within_bounds(instance, schema)) {
     failure =
         Failure{path, fmt::format("must be {}, got {}", expectation(schema), quoted(instance))};
   }
@@ -296,12 +328,20 @@ Outcome Checker::check_array(const json& instance, const json& schema,
 Outcome Checker::check_string(const json& instance, const json& schema,
                               const std::string& path) const {
   const auto& text = instance.get_ref<const std::string&>();
-  if (auto min_length = schema.find("minLength");
-      min_length != schema.end() && utf8_length(text) < min_length->get<size_t>()) {
+  const size_t length = utf8_length(text);
+  auto min_length = schema.find("minLength");
+  auto max_length = schema.find("maxLength");
+  if ((min_length != schema.end() && length < min_length->get<size_t>()) ||
+      (max_length != schema.end() && length > max_length->get<size_t>())) {
     return Failure{path, fmt::format("must be {}, got {}", expectation(schema), quoted(instance))};
   }
   if (auto pattern = schema.find("pattern"); pattern != schema.end()) {
     const auto& source = pattern->get_ref<const std::string&>();
+    if (length > kMaxPatternSubjectChars) {
+      return Failure{path, fmt::format("is longer than the {} characters a pattern is checked on, "
+                                       "got {}",
+                                       kMaxPatternSubjectChars, quoted(instance))};
+    }
     if (!std::regex_search(text, std::regex(source, std::regex::ECMAScript))) {
       return Failure{path,
                      fmt::format("must match the pattern '{}', got {}", source, quoted(instance))};
@@ -457,12 +497,13 @@ const json& embedded_schema(const std::string& file_name) {
   if (text == nullptr) {
     throw Error(ErrorKind::internal, fmt::format("no embedded JSON Schema '{}'", file_name));
   }
-  json schema = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (schema.is_discarded()) {
+  // Read as strictly as user input: a duplicate key in a schema would silently drop a rule.
+  try {
+    return parsed.emplace(file_name, parse_json(*text, file_name)).first->second;
+  } catch (const Error& error) {
     throw Error(ErrorKind::internal,
-                fmt::format("embedded JSON Schema '{}' is not valid JSON", file_name));
+                fmt::format("embedded JSON Schema is not valid: {}", error.what()));
   }
-  return parsed.emplace(file_name, std::move(schema)).first->second;
 }
 
 void validate_json(const json& instance, const json& schema, const std::string& source) {

@@ -1,11 +1,9 @@
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
 
 #include "common.hpp"
 #include "mlc/error.hpp"
 #include "mlc/fs.hpp"
+#include "mlc/json_input.hpp"
 #include "mlc/json_schema.hpp"
 #include "mlc/reference.hpp"
 #include "mlc/sha256.hpp"
@@ -16,16 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 nlohmann::json read_manifest(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw Error(ErrorKind::not_found, "cannot read " + file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json manifest;
-  try {
-    manifest = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorKind::invalid_input, file.string() + ": invalid JSON: " + e.what());
-  }
+  nlohmann::json manifest = read_json_file(file);
   validate_json(manifest, embedded_schema("artifact-manifest.schema.json"), file.string());
   return manifest;
 }

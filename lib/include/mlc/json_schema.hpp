@@ -3,13 +3,18 @@
 //
 // Debian 12 packages no C++ JSON Schema validator, so this is a small one for the subset of the
 // standard that mlc's schemas use:
-//   type (a name or an array of names; "integer" accepts any whole number, 5.0 included),
+//   type (a name or an array of names; "integer" accepts any finite whole number, 5.0 included),
 //   enum, const,
 //   properties, required, additionalProperties (a boolean or a schema),
 //   items (one schema for every item), minItems, maxItems,
-//   minimum, maximum, exclusiveMinimum, exclusiveMaximum,
-//   minLength (in UTF-8 characters), pattern (std::regex ECMAScript, unanchored as the standard
-//   says), oneOf, anyOf, $ref (only "#/$defs/NAME", into the same schema), $defs.
+//   minimum, maximum, exclusiveMinimum, exclusiveMaximum (compared exactly, also beyond 2^53:
+//   2^63 is above a maximum of 2^63 - 1),
+//   minLength, maxLength (in UTF-8 characters), pattern (std::regex ECMAScript, unanchored as the
+//   standard says; a string longer than 1,000 characters fails a pattern unchecked, since
+//   std::regex recurses per character: give patterned strings a maxLength),
+//   oneOf, anyOf, $ref (only "#/$defs/NAME", into the same schema), $defs.
+// The validator recurses once per level of the instance: give it documents read by parse_json
+// (json_input.hpp), which bounds their depth.
 // Annotations ($schema, $id, title, description, default, examples, $comment) are allowed and do
 // not affect validation. A schema that uses any other keyword is rejected with Error(internal)
 // "unsupported JSON Schema keyword 'X'", so that nobody writes a check that would be silently
@@ -27,8 +32,9 @@ namespace mlc {
 // embedded_schemas.cpp that lib/CMakeLists.txt generates.
 const std::string* embedded_schema_text(const std::string& file_name);
 
-// The parsed embedded schema, parsed on first use and kept until the process exits; safe to call
-// from several threads. Throws Error(internal) if there is no such schema or it is not valid JSON.
+// The parsed embedded schema, parsed on first use (by parse_json, so a duplicate key is an error)
+// and kept until the process exits; safe to call from several threads. Throws Error(internal) if
+// there is no such schema or it is not valid JSON.
 const nlohmann::json& embedded_schema(const std::string& file_name);
 
 // Checks `instance` against `schema` and returns if it conforms. Otherwise throws

@@ -1,4 +1,7 @@
+#include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -105,6 +108,30 @@ TEST_CASE("validate_json: numeric bounds") {
   SUBCASE("bounds ignore other types") { CHECK_NOTHROW(validate(R"("x")", R"({"minimum": 1})")); }
 }
 
+TEST_CASE("validate_json: integers beyond what a double tells apart") {
+  const char* seed = R"({"type": "integer", "minimum": 0, "maximum": 9223372036854775807})";
+  CHECK_NOTHROW(validate("9223372036854775807", seed));
+  REQUIRE_THROWS_WITH_AS(validate("9223372036854775808", seed),
+                         "t.json: (root): must be an integer >= 0 and <= 9223372036854775807, got "
+                         "9223372036854775808",
+                         mlc::Error);
+  CHECK_NOTHROW(validate("18446744073709551615", R"({"minimum": 18446744073709551615})"));
+  CHECK_THROWS(validate("18446744073709551614", R"({"minimum": 18446744073709551615})"));
+  CHECK_THROWS(validate("-9223372036854775808", R"({"exclusiveMinimum": -9223372036854775808})"));
+  SUBCASE("a float is bounded like the integer it stands for") {
+    const char* epochs = R"({"type": "integer", "minimum": 1, "maximum": 1000000})";
+    CHECK_NOTHROW(validate("5.0", epochs));
+    REQUIRE_THROWS_WITH_AS(validate("1e12", epochs),
+                           "t.json: (root): must be an integer >= 1 and <= 1000000, got "
+                           "1000000000000.0",
+                           mlc::Error);
+    CHECK_THROWS(validate("9.3e18", seed));
+  }
+  SUBCASE("infinity is no integer") {
+    CHECK_THROWS(mlc::validate_json(json(HUGE_VAL), json::parse(R"({"type": "integer"})"), "t.json"));
+  }
+}
+
 TEST_CASE("validate_json: strings") {
   CHECK_NOTHROW(validate(R"("é")", R"({"type": "string", "minLength": 1})"));
   CHECK_NOTHROW(validate(R"("v12")", R"({"type": "string", "pattern": "[0-9]+"})"));
@@ -123,6 +150,44 @@ TEST_CASE("validate_json: strings") {
     REQUIRE_THROWS_WITH_AS(validate(R"("abc")", R"({"type": "string", "pattern": "^[0-9]+$"})"),
                            R"(t.json: (root): must match the pattern '^[0-9]+$', got "abc")",
                            mlc::Error);
+  }
+  SUBCASE("maxLength") {
+    CHECK_NOTHROW(validate(R"("ééé")", R"({"type": "string", "maxLength": 3})"));
+    REQUIRE_THROWS_WITH_AS(validate(R"("abcd")", R"({"type": "string", "maxLength": 3})"),
+                           R"(t.json: (root): must be a string of at most 3 characters, got "abcd")",
+                           mlc::Error);
+    REQUIRE_THROWS_WITH_AS(
+        validate(R"("")", R"({"type": "string", "minLength": 1, "maxLength": 3})"),
+        R"(t.json: (root): must be a string of 1 to 3 characters, got "")", mlc::Error);
+  }
+  SUBCASE("a string too long for std::regex is refused, not matched by recursion") {
+    // 30,000 characters overflowed the stack inside std::regex_search.
+    const json long_name(std::string(30000, 'a') + ">=1");
+    const json schema = json::parse(R"({"type": "string", "pattern": "^[a-z]*>=[0-9]$"})");
+    CHECK_THROWS_WITH_AS(mlc::validate_json(long_name, schema, "t.json"),
+                         doctest::Contains("t.json: (root): is longer than the 1000 characters a "
+                                           "pattern is checked on, got \"aaaa"),
+                         mlc::Error);
+    CHECK_NOTHROW(mlc::validate_json(json(std::string(997, 'a') + ">=1"), schema, "t.json"));
+  }
+}
+
+TEST_CASE("embedded schemas: every patterned string has a maxLength under the regex limit") {
+  for (const char* name : {"train-config.schema.json", "policy.schema.json",
+                           "artifact-manifest.schema.json", "model-info.schema.json"}) {
+    std::vector<std::pair<const json*, std::string>> pending = {{&mlc::embedded_schema(name), name}};
+    while (!pending.empty()) {
+      auto [node, where] = pending.back();
+      pending.pop_back();
+      if (node->is_object() && node->contains("pattern") && (*node)["pattern"].is_string()) {
+        CAPTURE(where);
+        REQUIRE(node->contains("maxLength"));
+        CHECK((*node)["maxLength"].get<size_t>() <= 1000);
+      }
+      if (node->is_structured()) {
+        for (const auto& [key, child] : node->items()) pending.emplace_back(&child, where + "/" + key);
+      }
+    }
   }
 }
 

@@ -2,13 +2,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include "mlc/error.hpp"
+#include "mlc/json_schema.hpp"
 #include "mlc/train_config.hpp"
 #include "test_files.hpp"
 
@@ -131,7 +134,8 @@ TEST_CASE("load_train_config: --set overrides") {
   SUBCASE("an override is validated like the file") {
     REQUIRE_THROWS_WITH_AS(
         load_csv_config(dir, {"training.epochs=-1"}),
-        schema_error(dir, "training.epochs: must be an integer >= 1, got -1").c_str(), mlc::Error);
+        schema_error(dir, "training.epochs: must be an integer >= 1 and <= 1000000, got -1").c_str(),
+        mlc::Error);
   }
 }
 
@@ -276,7 +280,7 @@ TEST_CASE("load_train_config: each architecture's model") {
     REQUIRE_THROWS_WITH_AS(
         load_model(R"({"architecture": "cnn", "layers": [{"type": "flatten"},
                        {"type": "conv2d", "out_channels": 8, "kernel_size": 0}]})"),
-        schema_error(dir, "model.layers[1].kernel_size: must be an integer >= 1, got 0").c_str(),
+        schema_error(dir, "model.layers[1].kernel_size: must be an integer >= 1 and <= 1000000, got 0").c_str(),
         mlc::Error);
     REQUIRE_THROWS_WITH_AS(
         load_model(R"({"architecture": "cnn", "layers": [{"type": "conv3d"}]})"),
@@ -292,7 +296,7 @@ TEST_CASE("load_train_config: each architecture's model") {
     REQUIRE_THROWS_WITH_AS(
         load_model(R"({"architecture": "cnn", "layers": [{"type": "linear",
                        "out_features": -4}]})"),
-        schema_error(dir, "model.layers[0].out_features: must be an integer >= 1, got -4").c_str(),
+        schema_error(dir, "model.layers[0].out_features: must be an integer >= 1 and <= 1000000, got -4").c_str(),
         mlc::Error);
   }
   SUBCASE("keys of another architecture, missing keys, bad init") {
@@ -305,7 +309,7 @@ TEST_CASE("load_train_config: each architecture's model") {
         schema_error(dir, "model: missing required key 'nhead'").c_str(), mlc::Error);
     REQUIRE_THROWS_WITH_AS(
         load_model(R"({"architecture": "lstm", "hidden_size": 0})"),
-        schema_error(dir, "model.hidden_size: must be an integer >= 1, got 0").c_str(), mlc::Error);
+        schema_error(dir, "model.hidden_size: must be an integer >= 1 and <= 1000000, got 0").c_str(), mlc::Error);
     REQUIRE_THROWS_WITH_AS(
         load_model(R"({"architecture": "mlp", "hidden_layers": [4],
                        "init": {"linear": "orthogonal"}})"),
@@ -321,12 +325,125 @@ TEST_CASE("load_train_config: a missing file") {
   TempDir dir;
   fs::path missing = dir.path() / "missing.json";
   REQUIRE_THROWS_WITH_AS(mlc::load_train_config(missing, {}),
-                         ("cannot read " + missing.string()).c_str(), mlc::Error);
+                         ("cannot read " + missing.string() + ": No such file or directory").c_str(),
+                         mlc::Error);
   try {
     mlc::load_train_config(missing, {});
   } catch (const mlc::Error& error) {
     CHECK(error.kind() == mlc::ErrorKind::not_found);
   }
   REQUIRE_THROWS_WITH_AS(mlc::load_train_config(dir.path(), {}),
-                         ("cannot read " + dir.path().string()).c_str(), mlc::Error);
+                         ("cannot read " + dir.path().string() + ": Is a directory").c_str(),
+                         mlc::Error);
+}
+
+TEST_CASE("load_train_config: a config is read strictly") {
+  TempDir dir;
+  SUBCASE("a duplicate key") {
+    std::string text = kCsvConfig;
+    text.replace(text.find("\"epochs\": 5"), 11, "\"epochs\": 5, \"epochs\": 50");
+    REQUIRE_THROWS_WITH_AS(mlc::load_train_config(dir.write("mlp.json", text), {}),
+                           schema_error(dir, "training.epochs: duplicate key \"epochs\"").c_str(),
+                           mlc::Error);
+  }
+  SUBCASE("nesting 70,000 deep") {
+    REQUIRE_THROWS_WITH_AS(
+        mlc::load_train_config(
+            dir.write("mlp.json", std::string(70000, '[') + std::string(70000, ']')), {}),
+        doctest::Contains("nested deeper than 64 levels of arrays and objects"), mlc::Error);
+  }
+  SUBCASE("/dev/zero stops at the size limit") {
+    ::setenv("MLC_MAX_JSON_BYTES", "65536", 1);
+    CHECK_THROWS_WITH_AS(mlc::load_train_config("/dev/zero", {}),
+                         "/dev/zero: larger than 65536 bytes (the limit for JSON input; "
+                         "MLC_MAX_JSON_BYTES raises it)",
+                         mlc::Error);
+    ::unsetenv("MLC_MAX_JSON_BYTES");
+  }
+}
+
+TEST_CASE("load_train_config: --set values are read strictly") {
+  TempDir dir;
+  SUBCASE("a duplicate key in a JSON value") {
+    REQUIRE_THROWS_WITH_AS(
+        load_csv_config(dir, {R"(training.optimizer={"name": "adam", "name": "sgd"})"}),
+        R"(--set 'training.optimizer={"name": "adam", "name": "sgd"}': name: duplicate key "name")",
+        mlc::Error);
+  }
+  SUBCASE("a JSON value nested too deep") {
+    CHECK_THROWS_WITH_AS(
+        load_csv_config(dir, {"model.hidden_layers=" + std::string(70000, '[') +
+                              std::string(70000, ']')}),
+        doctest::Contains("nested deeper than 64 levels"), mlc::Error);
+  }
+  SUBCASE("a key path too deep") {
+    std::string keys = "training";
+    for (int level = 0; level < 70000; ++level) keys += ".a";
+    CHECK_THROWS_WITH_AS(load_csv_config(dir, {keys + "=1"}),
+                         doctest::Contains("a key path deeper than 64 levels"), mlc::Error);
+  }
+  SUBCASE("bytes that are not UTF-8") {
+    REQUIRE_THROWS_WITH_AS(load_csv_config(dir, {"data.target=cl\xFF"}),
+                           "--set: not valid UTF-8 (byte 0xFF at offset 14)", mlc::Error);
+  }
+}
+
+TEST_CASE("load_train_config: integers are range-checked, never wrapped") {
+  TempDir dir;
+  SUBCASE("epochs beyond 32 bits (trained 2 epochs, recorded 4294967298)") {
+    REQUIRE_THROWS_WITH_AS(
+        load_csv_config(dir, {"training.epochs=4294967298"}),
+        schema_error(dir, "training.epochs: must be an integer >= 1 and <= 1000000, got "
+                          "4294967298")
+            .c_str(),
+        mlc::Error);
+  }
+  SUBCASE("a float for an integer key (1e12 reported -2147483648)") {
+    REQUIRE_THROWS_WITH_AS(
+        load_csv_config(dir, {"training.epochs=1e12"}),
+        schema_error(dir, "training.epochs: must be an integer >= 1 and <= 1000000, got "
+                          "1000000000000.0")
+            .c_str(),
+        mlc::Error);
+    CHECK(load_csv_config(dir, {"training.epochs=3.0"})["training"]["epochs"] == 3);
+  }
+  SUBCASE("seeds: 0 to 2^63 - 1, exactly") {
+    CHECK(load_csv_config(dir, {"training.seed=9223372036854775807"})["training"]["seed"] ==
+          INT64_MAX);
+    REQUIRE_THROWS_WITH_AS(
+        load_csv_config(dir, {"training.seed=9223372036854775808"}),
+        schema_error(dir, "training.seed: must be an integer >= 0 and <= 9223372036854775807, "
+                          "got 9223372036854775808")
+            .c_str(),
+        mlc::Error);
+    REQUIRE_THROWS_WITH_AS(
+        load_csv_config(dir, {"training.seed=99999999999999999999"}),
+        "--set 'training.seed=99999999999999999999': (root): integer 99999999999999999999 is out "
+        "of range (at most 64 bits)",
+        mlc::Error);
+  }
+}
+
+// Every integer the compute side reads must fit its type there (int or int64_t): the schema is
+// the only check between the user and those conversions.
+TEST_CASE("train-config schema: every integer key has a range") {
+  const json& schema = mlc::embedded_schema("train-config.schema.json");
+  size_t integers = 0;
+  std::vector<std::pair<const json*, std::string>> pending = {{&schema, ""}};
+  while (!pending.empty()) {
+    auto [node, where] = pending.back();
+    pending.pop_back();
+    if (node->is_object() && node->value("type", json()) == "integer") {
+      ++integers;
+      CAPTURE(where);
+      REQUIRE(node->contains("minimum"));
+      REQUIRE(node->contains("maximum"));
+      const bool is_seed = where.size() >= 5 && where.substr(where.size() - 5) == "/seed";
+      CHECK((*node)["maximum"].get<uint64_t>() <= (is_seed ? uint64_t{INT64_MAX} : uint64_t{INT32_MAX}));
+    }
+    if (node->is_structured()) {
+      for (const auto& [key, child] : node->items()) pending.emplace_back(&child, where + "/" + key);
+    }
+  }
+  CHECK(integers > 20);
 }
