@@ -1,14 +1,19 @@
 #include "cli.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "mlc/actor.hpp"
 #include "mlc/error.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -31,10 +36,18 @@ constexpr std::array<Command, 15> kCommands = {{
     {"gc", setup_gc},
 }};
 
+// The word as a shell would take it back. A word with control characters or bytes that are not
+// UTF-8 (a file name may hold any) is written in bash's $'...' with those escaped, so that the
+// history, which is JSON and one line per row, can record the command line exactly.
 std::string shell_quoted(const std::string& word) {
   if (!word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                               "0123456789._-/:=@,+%") == std::string::npos) {
     return word;
+  }
+  if (printable(word) != word) {
+    std::string escaped;
+    for (char c : word) escaped += (c == '\\' || c == '\'') ? std::string{'\\', c} : std::string(1, c);
+    return "$'" + printable(escaped) + "'";
   }
   std::string quoted = "'";
   for (char c : word) quoted += (c == '\'') ? std::string("'\\''") : std::string(1, c);
@@ -47,7 +60,31 @@ std::string join_command_line(int argc, char** argv) {
   return line;
 }
 
-void print_error(const std::string& message) { std::cerr << "mlc: error: " << message << "\n"; }
+// One line whatever the message holds: an error can quote user input, newlines and escapes too.
+void print_error(const std::string& message) {
+  std::cerr << "mlc: error: " << printable(message) << "\n";
+}
+
+// With descriptor 1 closed, the next file mlc opens would become "stdout" and receive its output.
+// A closed standard descriptor is filled with /dev/null, opened read-only for stdout so that
+// writing there still fails and is reported.
+void fill_closed_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      ::open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY);  // takes the lowest free number: fd
+    }
+  }
+}
+
+// Output that did not reach stdout (a full disk, a closed descriptor) is a failure, not success.
+void flush_stdout() {
+  errno = 0;
+  std::cout.flush();
+  if (!std::cout || std::ferror(stdout)) {
+    const int error = errno != 0 ? errno : EIO;
+    throw Error(ErrorKind::internal, fmt::format("cannot write to stdout: {}", std::strerror(error)));
+  }
+}
 
 }  // namespace
 
@@ -57,10 +94,14 @@ Session CliState::session() const {
 
 void CliState::print(const nlohmann::json& document, const std::string& human) const {
   if (global.json) {
-    std::cout << document.dump(2) << "\n";
+    // A catalogue written before mlc refused invalid UTF-8 may hold some: printed replaced (U+FFFD)
+    // rather than failing every later command that shows it.
+    std::cout << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else if (!human.empty()) {
-    std::cout << human << (human.back() == '\n' ? "" : "\n");
+    // Fields that may hold line breaks were escaped by the command; this catches the rest.
+    std::cout << printable(human, Newlines::keep) << (human.back() == '\n' ? "" : "\n");
   }
+  flush_stdout();
 }
 
 void CliState::progress(const std::string& line) const {
@@ -72,6 +113,7 @@ std::string subject(const VersionRecord& version) {
 }
 
 int run(int argc, char** argv) {
+  fill_closed_standard_descriptors();
   CliState state;
   state.command_line = join_command_line(argc, argv);
 
@@ -89,6 +131,7 @@ int run(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    flush_stdout();
     return state.exit_code;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

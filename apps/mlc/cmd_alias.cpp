@@ -3,6 +3,7 @@
 #include "cli.hpp"
 #include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -23,6 +24,7 @@ void run_alias(const AliasFlags& flags, CliState& state) {
   if (flags.remove == flags.version.has_value()) {
     throw Error(ErrorKind::usage, "alias: give either VERSION (to set it) or --remove");
   }
+  check_text(flags.reason, "--reason");
   AliasOptions options{flags.model, flags.alias, flags.version, flags.reason};
   const AliasOutcome outcome = set_alias(state.session(), options);
   const nlohmann::json document = {{"model", outcome.model},

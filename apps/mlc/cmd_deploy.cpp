@@ -2,6 +2,7 @@
 
 #include "cli.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -13,6 +14,7 @@ struct DeployFlags {
 };
 
 void run_deploy(const DeployFlags& flags, CliState& state) {
+  check_text(flags.reason, "--reason");
   DeployOptions options;
   options.ref = parse_reference(flags.ref);
   options.target = flags.target;

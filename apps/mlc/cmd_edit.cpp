@@ -2,6 +2,7 @@
 
 #include "cli.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -15,6 +16,9 @@ struct EditFlags {
 };
 
 void run_edit(const EditFlags& flags, CliState& state) {
+  if (flags.description) check_text(*flags.description, "--description");
+  for (const auto& key : flags.untags) check_text(key, "--untag");
+  check_text(flags.reason, "--reason");
   EditOptions options;
   options.ref = parse_reference(flags.ref);
   options.description = flags.description;

@@ -3,6 +3,7 @@
 #include "cli.hpp"
 #include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -47,7 +48,8 @@ void run_target_history(const HistoryFlags& flags, CliState& state) {
   for (const auto& change : log) {
     changes.push_back(target_change_json(change));
     human += fmt::format("{:<24}  {:<8}  {:<16}  {:<12}  {}\n", change.at, to_string(change.kind),
-                         version_text(ref.model, change.version), change.actor, change.reason);
+                         version_text(ref.model, change.version), printable(change.actor),
+                         printable(change.reason));
     if (at && change.at <= *at) then = &change;
   }
   document["changes"] = changes;
@@ -59,7 +61,7 @@ void run_target_history(const HistoryFlags& flags, CliState& state) {
     document["since"] = then ? nlohmann::json(then->at) : nlohmann::json(nullptr);
     human = then ? fmt::format("{} held {} at {} (since {}, {} by {}: {})", *flags.target,
                                version_text(ref.model, held), *at, then->at, to_string(then->kind),
-                               then->actor, then->reason)
+                               printable(then->actor), printable(then->reason))
                  : fmt::format("{} held no version of {} at {} (first change: {})", *flags.target,
                                ref.model, *at, log.front().at);
   }
@@ -83,7 +85,7 @@ void run_history(const HistoryFlags& flags, CliState& state) {
     human += fmt::format("{:<24}  {:<16}  {:<10}  {:<10}  {:<12}  {}\n", entry.at,
                          fmt::format("{}:{}", entry.model, entry.version),
                          entry.event != Event::transition ? "" : entry.from ? to_string(*entry.from) : "-",
-                         to, entry.actor, entry.reason);
+                         to, printable(entry.actor), printable(entry.reason));
   }
   state.print({{"model", ref.model}, {"history", rows}}, human);
 }

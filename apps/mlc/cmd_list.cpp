@@ -2,6 +2,7 @@
 #include <fmt/ranges.h>
 
 #include "cli.hpp"
+#include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
 #include "mlc/reference.hpp"
 
@@ -18,6 +19,9 @@ void run_list(const ListFlags& flags, CliState& state) {
   const std::optional<State> wanted =
       flags.state ? std::optional<State>(parse_state(*flags.state)) : std::nullopt;
   Catalog catalog(state.session().home, Catalog::Mode::existing);
+  if (flags.model && !catalog.model_id(*flags.model)) {
+    throw Error(ErrorKind::not_found, "no model named '" + *flags.model + "'");
+  }
   const auto versions = catalog.list(flags.model, wanted);
 
   auto rows = nlohmann::json::array();

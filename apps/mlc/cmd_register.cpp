@@ -3,6 +3,7 @@
 #include "cli.hpp"
 #include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -19,6 +20,9 @@ struct RegisterFlags {
 void run_register_artifact(const RegisterFlags& flags, CliState& state) {
   if (flags.ref) throw Error(ErrorKind::usage, "register: give either REF or --artifact FILE, not both");
   if (!flags.name) throw Error(ErrorKind::usage, "register --artifact needs --name NAME");
+  // The version's lineage and manifest record both file names as JSON, which holds only UTF-8.
+  check_utf8(std::filesystem::absolute(*flags.artifact).string(), "--artifact");
+  if (flags.manifest) check_utf8(std::filesystem::absolute(*flags.manifest).string(), "--manifest");
   RegisterArtifactOptions options;
   options.artifact = *flags.artifact;
   options.model_name = *flags.name;
@@ -38,6 +42,7 @@ void run_register_artifact(const RegisterFlags& flags, CliState& state) {
 }
 
 void run_register(const RegisterFlags& flags, CliState& state) {
+  check_text(flags.description, "--description");
   if (flags.artifact) return run_register_artifact(flags, state);
   if (!flags.ref) throw Error(ErrorKind::usage, "register: give REF (a version mlc exported) or --artifact FILE");
   if (flags.name || flags.manifest) {

@@ -3,6 +3,7 @@
 
 #include "cli.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -14,6 +15,7 @@ struct RetireFlags {
 };
 
 void run_retire(const RetireFlags& flags, CliState& state) {
+  check_text(flags.reason, "--reason");
   RetireOptions options;
   options.ref = parse_reference(flags.ref);
   options.reason = flags.reason;

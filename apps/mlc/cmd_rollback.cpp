@@ -2,11 +2,13 @@
 
 #include "cli.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
 
 void run_rollback(const RollbackOptions& options, CliState& state) {
+  check_text(options.reason, "--reason");
   const DeployOutcome outcome = rollback_target(state.session(), options);
   nlohmann::json document = version_summary_json(outcome.version);
   document["target"] = options.target;

@@ -3,6 +3,7 @@
 
 #include "cli.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -31,7 +32,9 @@ std::string lineage_lines(const nlohmann::json& lineage) {
   auto line = [&](const char* label, const char* key) {
     if (!lineage.contains(key) || lineage[key].is_null() || lineage[key] == "") return;
     const auto& value = lineage[key];
-    text += fmt::format("  {:<12} {}\n", label, value.is_string() ? value.get<std::string>() : value.dump());
+    text += fmt::format("  {:<12} {}\n", label,
+                        printable(value.is_string() ? value.get<std::string>()
+                                                    : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   };
   line("run", "run");
   line("resumed", "resumed");
@@ -48,8 +51,10 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
                          const std::optional<EvaluationRecord>& evaluation) {
   std::string text = fmt::format("{}  {}\n", subject(version), to_string(version.state));
   text += fmt::format("  created      {}\n", version.created_at);
-  if (!version.description.empty()) text += fmt::format("  description  {}\n", version.description);
-  for (const auto& [key, value] : version.tags) text += fmt::format("  tag          {}={}\n", key, value);
+  if (!version.description.empty()) text += fmt::format("  description  {}\n", printable(version.description));
+  for (const auto& [key, value] : version.tags) {
+    text += fmt::format("  tag          {}={}\n", printable(key), printable(value));
+  }
   if (!version.targets.empty()) text += fmt::format("  deployed to  {}\n", fmt::join(version.targets, ", "));
   if (!version.aliases.empty()) text += fmt::format("  aliases      {}\n", fmt::join(version.aliases, ", "));
   if (version.origin == Origin::train) {
@@ -58,7 +63,8 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
                         version.train_seconds, version.samples_per_second);
     text += learning_curve(version, epochs);
   } else {
-    text += fmt::format("  origin       registered from {}\n", version.lineage.value("source_file", "a TorchScript file"));
+    text += fmt::format("  origin       registered from {}\n",
+                        printable(version.lineage.value("source_file", "a TorchScript file")));
   }
   if (evaluation) {
     const std::string metrics = metrics_text(evaluation->metrics);
@@ -71,7 +77,7 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
   if (version.model_sha256) text += fmt::format("  model        sha256 {}\n", *version.model_sha256);
   if (version.artifacts_purged_at) text += fmt::format("  artifacts    deleted by gc --purge-retired at {}\n", *version.artifacts_purged_at);
   for (const auto& file : version.data_files) {
-    text += fmt::format("  data         {} {} (sha256 {})\n", file.role, file.path, file.sha256);
+    text += fmt::format("  data         {} {} (sha256 {})\n", file.role, printable(file.path), file.sha256);
   }
   return text;
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "mlc/text.hpp"
+
 namespace mlc {
 namespace {
 
@@ -42,7 +44,7 @@ nlohmann::json epoch_json(const EpochMetrics& epoch) {
 std::string metrics_text(const Metrics& metrics) {
   std::string text;
   for (const auto& [name, value] : metrics) {
-    text += fmt::format("{}{} {:.4f}", text.empty() ? "" : ", ", name, value);
+    text += fmt::format("{}{} {:.4f}", text.empty() ? "" : ", ", printable(name), value);
   }
   return text;
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "mlc/error.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::detail {
 namespace fs = std::filesystem;
@@ -14,8 +15,11 @@ ArtifactStore artifact_store(const Session& session) {
 }
 
 TransitionNote note_for(const Session& session, std::string reason, std::string target) {
-  return TransitionNote{session.actor, std::move(reason), session.command_line, std::move(target),
-                        session.host};
+  // The history keeps its rows for good and prints them as JSON (UTF-8 only). The CLI refuses
+  // such bytes in what users type; this is for text composed here, e.g. "registered from" a file
+  // whose name is not UTF-8, and for callers other than the CLI.
+  return TransitionNote{session.actor, printable(reason), printable(session.command_line),
+                        std::move(target), session.host};
 }
 
 std::string subject(const VersionRecord& version) {
@@ -52,6 +56,9 @@ nlohmann::json evaluation_data(const VersionRecord& version,
     return config;
   }
   const std::string data_path = fs::absolute(*data).lexically_normal().string();
+  // The evaluation records the file names as JSON, which holds only UTF-8.
+  check_utf8(data_path, "--data");
+  if (labels) check_utf8(fs::absolute(*labels).string(), "--labels");
   if (format == "csv") {
     if (labels) throw Error(ErrorKind::usage, "--labels is for IDX data; this model reads CSV");
     config["path"] = data_path;

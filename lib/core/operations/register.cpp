@@ -1,5 +1,6 @@
 #include "common.hpp"
 #include "mlc/error.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc {
 
@@ -8,6 +9,7 @@ std::pair<std::string, std::string> parse_tag(const std::string& text) {
   if (equals == std::string::npos || equals == 0) {
     throw Error(ErrorKind::usage, "--tag '" + text + "': expected KEY=VALUE");
   }
+  check_text(text, "--tag '" + shortened(text, 40) + "'");
   return {text.substr(0, equals), text.substr(equals + 1)};
 }
 
