@@ -9,6 +9,7 @@
 
 #include "catalog_schema.hpp"
 #include "mlc/error.hpp"
+#include "mlc/home_paths.hpp"
 #include "mlc/json_output.hpp"
 #include "sqlite.hpp"
 
@@ -242,6 +243,9 @@ int Catalog::schema_version() { return kCatalogSchemaVersion; }
 
 Catalog::Catalog(const Home& home, Mode mode) {
   const fs::path file = home.catalog_file();
+  // SQLite would open (and write) whatever a link there points at; its own SQLITE_OPEN_NOFOLLOW
+  // would also refuse a home that is itself a link, which the user may choose.
+  for (const char* suffix : {"", "-wal", "-shm"}) check_inside_home(home, file.string() + suffix);
   if (mode == Mode::existing && !fs::exists(file)) {
     // Nothing recorded yet: an empty in-memory catalogue answers every read without creating
     // MLC_HOME as a side effect of `mlc list`.

@@ -179,3 +179,20 @@ if read_only "$D" 2> /dev/null; then
 else
   echo "skip - cannot mount here (not root): read-only and full homes untested"
 fi
+
+# The catalogue and the store are files below the home too: a link there is refused, not opened.
+mv "$MLC_HOME/catalog.db" "$WORK/catalog.saved"
+ln -s "$WORK/catalog.saved" "$MLC_HOME/catalog.db"
+expect_error 7 "$(link_error "$MLC_HOME/catalog.db")" list
+expect_error 7 "$(link_error "$MLC_HOME/catalog.db")" deploy m:1 --target qa4
+rm "$MLC_HOME/catalog.db"; mv "$WORK/catalog.saved" "$MLC_HOME/catalog.db"
+sha=$(json_field "$(mlc --json show m:1)" "d['artifacts']['checkpoint_sha256']")
+stored="$MLC_HOME/artifacts/sha256/${sha:0:2}/$sha"
+mv "$stored" "$WORK/checkpoint.saved"; ln -s "$WORK/checkpoint.saved" "$stored"
+run_mlc 7 --json verify; validate verify
+json_field "$OUT" "[(p['kind'], p['subject']) for p in d['problems']]" \
+  | grep -qx "\[('artifact_corrupt', 'm:1')\]" || fail "a linked store file: $OUT"
+case "$OUT" in *"$(link_error "$stored")"*) ;; *) fail "verify does not name the link: $OUT" ;; esac
+rm "$stored"; mv "$WORK/checkpoint.saved" "$stored"
+run_mlc 0 verify
+ok "a linked catalog.db is refused (exit 7); verify reports a linked store file without reading it"

@@ -5,6 +5,7 @@
 
 #include "common.hpp"
 #include "mlc/error.hpp"
+#include "mlc/home_paths.hpp"
 #include "mlc/policy.hpp"
 #include "mlc/sha256.hpp"
 
@@ -52,6 +53,14 @@ void check_store_and_deployments(const Session& session, const Catalog& catalog,
   for (const auto& [sha256, users] : needed_artifacts(versions)) {
     ++report.artifacts;
     const fs::path file = store.path_of(sha256);
+    try {
+      check_inside_home(session.home, file);  // never hash what a link inside the store points at
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::integrity) throw;
+      report.problems.push_back({"artifact_corrupt", joined(users),
+                                 fmt::format("{} (needed by {})", e.what(), joined(users))});
+      continue;
+    }
     if (!fs::exists(file)) {
       report.problems.push_back({"artifact_missing", joined(users),
                                  fmt::format("{} is missing (needed by {})", file.string(), joined(users))});
@@ -78,7 +87,11 @@ void check_store_and_deployments(const Session& session, const Catalog& catalog,
   for (const auto& [target, model] : deployer.directories()) {
     if (recorded.count({target, model}) != 0) continue;
     const fs::path directory = deployer.directory(target, model);
-    if (fs::is_directory(directory) && fs::is_empty(directory)) continue;
+    std::error_code unreadable;
+    if (fs::is_directory(directory) && fs::is_empty(directory, unreadable)) continue;
+    if (unreadable) {
+      throw Error(ErrorKind::catalog, "cannot read " + directory.string() + ": " + unreadable.message());
+    }
     report.problems.push_back({"unrecorded_deployment", target + "/" + model,
                                fmt::format("{}: the catalogue has no version of {} deployed to {}",
                                            directory.string(), model, target)});
