@@ -11,6 +11,7 @@
 #include "cli.hpp"
 #include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/limits.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -55,6 +56,9 @@ class StopSignals {
     struct sigaction action {};
     action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);
+    // No SA_RESTART: an open() blocked on a FIFO (as the config or the data) must fail with EINTR
+    // and end the command, not wait on after the signal.
+    action.sa_flags = 0;
     ::sigaction(SIGINT, &action, &previous_interrupt_);
     ::sigaction(SIGTERM, &action, &previous_terminate_);
   }
@@ -151,6 +155,7 @@ void run_train(const TrainFlags& flags, CliState& state) {
   if (flags.resume && !flags.name.empty()) {
     throw mlc::Error(ErrorKind::usage, "--resume continues a run under its own model name; drop --name");
   }
+  if (flags.threads) check_thread_count(*flags.threads, "--threads");
   TrainOptions options;
   options.config_file = flags.config;
   options.model_name = flags.name;
@@ -166,6 +171,14 @@ void run_train(const TrainFlags& flags, CliState& state) {
     StopSignals signals;
     try {
       return train_version(state.session(), options);
+    } catch (const mlc::Error& error) {
+      progress.close_line();
+      // A signal interrupts a blocked open() or read() (a FIFO as the config or the data): the
+      // failure it caused is the stop the user asked for, not a problem with the file.
+      if (g_stop_requests > 0 && error.kind() != ErrorKind::interrupted) {
+        throw mlc::Error(ErrorKind::interrupted, fmt::format("stopped by a signal: {}", error.what()));
+      }
+      throw;
     } catch (...) {
       progress.close_line();
       throw;
@@ -200,7 +213,7 @@ void setup_train(CLI::App& app, CliState& state) {
   const CLI::Range positive(1, std::numeric_limits<int>::max());
   command->add_option("--epochs", flags->epochs, "Override training.epochs")->check(positive);
   command->add_option("--batch-size", flags->batch_size, "Override training.batch_size")->check(positive);
-  command->add_option("--threads", flags->threads, "Override training.threads")->check(positive);
+  command->add_option("--threads", flags->threads, "Override training.threads (at most 4x the cores)")->check(positive);
   command->add_option("--seed", flags->seed, "Override training.seed")
       ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
   command->add_option("--set", flags->sets, "Override any config key: KEY.PATH=VALUE (repeatable)");

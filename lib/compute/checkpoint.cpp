@@ -1,7 +1,6 @@
 #include "checkpoint.hpp"
 
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -12,6 +11,7 @@
 #include <torch/utils.h>
 
 #include "config_access.hpp"
+#include "home_file.hpp"
 #include "mlc/error.hpp"
 #include "torch_error.hpp"
 
@@ -80,21 +80,7 @@ void load_weights(ClassifierImpl& model, torch::serialize::InputArchive& archive
 void save_checkpoint(const ClassifierImpl& model, const std::filesystem::path& path) {
   torch::serialize::OutputArchive archive;
   model.save(archive);
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  std::error_code error;
-  try {
-    archive.save_to(temporary.string());
-  } catch (...) {
-    std::filesystem::remove(temporary, error);
-    throw;
-  }
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
-    throw Error(ErrorKind::internal,
-                fmt::format("cannot write checkpoint {}: {}", path.string(), error.message()));
-  }
+  write_home_file(path, serialized(archive));
 }
 
 void load_checkpoint(ClassifierImpl& model, const std::filesystem::path& path) {

@@ -12,7 +12,8 @@
 namespace mlc::compute {
 
 // Writes every parameter and buffer of `model` to `path`, through `path`.tmp and a rename so that
-// a crash never leaves a half-written checkpoint behind.
+// a crash never leaves a half-written checkpoint behind (write_home_file: Error(catalog) naming
+// the path and the OS's reason if it cannot be written).
 void save_checkpoint(const ClassifierImpl& model, const std::filesystem::path& path);
 
 // Loads what save_checkpoint wrote into `model`, which must have the same layers.

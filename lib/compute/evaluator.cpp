@@ -1,6 +1,7 @@
 #include "evaluator.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include <fmt/format.h>
@@ -53,6 +54,15 @@ data::Splits load_test_split(const TrainedModel& trained, const ModelInfo& info,
   return splits;
 }
 
+// NaN or infinity cannot be recorded or printed as JSON; a model meets them when the data holds
+// values far outside the range it was trained on (its layers overflow).
+Error not_finite(const nlohmann::json& data, const std::string& what) {
+  return Error(ErrorKind::invalid_input,
+               fmt::format("{}: {} is not finite; the data holds values too far outside those "
+                           "the model was trained on",
+                           test_source(data), what));
+}
+
 }  // namespace
 
 torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features) {
@@ -78,6 +88,11 @@ EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data) {
   const SampleTensors test = as_tensors(splits.test);
   EvalResult result;
   result.metrics = measure(*model, info.task, test.features, test.targets);
+  for (const auto& [name, value] : result.metrics) {
+    if (!std::isfinite(value)) {
+      throw not_finite(data, fmt::format("the model's {} on the test split ({})", name, value));
+    }
+  }
   result.samples = splits.test.count();
   result.data_files = splits.files;
   return result;
@@ -97,6 +112,9 @@ Predictions predict(const TrainedModel& trained, const nlohmann::json& data, int
   const torch::Tensor truth = test.targets.to(torch::kFloat64).contiguous();
   for (int64_t row = 0; row < count; ++row) {
     const float* first = logits.data_ptr<float>() + row * width;
+    if (!std::all_of(first, first + width, [](float value) { return std::isfinite(value); })) {
+      throw not_finite(data, fmt::format("the model's output for test sample {}", row));
+    }
     predictions.outputs.emplace_back(first, first + width);
     if (info.task == Task::classification) predictions.labels.push_back(labels.data_ptr<int64_t>()[row]);
     predictions.targets.push_back(truth.data_ptr<double>()[row]);

@@ -23,7 +23,8 @@ Metrics measure(ClassifierImpl& model, Task task, const torch::Tensor& features,
 
 // ComputeBackend::evaluate and ::predict. Both load the test split of `data` with the model's
 // seed and class names, and throw Error(invalid_input) if it is empty or its samples do not
-// have the model's input shape (or, for tables, its feature columns).
+// have the model's input shape (or, for tables, its feature columns), and when a metric (evaluate)
+// or an output (predict) is not finite: NaN and infinity cannot be recorded or printed as JSON.
 EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data);
 Predictions predict(const TrainedModel& trained, const nlohmann::json& data, int64_t limit);
 

@@ -4,13 +4,14 @@
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/utils.h>
 
+#include <sstream>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "checkpoint.hpp"
+#include "home_file.hpp"
 #include "mlc/error.hpp"
 #include "model_builder.hpp"
 #include "model_info.hpp"
@@ -61,11 +62,12 @@ torch::Tensor probe_inputs(const ModelInfo& info) {
   return inputs;
 }
 
-void check_matches(const std::filesystem::path& script_file, ClassifierImpl& model,
-                   const ModelInfo& info) {
+// Loads the saved bytes back as Python would and compares them with the native model.
+void check_matches(const std::string& script_bytes, ClassifierImpl& model, const ModelInfo& info) {
   torch::NoGradGuard no_grad;
   model.eval();
-  torch::jit::Module loaded = torch::jit::load(script_file.string());
+  std::istringstream script_stream(script_bytes);
+  torch::jit::Module loaded = torch::jit::load(script_stream);
   loaded.eval();
   const torch::Tensor inputs = probe_inputs(info);
   const torch::Tensor expected = model.predict(inputs);
@@ -91,17 +93,11 @@ ExportResult export_torchscript(const TrainedModel& trained, const std::filesyst
   const ModelInfo info = model_info_from_json(trained.model_info);
   const Classifier model = load_trained_model(trained);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  std::filesystem::path temporary = out;
-  temporary += ".tmp";
-  try {
-    script_module(*model).save(temporary.string());
-    check_matches(temporary, *model, info);
-    std::filesystem::rename(temporary, out);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw;
-  }
+  std::ostringstream script_stream;
+  script_module(*model).save(script_stream);
+  const std::string script_bytes = script_stream.str();
+  check_matches(script_bytes, *model, info);
+  write_home_file(out, script_bytes);
   ExportResult result;
   result.inputs = nlohmann::json::array({oip_tensor("input", info.input_shape)});
   result.outputs = nlohmann::json::array(

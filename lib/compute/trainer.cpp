@@ -23,6 +23,7 @@
 #include "config_access.hpp"
 #include "evaluator.hpp"
 #include "mlc/error.hpp"
+#include "mlc/limits.hpp"
 #include "model_builder.hpp"
 #include "model_info.hpp"
 #include "objective.hpp"
@@ -158,8 +159,13 @@ class Run {
     model_ = build_model(config_value<nlohmann::json>(request.config, "/model"), info_);
     optimizer_ = make_optimizer(request.config, model_->parameters());
     const int64_t count = train_.targets.size(0);
+    // A batch larger than the split is the whole split: the batch buffer is allocated at the
+    // batch size (a million rows of a 180-row table asked for 3 GB).
+    options_.batch_size = std::min(options_.batch_size, count);
     batches_ = (count + options_.batch_size - 1) / options_.batch_size;
-    if (request.resume) {
+    // A run killed before its first epoch ended has no state yet: it starts afresh, which gives
+    // the weights an uninterrupted run would have had.
+    if (request.resume && std::filesystem::exists(state_path())) {
       progress_ = load_training_state(state_path(), *model_, *optimizer_, order_generator_);
       check_same_data(progress_.data_files, splits.files);
     } else {
@@ -258,9 +264,11 @@ class Run {
     }
     metrics.seconds = progress_.epoch_seconds + seconds_since(started);
     // A diverged model is not worth a version: say so instead of recording NaN metrics.
-    const auto loss = metrics.validation.find("loss");
-    if (!std::isfinite(metrics.train_loss) ||
-        (loss != metrics.validation.end() && !std::isfinite(loss->second))) {
+    const bool finite =
+        std::isfinite(metrics.train_loss) &&
+        std::all_of(metrics.validation.begin(), metrics.validation.end(),
+                    [](const auto& metric) { return std::isfinite(metric.second); });
+    if (!finite) {
       throw Error(ErrorKind::invalid_input,
                   fmt::format("training diverged in epoch {}: the loss is not finite; lower "
                               "training.optimizer.learning_rate",
@@ -323,6 +331,37 @@ class Run {
   RunProgress progress_;
 };
 
+// Data that cannot make a model worth a version is refused before the first epoch: a version
+// that could never be evaluated, or a classifier of one class, which passes every accuracy gate.
+void check_trainable(const data::Splits& splits, const nlohmann::json& data) {
+  const int64_t rows = splits.train.count() + splits.validation.count() + splits.test.count();
+  if (splits.train.count() == 0) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: the training split is empty ({} test and {} validation samples "
+                            "leave none to train on)",
+                            train_source(data), splits.test.count(), splits.validation.count()));
+  }
+  if (splits.test.count() == 0) {
+    const bool idx = data.value("format", "") == "idx";
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: the test split is empty ({}); a version trained without one "
+                            "could never be evaluated",
+                            idx ? data.value("test_images", "") : train_source(data),
+                            idx ? std::string("no test images")
+                                : fmt::format("data.test_fraction {} of {} row{} leaves none",
+                                              data.value("test_fraction", 0.2), rows,
+                                              rows == 1 ? "" : "s")));
+  }
+  const std::vector<int64_t>& labels = splits.train.labels;
+  if (!labels.empty() && std::all_of(labels.begin(), labels.end(),
+                                     [&](int64_t label) { return label == labels.front(); })) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: the training split has only one class ('{}'); a classifier "
+                            "needs at least two",
+                            train_source(data), splits.class_names.at(static_cast<size_t>(labels.front()))));
+  }
+}
+
 // Every training step allocates and frees the same activation and gradient buffers (a CNN's are
 // megabytes each). glibc hands blocks above its mmap threshold to mmap and returns them with
 // munmap, and trims the heap top after frees, so each step page-faults its buffers in again:
@@ -339,11 +378,19 @@ void keep_freed_buffers_for_reuse() {
 
 void use_configured_threads(const nlohmann::json& config) {
   if (config_has(config, "/training/threads")) {
-    at::set_num_threads(config_value<int>(config, "/training/threads"));
+    // Training refuses more than max_threads(); a version trained on a larger machine is still
+    // evaluated here, on as many threads as this one allows.
+    const auto threads = config_value<int64_t>(config, "/training/threads");
+    at::set_num_threads(static_cast<int>(std::min<int64_t>(threads, max_threads())));
   }
 }
 
 TrainResult train(const TrainRequest& request) {
+  // Before the data is read: an impossible thread count is a mistake in the config.
+  if (config_has(request.config, "/training/threads")) {
+    check_thread_count(config_value<int64_t>(request.config, "/training/threads"),
+                       "training.threads");
+  }
   const auto seed = config_value<uint64_t>(request.config, "/training/seed");
   const data::Splits splits =
       data::load_splits(config_value<nlohmann::json>(request.config, "/data"), seed);
@@ -351,13 +398,7 @@ TrainResult train(const TrainRequest& request) {
 }
 
 TrainResult train_on_splits(const TrainRequest& request, const data::Splits& splits) {
-  if (splits.train.count() == 0) {
-    const auto data = config_value<nlohmann::json>(request.config, "/data");
-    throw Error(ErrorKind::invalid_input,
-                fmt::format("{}: the training split is empty ({} test and {} validation samples "
-                            "leave none to train on)",
-                            train_source(data), splits.test.count(), splits.validation.count()));
-  }
+  check_trainable(splits, config_value<nlohmann::json>(request.config, "/data"));
   use_configured_threads(request.config);
   keep_freed_buffers_for_reuse();
   std::filesystem::create_directories(request.run_dir);

@@ -5,11 +5,11 @@
 #include <torch/serialize/output-archive.h>
 
 #include <mutex>
-#include <system_error>
 
 #include <fmt/format.h>
 
 #include "checkpoint.hpp"
+#include "home_file.hpp"
 #include "mlc/error.hpp"
 #include "torch_error.hpp"
 
@@ -91,16 +91,7 @@ void save_training_state(const std::filesystem::path& path, const ClassifierImpl
   archive.write("order_generator", order_state_at_epoch_start, /*is_buffer=*/true);
   archive.write("progress", c10::IValue(progress_to_json(progress).dump()));
 
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  try {
-    archive.save_to(temporary.string());
-    std::filesystem::rename(temporary, path);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw;
-  }
+  write_home_file(path, serialized(archive));
 }
 
 RunProgress load_training_state(const std::filesystem::path& path, ClassifierImpl& model,

@@ -35,7 +35,12 @@ ComputeBackend& open_backend() {
   if (entry == nullptr) {
     throw Error(ErrorKind::internal, library.string() + " has no mlc_compute_backend entry point");
   }
-  return *entry();
+  ComputeBackend* backend = entry();
+  if (backend == nullptr) {
+    throw Error(ErrorKind::internal,
+                "the compute library " + library.string() + " returned no backend");
+  }
+  return *backend;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "mlc/data.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,10 +12,13 @@
 #include <fmt/format.h>
 
 #include "mlc/error.hpp"
+#include "mlc/limits.hpp"
 
 namespace mlc::data {
 namespace {
 
+// Reads the file whole, refusing more than max_data_bytes(): a regular file by its size before
+// reading, anything else (/dev/zero, a pipe) as soon as it passes the limit.
 std::string read_whole_file(const std::filesystem::path& path) {
   errno = 0;
   std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"),
@@ -22,15 +27,69 @@ std::string read_whole_file(const std::filesystem::path& path) {
     throw Error(ErrorKind::not_found,
                 fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
   }
+  const uint64_t limit = max_data_bytes();
+  struct stat status {};
+  if (::fstat(::fileno(file.get()), &status) == 0 && S_ISREG(status.st_mode) &&
+      static_cast<uint64_t>(status.st_size) > limit) {
+    throw_data_too_large(path.string());
+  }
   std::string text;
   char buffer[1 << 16];
   size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, got);
+  while ((got = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+    if (text.size() + got > limit) throw_data_too_large(path.string());
+    text.append(buffer, got);
+  }
   if (std::ferror(file.get())) {
     throw Error(ErrorKind::invalid_input,
                 fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
   }
   return text;
+}
+
+// The length of the UTF-8 sequence starting at text[at], or 0 if it is not one: overlong forms,
+// surrogates and code points above U+10FFFF are not UTF-8 (RFC 3629).
+size_t utf8_sequence_length(std::string_view text, size_t at) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[at + i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  unsigned char low = 0x80;  // the range of the second byte, narrowed to exclude the bad forms
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong
+    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (at + length > text.size() || byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  }
+  return length;
+}
+
+// Cells become model names, class names and catalogue records, all UTF-8: a file in another
+// encoding is refused here, with its line, rather than stored and printed as garbage.
+void check_utf8(std::string_view text, const std::filesystem::path& path) {
+  int64_t line = 1;
+  for (size_t at = 0; at < text.size();) {
+    const size_t length = utf8_sequence_length(text, at);
+    if (length == 0) {
+      throw Error(ErrorKind::invalid_input,
+                  fmt::format("{}:{}: not UTF-8 (byte 0x{:02x}); save the file as UTF-8",
+                              path.string(), line, static_cast<unsigned char>(text[at])));
+    }
+    if (text[at] == '\n') ++line;
+    at += length;
+  }
 }
 
 // Splits the text into records. Quoted fields may hold commas, newlines and "" for a quote; a
@@ -125,8 +184,8 @@ void check_header(const std::vector<std::string>& header, int64_t line, const Cs
 
 }  // namespace
 
-CsvTable read_csv(const std::filesystem::path& path) {
-  const std::string text = read_whole_file(path);
+CsvTable parse_csv(std::string_view text, const std::filesystem::path& path) {
+  check_utf8(text, path);
   CsvParser parser(path, text);
   CsvTable table;
   int64_t line = 0;
@@ -145,6 +204,10 @@ CsvTable read_csv(const std::filesystem::path& path) {
     table.line_numbers.push_back(line);
   }
   return table;
+}
+
+CsvTable read_csv(const std::filesystem::path& path) {
+  return parse_csv(read_whole_file(path), path);
 }
 
 }  // namespace mlc::data

@@ -20,13 +20,22 @@ constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
 
 // Whole-cell parse: from_chars ignores the locale, unlike strtod. Surrounding spaces and a
 // leading '+' are accepted because spreadsheet exports write them.
-bool parse_number(std::string_view cell, double& value) {
+bool parse_any_number(std::string_view cell, double& value) {
   const auto not_space = cell.find_first_not_of(" \t");
   if (not_space == std::string_view::npos) return false;
   cell = cell.substr(not_space, cell.find_last_not_of(" \t") - not_space + 1);
   if (cell.size() > 1 && cell[0] == '+' && cell[1] != '-') cell.remove_prefix(1);
   const auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
-  return error == std::errc() && end == cell.data() + cell.size() && std::isfinite(value) &&
+  if (end != cell.data() + cell.size()) return false;
+  // Out of a double's range (1e400, 1e-400) is still a number, only not one a model can take;
+  // "nan" is not one at all.
+  if (error == std::errc::result_out_of_range) value = std::numeric_limits<double>::infinity();
+  return (error == std::errc() || error == std::errc::result_out_of_range) && !std::isnan(value);
+}
+
+// A number a model can take: finite in a 32-bit float (inf and 1e39 are not).
+bool parse_number(std::string_view cell, double& value) {
+  return parse_any_number(cell, value) && std::isfinite(value) &&
          std::isfinite(static_cast<float>(value));
 }
 
@@ -239,6 +248,11 @@ class Table {
     const std::string& cell = cell_at(index, column);
     double value = 0;
     if (!parse_number(cell, value)) {
+      if (parse_any_number(cell, value)) {
+        throw invalid(fmt::format(
+            "{}:{}: column '{}': '{}' is not a finite number that fits a 32-bit float",
+            path().string(), line_of(index), table_.header[column], cell));
+      }
       const bool is_target = column == target_column_;
       throw invalid(fmt::format("{}:{}: column '{}': '{}' is not a number{}", path().string(),
                                 line_of(index), table_.header[column], cell,

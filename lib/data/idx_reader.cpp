@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "mlc/error.hpp"
+#include "mlc/limits.hpp"
 
 namespace mlc::data {
 namespace {
@@ -62,12 +63,14 @@ class GzFile {
     return done;
   }
 
-  // Counts the bytes left, for the message about unexpected trailing data.
-  size_t skip_rest() {
+  // Counts the bytes left, for the message about unexpected trailing data, but no more than
+  // `most` + 1 of them: any is an error, and a gzip bomb behind a small header must not be
+  // gunzipped to the end to say so.
+  size_t skip_rest(size_t most) {
     std::array<unsigned char, 1 << 16> buffer{};
     size_t total = 0;
     size_t got = 0;
-    while ((got = read(buffer.data(), buffer.size())) > 0) total += got;
+    while (total <= most && (got = read(buffer.data(), buffer.size())) > 0) total += got;
     return total;
   }
 
@@ -155,21 +158,25 @@ IdxArray read_idx(const std::filesystem::path& path, int64_t limit) {
   const int64_t stored_items = array.dims[0];
   const int64_t kept_items = limit > 0 ? std::min(limit, stored_items) : stored_items;
   const size_t item_bytes = stored_items == 0 ? 0 : expected / static_cast<size_t>(stored_items);
+  const size_t wanted = item_bytes * static_cast<size_t>(kept_items);
+  // From the header, before anything is allocated or gunzipped.
+  if (wanted > max_data_bytes()) throw_data_too_large(path.string());
 
-  array.values = read_up_to(file, item_bytes * static_cast<size_t>(kept_items));
-  const auto data_error = [&](size_t found) {
+  array.values = read_up_to(file, wanted);
+  const auto data_error = [&](const std::string& found) {
     return invalid(
         path, fmt::format("expected {} bytes of data after the header, found {}", expected, found));
   };
-  if (array.values.size() < item_bytes * static_cast<size_t>(kept_items)) {
-    throw data_error(array.values.size());
-  }
+  if (array.values.size() < wanted) throw data_error(std::to_string(array.values.size()));
   // With a limit, the items after it are neither read nor checked: a quick run on the first
   // thousand training images should not pay for gunzipping all sixty thousand.
   if (kept_items == stored_items) {
-    if (const size_t trailing = file.skip_rest(); trailing != 0) {
-      throw data_error(array.values.size() + trailing);
+    constexpr size_t kTrailingCounted = size_t{1} << 16;
+    const size_t trailing = file.skip_rest(kTrailingCounted);
+    if (trailing > kTrailingCounted) {
+      throw data_error(fmt::format("more than {}", expected + kTrailingCounted));
     }
+    if (trailing != 0) throw data_error(std::to_string(expected + trailing));
   }
   array.dims[0] = kept_items;
   return array;

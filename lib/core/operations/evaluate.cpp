@@ -1,12 +1,11 @@
 #include <array>
-#include <cmath>
-#include <regex>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "common.hpp"
 #include "mlc/error.hpp"
+#include "mlc/gate.hpp"
 #include "mlc/json_output.hpp"
 #include "mlc/sha256.hpp"
 
@@ -17,39 +16,17 @@ namespace {
 // r2); gates may name any of them.
 constexpr std::array<const char*, 5> kEvalMetrics = {"accuracy", "loss", "rmse", "mae", "r2"};
 
-bool compare(double value, const std::string& comparison, double threshold) {
-  if (comparison == ">=") return value >= threshold;
-  if (comparison == "<=") return value <= threshold;
-  if (comparison == ">") return value > threshold;
-  if (comparison == "<") return value < threshold;
-  return value == threshold;
-}
-
 }  // namespace
 
 Gate parse_gate(const std::string& expression) {
-  static const std::regex kGate(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|>|<)\s*([-+0-9.eE]+)\s*$)");
-  std::smatch match;
-  if (!std::regex_match(expression, match, kGate)) {
-    throw Error(ErrorKind::usage, "--gate '" + expression +
-                                      "': expected METRIC OP NUMBER, e.g. 'accuracy>=0.85'");
-  }
-  Gate gate{expression, match[1], match[2], 0};
+  GateTerms terms = parse_gate_terms(expression, "--gate", ErrorKind::usage);
   bool known = false;
-  for (const char* metric : kEvalMetrics) known = known || gate.metric == metric;
+  for (const char* metric : kEvalMetrics) known = known || terms.metric == metric;
   if (!known) {
-    throw Error(ErrorKind::usage, "--gate '" + expression + "': unknown metric '" + gate.metric +
+    throw Error(ErrorKind::usage, "--gate '" + expression + "': unknown metric '" + terms.metric +
                                       "' (metrics: accuracy, loss, rmse, mae, r2)");
   }
-  try {
-    size_t used = 0;
-    gate.threshold = std::stod(match[3].str(), &used);
-    if (used != static_cast<size_t>(match[3].length())) throw std::invalid_argument("trailing characters");
-  } catch (const std::exception&) {
-    throw Error(ErrorKind::usage, "--gate '" + expression + "': '" + match[3].str() +
-                                      "' is not a number");
-  }
-  return gate;
+  return Gate{expression, std::move(terms.metric), std::move(terms.comparison), terms.threshold};
 }
 
 EvalOutcome evaluate_version(const Session& session, const EvalOptions& options) {
@@ -78,7 +55,7 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
                                                 gate.expression, gate.metric, fmt::join(names, ", ")));
     }
     const double value = found->second;
-    const bool passed = compare(value, gate.comparison, gate.threshold);
+    const bool passed = gate_passes(value, gate.comparison, gate.threshold);
     evaluation.passed = evaluation.passed && passed;
     evaluation.gates.push_back({{"expression", gate.expression}, {"passed", passed}, {"value", value}});
   }

@@ -5,12 +5,15 @@
 // Every function throws mlc::Error naming the file (and the line, column or field at fault):
 // ErrorKind::not_found for a file that cannot be opened, ErrorKind::invalid_input for content
 // that cannot be used (bad magic number, wrong size, truncated gzip, ragged CSV row, non-numeric
-// cell, unknown target column, unknown class value).
+// cell, bytes that are not UTF-8, unknown target column, unknown class value) and for a file of
+// more than max_data_bytes() (mlc/limits.hpp: a CSV file's size, an IDX file's data after
+// gunzipping, refused from its header before anything is allocated).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,13 +35,16 @@ IdxArray read_idx(const std::filesystem::path& path, int64_t limit = 0);
 
 // A CSV table: header row of names, then rows of cells (strings, unparsed). Fields are separated
 // by commas; double-quoted fields may contain commas and "" for a quote. Blank lines are skipped.
-// Every row must have as many fields as the header ("FILE:LINE: expected N fields, found M").
+// Every row must have as many fields as the header ("FILE:LINE: expected N fields, found M"), and
+// the whole file must be UTF-8 ("FILE:LINE: not UTF-8 (byte 0xff); ...").
 struct CsvTable {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
   std::vector<int64_t> line_numbers;  // the 1-based file line of each row, for error messages
 };
 CsvTable read_csv(const std::filesystem::path& path);
+// The same on bytes already in memory; `path` only names them in messages (fuzzers use this).
+CsvTable parse_csv(std::string_view text, const std::filesystem::path& path);
 
 // Samples: features row-major, and one target per sample: a class index (classification) or a
 // value (regression); the other vector is empty.

@@ -71,3 +71,43 @@ TEST_CASE("evaluate refuses data that does not fit the model") {
     }
   }
 }
+
+TEST_CASE("evaluate and predict refuse results that are not finite") {
+  // A model trained on values in [0, 1] without scaling overflows on values near FLT_MAX.
+  TempDir dir;
+  std::string header;
+  for (int column = 0; column < 12; ++column) header += "f" + std::to_string(column) + ",";
+  std::string small = header + "class\n";
+  std::string huge = small;
+  for (int row = 0; row < 60; ++row) {
+    for (int column = 0; column < 12; ++column) {
+      small += std::to_string((row * 7 + column * 3) % 10 / 10.0) + ",";
+      huge += "3.4e38,";
+    }
+    small += std::to_string(row % 2) + "\n";
+    huge += std::to_string(row % 2) + "\n";
+  }
+  nlohmann::json config = mlc::test::wine_config();
+  config["data"]["path"] = dir.write("small.csv", small).string();
+  config["data"]["scaling"] = "none";
+  config["model"]["hidden_layers"] = {256};  // some unit's weights surely sum past 1: infinity
+  config["training"]["epochs"] = 2;
+  TempDir run_dir;
+  const mlc::TrainedModel trained = mlc::test::train_model(mlc::test::with_defaults(config), run_dir);
+  nlohmann::json data = trained.config["data"];
+  data["path"] = dir.write("huge.csv", huge).string();
+  const auto refuses = [&](const auto& call, const std::string& what) {
+    try {
+      call();
+      FAIL("no error");
+    } catch (const mlc::Error& error) {
+      CHECK(error.kind() == mlc::ErrorKind::invalid_input);
+      const std::string message = error.what();
+      CHECK(message.rfind(data["path"].get<std::string>() + ": " + what, 0) == 0);
+      CHECK(message.find("is not finite; the data holds values too far outside those the model "
+                         "was trained on") != std::string::npos);
+    }
+  };
+  refuses([&] { backend().evaluate(trained, data); }, "the model's loss on the test split (");
+  refuses([&] { backend().predict(trained, data, 0); }, "the model's output for test sample 0 ");
+}

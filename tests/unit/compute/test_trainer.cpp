@@ -362,3 +362,99 @@ TEST_CASE("resume refuses data that changed since the run began") {
     CHECK(std::string(error.what()).find(copy.string() + ": changed since the run began") == 0);
   }
 }
+
+TEST_CASE("train refuses data that cannot make a model, before the first epoch") {
+  TempDir data_dir;
+  TempDir dir;
+  nlohmann::json config = wine_config();
+  SUBCASE("one class in the training split") {
+    config["data"]["path"] = data_dir.write("one-class.csv", mlc::test::wine_head(40)).string();
+    CHECK_THROWS_WITH_AS(backend().train(request(config, dir)),
+                         (config["data"]["path"].get<std::string>() +
+                          ": the training split has only one class ('0'); a classifier needs at "
+                          "least two")
+                             .c_str(),
+                         mlc::Error);
+  }
+  SUBCASE("one row: no test split") {
+    config["data"]["path"] = data_dir.write("one-row.csv", mlc::test::wine_head(1)).string();
+    CHECK_THROWS_WITH_AS(backend().train(request(config, dir)),
+                         (config["data"]["path"].get<std::string>() +
+                          ": the test split is empty (data.test_fraction 0.2 of 1 row leaves "
+                          "none); a version trained without one could never be evaluated")
+                             .c_str(),
+                         mlc::Error);
+  }
+  SUBCASE("IDX without test images") {
+    std::string pixels;
+    std::string labels;
+    for (int i = 0; i < 20; ++i) {
+      pixels += std::string(4, static_cast<char>(i));
+      labels += static_cast<char>(i % 2);
+    }
+    const auto idx = [](uint32_t count, std::vector<uint32_t> dims, const std::string& values) {
+      std::string bytes = {'\0', '\0', '\x08', static_cast<char>(dims.size() + 1)};
+      dims.insert(dims.begin(), count);
+      for (uint32_t dim : dims) {
+        for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((dim >> shift) & 0xff);
+      }
+      return bytes + values;
+    };
+    config["data"] = {
+        {"format", "idx"},
+        {"train_images", data_dir.write("train-images", idx(20, {2, 2}, pixels)).string()},
+        {"train_labels", data_dir.write("train-labels", idx(20, {}, labels)).string()},
+        {"test_images", data_dir.write("test-images", idx(0, {2, 2}, "")).string()},
+        {"test_labels", data_dir.write("test-labels", idx(0, {}, "")).string()},
+        {"validation_fraction", 0.1}};
+    CHECK_THROWS_WITH_AS(backend().train(request(config, dir)),
+                         (config["data"]["test_images"].get<std::string>() +
+                          ": the test split is empty (no test images); a version trained without "
+                          "one could never be evaluated")
+                             .c_str(),
+                         mlc::Error);
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "state.pt"));
+}
+
+TEST_CASE("train refuses more threads than the limit before reading the data") {
+  nlohmann::json config = wine_config();
+  config["training"]["threads"] = 100000;
+  config["data"]["path"] = "/nonexistent/wine.csv";
+  TempDir dir;
+  try {
+    backend().train(request(config, dir));
+    FAIL("train did not refuse");
+  } catch (const mlc::Error& error) {
+    CHECK(error.kind() == mlc::ErrorKind::invalid_input);
+    CHECK(std::string(error.what()).rfind("training.threads: 100000 threads is more than the limit of ", 0) == 0);
+  }
+}
+
+TEST_CASE("a batch larger than the training split is the whole split") {
+  nlohmann::json config = wine_config();
+  config["training"]["epochs"] = 2;
+  config["training"]["batch_size"] = int64_t{1} << 40;  // as a buffer: 57 TB
+  TempDir dir;
+  mlc::TrainRequest train = request(config, dir);
+  int64_t batches = 0;
+  train.on_batch = [&](const mlc::BatchProgress& batch) { batches = batch.batches; };
+  const auto result = backend().train(train);
+  CHECK(batches == 1);
+  CHECK(result.epochs.size() == 2);
+}
+
+TEST_CASE("a run killed before its first state was saved resumes from the start") {
+  nlohmann::json config = wine_config();
+  config["training"]["epochs"] = 3;
+  TempDir whole_dir;
+  const auto whole = backend().train(request(config, whole_dir));
+
+  TempDir run_dir;  // what a kill -9 in epoch 1 leaves: best.pt at most, no state.pt
+  mlc::TrainRequest resumed = request(config, run_dir);
+  resumed.resume = true;
+  const auto finished = backend().train(resumed);
+  REQUIRE(finished.epochs.size() == 3);
+  CHECK(finished.epochs[2].train_loss == whole.epochs[2].train_loss);
+  CHECK(same_weights(config, finished, whole));
+}

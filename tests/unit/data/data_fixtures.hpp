@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -38,5 +39,29 @@ inline std::string idx_bytes(const std::vector<uint32_t>& dims,
   bytes.append(values.begin(), values.end());
   return bytes;
 }
+
+// Sets an environment variable for the life of the object (MLC_MAX_DATA_BYTES in the limit
+// tests) and restores what was there before.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) previous_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (had_previous()) {
+      ::setenv(name_, previous_.c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  bool had_previous() const { return !previous_.empty(); }
+  const char* name_;
+  std::string previous_;
+};
 
 }  // namespace mlc::test

@@ -405,10 +405,19 @@ TEST_CASE("load_splits rejects CSV cells it cannot use") {
   }
   SUBCASE("nan and infinity") {
     rejects("a,y\nnan,x\n", p + ":2: column 'a': 'nan' is not a number (list the column in data.categorical if it holds categories)");
-    rejects("a,y\n1,x\n-inf,x\n", p + ":3: column 'a': '-inf' is not a number (list the column in data.categorical if it holds categories)");
+    rejects("a,y\n1,x\n-inf,x\n", p + ":3: column 'a': '-inf' is not a finite number that fits a 32-bit float");
   }
   SUBCASE("beyond a float") {
-    rejects("a,y\n1e300,x\n", p + ":2: column 'a': '1e300' is not a number (list the column in data.categorical if it holds categories)");
+    rejects("a,y\n1e300,x\n", p + ":2: column 'a': '1e300' is not a finite number that fits a 32-bit float");
+    rejects("a,y\n1e400,x\n", p + ":2: column 'a': '1e400' is not a finite number that fits a 32-bit float");
+  }
+  SUBCASE("a non-finite regression target") {
+    json regression = config;
+    regression["task"] = "regression";
+    mlc::test::write_file(path, "a,y\n1,2.5\n2,inf\n");
+    REQUIRE_THROWS_WITH_AS(load_splits(regression, 1),
+                           (p + ":3: column 'y': 'inf' is not a finite number that fits a 32-bit float").c_str(),
+                           mlc::Error);
   }
   SUBCASE("empty target") { rejects("a,y\n1,x\n2,\n", p + ":3: column 'y': missing target value"); }
   SUBCASE("a column twice in the header") {

@@ -1,0 +1,30 @@
+// The grammar of a quality gate, "METRIC OP NUMBER" ("accuracy>=0.85"), as `mlc eval --gate`
+// writes it. A hand-written scanner: std::regex matched it by recursion, a stack frame per
+// character, and a 30,000-character metric name overflowed the stack (SIGSEGV).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "mlc/error.hpp"
+
+namespace mlc {
+
+struct GateTerms {
+  std::string metric;      // [A-Za-z_][A-Za-z0-9_]*
+  std::string comparison;  // ">=", "<=", "==", ">" or "<"
+  double threshold = 0;    // finite
+};
+
+// Parses `expression`: white space (" \t\n\v\f\r") may surround each term; NUMBER is written with
+// digits, '.', 'e', 'E', '+' and '-' and read as a double. Any length of input is safe (no
+// recursion). Throws Error(kind):
+//   "CONTEXT 'EXPRESSION': expected METRIC OP NUMBER, e.g. 'accuracy>=0.85'" for any other form;
+//   "CONTEXT 'EXPRESSION': 'NUMBER' is not a number" when NUMBER does not read as a finite double
+//   (1.2.3, 1e999).
+GateTerms parse_gate_terms(std::string_view expression, std::string_view context, ErrorKind kind);
+
+// Whether `value` passes the gate: value COMPARISON threshold (a NaN value passes none).
+bool gate_passes(double value, std::string_view comparison, double threshold);
+
+}  // namespace mlc
