@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 
 #include "mlc/error.hpp"
 #include "mlc/limits.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::data {
 namespace {
@@ -47,48 +49,16 @@ std::string read_whole_file(const std::filesystem::path& path) {
   return text;
 }
 
-// The length of the UTF-8 sequence starting at text[at], or 0 if it is not one: overlong forms,
-// surrogates and code points above U+10FFFF are not UTF-8 (RFC 3629).
-size_t utf8_sequence_length(std::string_view text, size_t at) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[at + i]); };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  unsigned char low = 0x80;  // the range of the second byte, narrowed to exclude the bad forms
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;   // overlong
-    if (lead == 0xED) high = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;   // overlong
-    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (at + length > text.size() || byte(1) < low || byte(1) > high) return 0;
-  for (size_t i = 2; i < length; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return length;
-}
-
 // Cells become model names, class names and catalogue records, all UTF-8: a file in another
-// encoding is refused here, with its line, rather than stored and printed as garbage.
-void check_utf8(std::string_view text, const std::filesystem::path& path) {
+// encoding is refused here, with its line, rather than stored and printed as garbage. A newline
+// byte never occurs inside a UTF-8 sequence, so the file can be checked line by line.
+void check_utf8_lines(std::string_view text, const std::filesystem::path& path) {
+  if (is_utf8(text)) return;
   int64_t line = 1;
-  for (size_t at = 0; at < text.size();) {
-    const size_t length = utf8_sequence_length(text, at);
-    if (length == 0) {
-      throw Error(ErrorKind::invalid_input,
-                  fmt::format("{}:{}: not UTF-8 (byte 0x{:02x}); save the file as UTF-8",
-                              path.string(), line, static_cast<unsigned char>(text[at])));
-    }
-    if (text[at] == '\n') ++line;
-    at += length;
+  for (size_t start = 0; start < text.size(); ++line) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    check_utf8(text.substr(start, end - start), fmt::format("{}:{}", path.string(), line));
+    start = end + 1;
   }
 }
 
@@ -185,7 +155,7 @@ void check_header(const std::vector<std::string>& header, int64_t line, const Cs
 }  // namespace
 
 CsvTable parse_csv(std::string_view text, const std::filesystem::path& path) {
-  check_utf8(text, path);
+  check_utf8_lines(text, path);
   CsvParser parser(path, text);
   CsvTable table;
   int64_t line = 0;

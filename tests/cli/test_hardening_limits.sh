@@ -159,7 +159,7 @@ ok "a non-finite metric or output is refused (exit 5); --json eval stays valid"
 
 # ---- Item 13: non-UTF-8 bytes in a CSV.
 { head -3 "$MLC_TEST_DATA_DIR/wine.csv"; printf '13.2,1.78,2.14,11.2,100,2.65,2.76,0.26,1.28,4.38,1.05,3.4,1050,K\xf6ln\n'; } > latin1.csv
-expect_error 5 "latin1.csv:4: not UTF-8 (byte 0xf6); save the file as UTF-8" \
+expect_error 5 "latin1.csv:4: not valid UTF-8 (byte 0xF6 at offset 64)" \
   train "$(wine_config "$WORK/latin1.csv")" --name latin1
 no_runs_left "a Latin-1 CSV"; ok "non-UTF-8 bytes in a CSV: file and line (exit 5)"
 
@@ -203,10 +203,13 @@ kill -KILL "$pid"; { wait "$pid"; } 2> /dev/null || true
 rm -f "$MLC_HOME"/runs/*/state.pt  # in case the kill came after the first epoch after all
 run_dir=$(ls -d "$MLC_HOME"/runs/*)
 sed -i 's/"epochs": 100000/"epochs": 2/' "$run_dir/run.json"
+mkdir "$MLC_HOME/runs/other-run" && echo '{"id": "other' > "$MLC_HOME/runs/other-run/run.json"
 run_mlc 0 --json train --resume killed
 [ "$(json_field "$OUT" "d['version'], d['resumed'], len(d['metrics']['epochs'])")" = "1 True 2" ] \
   || fail "resume of a run without state: $OUT"
-no_runs_left "a resumed run"; ok "train --resume of a run killed before its first state starts it afresh"
+[ "$(ls "$MLC_HOME/runs")" = other-run ] || fail "the resumed run was not removed: $(ls "$MLC_HOME/runs")"
+expect_error 5 "other-run/run.json: not a run record" train --resume other-run
+ok "train --resume of a run killed before its first state starts it afresh (another run's damaged record in the way)"
 MLC_HOME="$WORK/home"
 
 # ---- Item 9: a full disk during train and export: exit 8, one line, no *.tmp left.

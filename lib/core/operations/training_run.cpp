@@ -15,6 +15,7 @@
 #include "mlc/catalog.hpp"
 #include "mlc/error.hpp"
 #include "mlc/fs.hpp"
+#include "mlc/home_paths.hpp"
 
 namespace mlc::detail {
 namespace fs = std::filesystem;
@@ -66,14 +67,16 @@ std::string compact_utc(const std::string& iso) {
 
 }  // namespace
 
-TrainingRun::TrainingRun(fs::path dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {
+TrainingRun::TrainingRun(Home home, fs::path dir, int lock_fd)
+    : home_(std::move(home)), dir_(std::move(dir)), lock_fd_(lock_fd) {
   record_ = read_record(dir_);
   id_ = record_.at("id").get<std::string>();
   model_ = record_.at("model").get<std::string>();
 }
 
 TrainingRun::TrainingRun(TrainingRun&& other) noexcept
-    : dir_(std::move(other.dir_)),
+    : home_(std::move(other.home_)),
+      dir_(std::move(other.dir_)),
       id_(std::move(other.id_)),
       model_(std::move(other.model_)),
       record_(std::move(other.record_)),
@@ -89,7 +92,7 @@ TrainingRun TrainingRun::start(const Home& home, const std::string& model,
   const std::string id =
       fmt::format("{}-{}-{}", model, compact_utc(started), unique_suffix().substr(0, 6));
   const fs::path dir = home.runs_dir() / id;
-  fs::create_directories(dir);
+  create_inside_home(home, dir);
   const int fd = try_lock(dir);
   const nlohmann::json record = {{"id", id},
                                  {"model", model},
@@ -98,7 +101,7 @@ TrainingRun TrainingRun::start(const Home& home, const std::string& model,
                                  {"lineage", lineage}};
   try {
     write_file_atomically(dir / kRecordFile, record.dump(2) + "\n");
-    return TrainingRun(dir, fd);
+    return TrainingRun(home, dir, fd);
   } catch (...) {
     ::close(fd);
     std::error_code ignored;
@@ -118,7 +121,14 @@ TrainingRun TrainingRun::resume(const Home& home, const std::string& name_or_id)
     std::string newest;
     for (const auto& entry : fs::directory_iterator(runs)) {
       if (!fs::is_regular_file(entry.path() / kRecordFile)) continue;
-      const nlohmann::json record = read_record(entry.path());
+      nlohmann::json record;
+      try {
+        record = read_record(entry.path());
+      } catch (const Error&) {
+        // Another run's damaged record must not make every `--resume NAME` fail for good; that
+        // run can still be named by its id, which reports the damage.
+        continue;
+      }
       const auto started = record.value("started_at", "");
       if (record.at("model") == name_or_id && started > newest) {
         newest = started;
@@ -137,10 +147,15 @@ TrainingRun TrainingRun::resume(const Home& home, const std::string& name_or_id)
                 fmt::format("run {} is still running in another mlc process",
                             chosen->filename().string()));
   }
-  return TrainingRun(*chosen, fd);
+  return TrainingRun(home, *chosen, fd);
 }
 
 void TrainingRun::remove() {
+  try {
+    check_inside_home(home_, dir_);
+  } catch (const Error&) {
+    return;  // a link put in its place leads outside the home: leave it rather than follow it
+  }
   std::error_code ignored;
   fs::remove_all(dir_, ignored);
 }

@@ -36,7 +36,7 @@ IdxArray read_idx(const std::filesystem::path& path, int64_t limit = 0);
 // A CSV table: header row of names, then rows of cells (strings, unparsed). Fields are separated
 // by commas; double-quoted fields may contain commas and "" for a quote. Blank lines are skipped.
 // Every row must have as many fields as the header ("FILE:LINE: expected N fields, found M"), and
-// the whole file must be UTF-8 ("FILE:LINE: not UTF-8 (byte 0xff); ...").
+// the whole file must be UTF-8 ("FILE:LINE: not valid UTF-8 (byte 0xFF at offset 3)").
 struct CsvTable {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;

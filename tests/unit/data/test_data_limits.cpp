@@ -86,13 +86,13 @@ TEST_CASE("read_csv refuses bytes that are not UTF-8, naming the line") {
   }
   SUBCASE("a Latin-1 byte") {
     REQUIRE_THROWS_WITH_AS(parse_csv("name,y\nok,1\nK\xF6ln,2\n", name),
-                           "t.csv:3: not UTF-8 (byte 0xf6); save the file as UTF-8", mlc::Error);
+                           "t.csv:3: not valid UTF-8 (byte 0xF6 at offset 1)", mlc::Error);
   }
   SUBCASE("in the header, in a quoted field spanning lines") {
     REQUIRE_THROWS_WITH_AS(parse_csv("n\xFF,y\n", name),
-                           "t.csv:1: not UTF-8 (byte 0xff); save the file as UTF-8", mlc::Error);
+                           "t.csv:1: not valid UTF-8 (byte 0xFF at offset 1)", mlc::Error);
     REQUIRE_THROWS_WITH_AS(parse_csv("n,y\n\"a\nb\x80\",1\n", name),
-                           "t.csv:3: not UTF-8 (byte 0x80); save the file as UTF-8", mlc::Error);
+                           "t.csv:3: not valid UTF-8 (byte 0x80 at offset 1)", mlc::Error);
   }
   SUBCASE("overlong forms, surrogates, code points past U+10FFFF and cut-off sequences") {
     for (const std::string bad : {"\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
