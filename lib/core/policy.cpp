@@ -1,25 +1,18 @@
 #include "mlc/policy.hpp"
 
-#include <fstream>
-#include <regex>
-#include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "mlc/error.hpp"
+#include "mlc/gate.hpp"
+#include "mlc/json_input.hpp"
 #include "mlc/json_schema.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
 namespace {
-
-MetricRule parse_rule(const std::string& expression) {
-  // The schema's pattern has already checked the form.
-  static const std::regex kRule(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|>|<)\s*(\S+)\s*$)");
-  std::smatch match;
-  std::regex_match(expression, match, kRule);
-  return MetricRule{expression, match[1], match[2], std::stod(match[3].str())};
-}
 
 std::string format_value(double value) { return fmt::format("{:.6g}", value); }
 
@@ -28,40 +21,46 @@ std::string format_value(double value) { return fmt::format("{:.6g}", value); }
 fs::path policy_file(const Home& home) { return home.root / "policy.json"; }
 
 bool metric_passes(double value, const std::string& comparison, double threshold) {
-  if (comparison == ">=") return value >= threshold;
-  if (comparison == "<=") return value <= threshold;
-  if (comparison == ">") return value > threshold;
-  if (comparison == "<") return value < threshold;
-  return value == threshold;
+  return gate_passes(value, comparison, threshold);
 }
 
-Policy load_policy(const Home& home) {
+Policy parse_policy(std::string_view text, const std::string& origin) {
+  const nlohmann::json document = parse_json(text, origin);
+  validate_json(document, embedded_schema("policy.schema.json"), origin);
   Policy policy;
-  const fs::path file = policy_file(home);
-  std::ifstream in(file);
-  if (!in) {
-    if (fs::exists(file)) throw Error(ErrorKind::invalid_input, "cannot read " + file.string());
-    return policy;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json document;
-  try {
-    document = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorKind::invalid_input, file.string() + ": invalid JSON: " + e.what());
-  }
-  validate_json(document, embedded_schema("policy.schema.json"), file.string());
-  policy.file = file;
+  policy.file = origin;
   for (const auto& [target, rules] : document.at("targets").items()) {
     TargetPolicy& target_policy = policy.targets[target];
     for (const auto& name : rules.value("requires_deployed_to", nlohmann::json::array())) {
       target_policy.requires_deployed_to.push_back(name);
     }
-    for (const auto& rule : rules.value("requires_metrics", nlohmann::json::array())) {
-      target_policy.requires_metrics.push_back(parse_rule(rule));
+    const auto metric_rules = rules.value("requires_metrics", nlohmann::json::array());
+    for (size_t index = 0; index < metric_rules.size(); ++index) {
+      // The schema checked the form; the reader also refuses a threshold beyond a double (1e999).
+      const auto& expression = metric_rules[index].get_ref<const std::string&>();
+      const std::string key = fmt::format("{}: targets.{}.requires_metrics[{}]:", origin,
+                                          shortened(target, 40), index);
+      GateTerms terms = parse_gate_terms(expression, key, ErrorKind::invalid_input);
+      target_policy.requires_metrics.push_back(MetricRule{
+          expression, std::move(terms.metric), std::move(terms.comparison), terms.threshold});
     }
   }
+  return policy;
+}
+
+Policy load_policy(const Home& home) {
+  const fs::path file = policy_file(home);
+  std::error_code error;
+  if (fs::symlink_status(file, error).type() == fs::file_type::not_found) return Policy{};
+  std::string text;
+  try {
+    text = read_json_text(file);
+  } catch (const Error& e) {
+    // A policy that exists but cannot be read must not count as no policy; it is bad input.
+    throw Error(ErrorKind::invalid_input, e.what());
+  }
+  Policy policy = parse_policy(text, file.string());
+  policy.file = file;
   return policy;
 }
 

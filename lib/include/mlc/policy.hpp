@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlc/catalog.hpp"
@@ -42,10 +43,19 @@ struct Policy {
 // MLC_HOME/policy.json
 std::filesystem::path policy_file(const Home& home);
 
-// Reads and checks the policy; no file means no rules. Throws Error(invalid_input) naming the file
-// and the key at fault ("policy.json: targets.production.requires_metrics[0]: ...") or the line
-// and column of invalid JSON.
+// Reads and checks the policy (at most max_json_bytes(), json_input.hpp); no file means no rules.
+// Throws Error(invalid_input) as parse_policy does, with FILE as ORIGIN, or "cannot read FILE:
+// REASON" for a file that exists but cannot be read.
 Policy load_policy(const Home& home);
+
+// Parses and checks the text of a policy file: strict JSON (a duplicate key, such as a second
+// "targets" that would replace every rule, is refused), then schemas/policy.schema.json, then each
+// metric rule (parse_gate_terms in gate.hpp: no regex, safe at any length). `origin` names the
+// text in messages and becomes Policy::file. Throws Error(invalid_input) naming the key at fault
+// ("ORIGIN: targets.production.requires_metrics[0]: ...") or the line and column of invalid JSON
+// ("ORIGIN:1:13: invalid JSON: ...").
+Policy parse_policy(std::string_view text, const std::string& origin);
+
 
 // Whether `comparison` holds between `value` and `threshold`.
 bool metric_passes(double value, const std::string& comparison, double threshold);

@@ -1,3 +1,6 @@
+#include <filesystem>
+#include <string>
+
 #include <doctest/doctest.h>
 
 #include "mlc/error.hpp"
@@ -49,7 +52,71 @@ TEST_CASE("load_policy: errors name the file and the key") {
   }
   SUBCASE("not JSON") {
     CHECK_THROWS_WITH_AS(mlc::load_policy(home_with_policy(temp, "{\"targets\": ")),
-                         doctest::Contains((file + ": invalid JSON").c_str()), Error);
+                         doctest::Contains((file + ":1:13: invalid JSON").c_str()), Error);
+  }
+  SUBCASE("a second \"targets\", which would turn every protection off") {
+    REQUIRE_THROWS_WITH_AS(
+        mlc::load_policy(home_with_policy(
+            temp, R"({"targets": {"production": {"requires_deployed_to": ["staging"]}},
+                      "targets": {}})")),
+        (file + R"(: targets: duplicate key "targets")").c_str(), Error);
+  }
+  SUBCASE("a rule given twice for one target") {
+    REQUIRE_THROWS_WITH_AS(
+        mlc::load_policy(home_with_policy(
+            temp, R"({"targets": {"p": {"requires_metrics": ["accuracy>=0.9"],
+                                         "requires_metrics": []}}})")),
+        (file + R"(: targets.p.requires_metrics: duplicate key "requires_metrics")").c_str(),
+        Error);
+  }
+  SUBCASE("nesting 70,000 deep") {
+    REQUIRE_THROWS_WITH_AS(
+        mlc::load_policy(home_with_policy(temp, std::string(70000, '[') + std::string(70000, ']'))),
+        doctest::Contains(": nested deeper than 64 levels of arrays and objects"), Error);
+  }
+  SUBCASE("a policy.json that is not a file") {
+    std::filesystem::create_directories(temp.home().root / "policy.json");
+    REQUIRE_THROWS_WITH_AS(mlc::load_policy(temp.home()),
+                           ("cannot read " + file + ": Is a directory").c_str(), Error);
+    try {
+      mlc::load_policy(temp.home());
+    } catch (const Error& error) {
+      CHECK(error.kind() == mlc::ErrorKind::invalid_input);
+    }
+  }
+}
+
+TEST_CASE("parse_policy: metric rules") {
+  auto rules_of = [](const std::string& rule) {
+    return mlc::parse_policy(R"({"targets": {"p": {"requires_metrics": [")" + rule + R"("]}}})",
+                             "policy.json")
+        .targets.at("p")
+        .requires_metrics;
+  };
+  SUBCASE("spaces, signs and exponents") {
+    const auto rules = rules_of(" loss <= +.5e-1 ");
+    REQUIRE(rules.size() == 1);
+    CHECK(rules[0].expression == " loss <= +.5e-1 ");
+    CHECK(rules[0].metric == "loss");
+    CHECK(rules[0].comparison == "<=");
+    CHECK(rules[0].threshold == doctest::Approx(0.05));
+    CHECK(rules_of("r2==-1")[0].threshold == -1);
+  }
+  SUBCASE("a 30,000-character metric name is refused, not a stack overflow") {
+    REQUIRE_THROWS_WITH_AS(
+        rules_of(std::string(30000, 'a') + ">=1"),
+        doctest::Contains("policy.json: targets.p.requires_metrics[0]: must be a string of at "
+                          "most 256 characters, got \"aaaa"),
+        Error);
+  }
+  SUBCASE("a threshold beyond a double") {
+    REQUIRE_THROWS_WITH_AS(rules_of("accuracy>=1e999"),
+                           "policy.json: targets.p.requires_metrics[0]: 'accuracy>=1e999': "
+                           "'1e999' is not a number",
+                           Error);
+  }
+  SUBCASE("policy.file is the origin") {
+    CHECK(mlc::parse_policy(R"({"targets": {}})", "from-a-fuzzer").file == "from-a-fuzzer");
   }
 }
 
