@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <system_error>
@@ -43,8 +44,13 @@ int try_lock(const fs::path& dir) {
 
 nlohmann::json read_record(const fs::path& dir) {
   const fs::path path = dir / kRecordFile;
+  errno = 0;
   std::ifstream in(path);
-  if (!in) throw Error(ErrorKind::not_found, fmt::format("{}: cannot read the run", path.string()));
+  if (!in) {
+    throw Error(ErrorKind::not_found,
+                fmt::format("{}: cannot read the run: {}", path.string(),
+                            errno != 0 ? std::strerror(errno) : "unreadable"));
+  }
   try {
     nlohmann::json record = nlohmann::json::parse(in);
     (void)record.at("id").get<std::string>();
