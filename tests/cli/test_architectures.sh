@@ -69,8 +69,8 @@ expect_error 5 "model.nhead: 3 heads do not divide d_model 64" \
   train "$(bad_model heads 'm["nhead"] = 3' transformer)" --name bad "${slice[@]}"
 unchanged "heads not dividing d_model"; ok "heads that do not divide d_model are refused"
 
-expect_error 5 "model.layers[0].out_channels: must be an integer >= 1, got -32" \
+expect_error 5 "model.layers[0].out_channels: must be an integer >= 1 and <= 1000000, got -32" \
   train "$(bad_model negative 'm["layers"][0]["out_channels"] = -32')" --name bad "${slice[@]}"
-expect_error 5 "model.hidden_size: must be an integer >= 1, got 0" \
+expect_error 5 "model.hidden_size: must be an integer >= 1 and <= 1000000, got 0" \
   train "$(bad_model zero 'm["hidden_size"] = 0' lstm)" --name bad "${slice[@]}"
 unchanged "negative and zero sizes"; ok "negative and zero sizes are refused with their key path"

@@ -85,7 +85,7 @@ expect_error 5 "$MLC_HOME/policy.json: targets.production: unknown key 'requires
 echo '{"targets": {"production": {"requires_metrics": ["accuracy >> 0.9"]}}}' > "$MLC_HOME/policy.json"
 expect_error 5 "$MLC_HOME/policy.json: targets.production.requires_metrics[0]:" deploy m:3 --target staging
 echo '{"targets": ' > "$MLC_HOME/policy.json"
-expect_error 5 "$MLC_HOME/policy.json: invalid JSON" deploy m:3 --target staging
+expect_error 5 "$MLC_HOME/policy.json:2:1: invalid JSON" deploy m:3 --target staging
 run_mlc 7 --json verify; validate verify
 json_field "$OUT" "[p['kind'] for p in d['problems']]" | grep -qx "\['policy'\]" || fail "verify must report the policy: $OUT"
 rm "$MLC_HOME/policy.json"
