@@ -35,9 +35,10 @@ void setup_gc(CLI::App& app, CliState& state) {
   command->add_flag("--purge-retired", options->purge_retired,
                     "Also delete the artifacts of retired versions (kept by default)");
   command->add_option("--min-age", options->min_age_seconds,
-                      "Keep unreferenced and temporary files younger than this many seconds, 0 to "
-                      "315360000 (default 3600: a running train or export may not have committed "
-                      "them yet)");
+                      fmt::format("Keep unreferenced and temporary files younger than this many "
+                                  "seconds, 0 to {} (default 3600: a running train or export may "
+                                  "not have committed them yet)",
+                                  kMaxGcMinAgeSeconds));
   command->callback([options, &state] { run_gc(*options, state); });
 }
 

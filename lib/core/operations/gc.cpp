@@ -15,7 +15,6 @@ namespace {
 // Ten years: beyond any sensible grace period, and far from where the file clock's int64
 // nanoseconds (about 292 years) overflow; an overflowed cutoff once lay in the future, so that
 // a huge --min-age deleted fresh files.
-constexpr int64_t kMaxMinAgeSeconds = int64_t{10} * 365 * 24 * 3600;
 
 bool is_sha256_name(const std::string& name) {
   if (name.size() != 64) return false;
@@ -69,9 +68,9 @@ std::vector<std::string> mark_purged(const Session& session, Catalog& catalog, c
 }  // namespace
 
 GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
-  if (options.min_age_seconds < 0 || options.min_age_seconds > kMaxMinAgeSeconds) {
+  if (options.min_age_seconds < 0 || options.min_age_seconds > kMaxGcMinAgeSeconds) {
     throw Error(ErrorKind::usage, fmt::format("--min-age {} is out of range: 0 to {} seconds (10 years)",
-                                              options.min_age_seconds, kMaxMinAgeSeconds));
+                                              options.min_age_seconds, kMaxGcMinAgeSeconds));
   }
   Catalog catalog(session.home, Catalog::Mode::existing);
   const Deployer deployer(session.home.deployments_dir());

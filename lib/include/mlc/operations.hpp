@@ -133,7 +133,8 @@ struct RegisterArtifactOutcome {
 // Throws Error: not_found (the file or the manifest cannot be read), invalid_input (not a
 // TorchScript file libtorch can load, a manifest that fails its schema or contradicts the file).
 RegisterArtifactOutcome register_artifact(const Session& session, const RegisterArtifactOptions& options);
-// "KEY=VALUE" -> {KEY, VALUE}; throws Error(usage) if there is no '=' or KEY is empty.
+// "KEY=VALUE" -> {KEY, VALUE}; throws Error(usage) if there is no '=' or KEY is empty, and
+// Error(invalid_input) for text that is not UTF-8 or holds control characters.
 std::pair<std::string, std::string> parse_tag(const std::string& text);
 
 struct DeployOptions {
@@ -220,6 +221,10 @@ VerifyReport verify_home(const Session& session);
 // version's are kept unless purge_retired), temporary files a killed process left (in the store
 // and MLC_HOME/tmp) and leftovers of interrupted deployment changes. Files younger than
 // min_age_seconds are kept: a running train or export may have stored them before committing.
+// Unreferenced and temporary files younger than min_age_seconds are kept; files only versions
+// marked purged reference are deleted whatever their age; temporary files a live process holds
+// locked are never deleted. Throws Error(usage) if min_age_seconds is outside 0..kMaxGcMinAgeSeconds.
+inline constexpr int64_t kMaxGcMinAgeSeconds = int64_t{10} * 365 * 24 * 3600;  // 10 years
 struct GcOptions {
   bool dry_run = false;
   bool purge_retired = false;
@@ -233,7 +238,7 @@ struct GcItem {
 struct GcOutcome {
   std::vector<GcItem> removed;  // with dry_run: what would be removed
   int64_t bytes = 0;
-  std::vector<std::string> purged_versions;  // "NAME:VERSION" whose artifacts were deleted
+  std::vector<std::string> purged_versions;  // "NAME:VERSION" marked purged by this run
 };
 GcOutcome collect_garbage(const Session& session, const GcOptions& options);
 
