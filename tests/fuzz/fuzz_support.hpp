@@ -7,8 +7,6 @@
 // The fuzzer then aborts, so libFuzzer keeps the input and shows the stack.
 #pragma once
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

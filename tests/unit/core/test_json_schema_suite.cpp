@@ -163,8 +163,9 @@ TEST_CASE("JSON-Schema-Test-Suite: every draft 7 file is run or listed with a re
                   file, ": must be either run or listed as not run, not both or neither");
   }
   for (const auto& file : kRunFiles) CHECK_MESSAGE(files.count(file) == 1, "no such file ", file);
-  for (const auto& [file, reason] : kFilesNotRun) {
-    CHECK_MESSAGE(files.count(file) == 1, "no such file ", file);
+  // Not a structured binding: doctest's messages capture it in a lambda, which C++17 forbids.
+  for (const auto& listed : kFilesNotRun) {
+    CHECK_MESSAGE(files.count(listed.first) == 1, "no such file ", listed.first);
   }
 }
 
@@ -186,7 +187,8 @@ TEST_CASE("JSON-Schema-Test-Suite: validate_json agrees with draft 7 on the supp
       }
     }
   }
-  for (const auto& [group, reason] : kSkippedGroups) {
+  for (const auto& skipped : kSkippedGroups) {
+    const Group& group = skipped.first;
     CHECK_MESSAGE(groups_seen.count(group) == 1, "kSkippedGroups: no group '", group.description,
                   "' in ", group.file);
   }
