@@ -110,5 +110,5 @@ validate list
 run_mlc 0 --json list fmnist
 [ "$(json_field "$OUT" "[v['state'] for v in d['versions']]")" = "['retired', 'deployed']" ] || fail "list: $OUT"
 run_mlc 0 list
-printf '%s\n' "$OUT" | grep -q "fmnist .* 2  deployed" || fail "human list: $OUT"
+grep -q "fmnist .* 2  deployed" <<< "$OUT" || fail "human list: $OUT"
 ok "list filters by name and state"

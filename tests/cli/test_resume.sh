@@ -120,8 +120,8 @@ grep -q "epoch 1/2  batch [0-9]*/8  loss [0-9.]*  [0-9]* samples/s  ETA 0:0" tty
 ok "progress: a line per epoch in logs, a live line on a terminal, nothing with --quiet"
 
 run_mlc 0 show progress:1
-printf '%s\n' "$OUT" | grep -Eq "epoch +train_loss +val_accuracy +val_loss" || fail "show prints the learning curve: $OUT"
-printf '%s\n' "$OUT" | grep -Eq "^ +[0-9]+\* " || fail "show marks the kept epoch: $OUT"
+grep -Eq "epoch +train_loss +val_accuracy +val_loss" <<< "$OUT" || fail "show prints the learning curve: $OUT"
+grep -Eq "^ +[0-9]+\* " <<< "$OUT" || fail "show marks the kept epoch: $OUT"
 ok "show prints the learning curve and marks the epoch the version kept"
 
 # Bad training settings: refused before anything is written, naming the key.
