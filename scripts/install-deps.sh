@@ -14,7 +14,12 @@ packages=(
   man-db                  # `man -l man/mlc.1` in the tests
   json-schema-test-suite  # the official JSON Schema tests, run against mlc's validator
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # the fuzzers (tests/fuzz): libFuzzer, ASan, UBSan
+  libboost-dev            # Boost.Beast (header-only): the HTTP server of mlc serve
+  rapidjson-dev           # RapidJSON: infer request bodies, parsed in place
+  libstb-dev              # stb_image: PNG and JPEG images for predict --input
   llvm-14                 # llvm-symbolizer: sanitizer reports name functions and lines
+  prometheus              # promtool: tests/cli/test_serve.sh lints mlc serve's /metrics with it
+  wrk                     # the HTTP load generator of bench/ (mlc serve against its peer)
 )
 
 missing=()

@@ -18,7 +18,7 @@
 namespace mlc::cli {
 namespace {
 
-constexpr std::array<Command, 15> kCommands = {{
+constexpr std::array<Command, 16> kCommands = {{
     {"train", setup_train},
     {"eval", setup_eval},
     {"export", setup_export},
@@ -34,6 +34,7 @@ constexpr std::array<Command, 15> kCommands = {{
     {"edit", setup_edit},
     {"verify", setup_verify},
     {"gc", setup_gc},
+    {"serve", setup_serve},
 }};
 
 // The word as a shell would take it back. A word with control characters or bytes that are not

@@ -106,6 +106,56 @@ struct PredictOutcome {
 };
 PredictOutcome predict_version(const Session& session, const PredictOptions& options);
 
+// mlc predict REF --input FILE [--output OUT]: scores data the user brings, with no label column
+// (ComputeBackend::score says which files), on the inference path `mlc serve` uses: the version's
+// exported model.pt and manifest.json, read from the store and checked against their sha256, or,
+// for a version never exported, a TorchScript module scripted in memory from its checkpoint.
+// Table cells missing are the train config's data.missing_values. With `output`, the scores are
+// written there as scores_csv() through a temporary file and a rename, once every row is scored:
+// an input that cannot be scored leaves nothing behind.
+struct ScoreOptions {
+  Reference ref;
+  std::filesystem::path input;
+  std::optional<std::filesystem::path> output;
+};
+struct ScoreOutcome {
+  VersionRecord version;
+  ScoreResult result;
+  std::filesystem::path input;                  // absolute
+  std::optional<std::filesystem::path> output;  // absolute; written
+  bool exported = false;                        // scored with the stored export, not the checkpoint
+};
+// Throws Error: refused (a retired version), integrity (a stored file that no longer has its
+// sha256), usage (--output inside MLC_HOME, or the input itself), invalid_input (what
+// ComputeBackend::score refuses; a passed-through column named as an output column; an --output
+// that cannot be written, with the OS's reason), not_found (an input that cannot be opened).
+ScoreOutcome score_version(const Session& session, const ScoreOptions& options);
+
+// The names of the columns score_version adds after the passed-through ones: predicted_index,
+// predicted_label and p_<label> per class, or predicted_value for regression.
+std::vector<std::string> score_column_names(const ScoreResult& result);
+
+// The scores as CSV (RFC 4180, "\n" line ends): a header row of the passed-through columns and
+// score_column_names(), then one row per scored row; numbers in the shortest form that reads back
+// as the same 32-bit float.
+std::string scores_csv(const ScoreResult& result);
+
+// mlc serve: every model deployed on `target`, over HTTP (Open Inference Protocol V2), kept
+// current while deploy, rollback and retire change the target; returns after SIGINT/SIGTERM once
+// the requests in flight are answered. Throws Error(usage) for a bad flag or an address that
+// cannot be bound, Error(invalid_input) for an unusable token file.
+struct ServeOptions {
+  std::string target;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 0;  // 0: one per core
+  std::optional<std::filesystem::path> token_file;
+  int max_batch_size = 64;
+  int64_t max_queue_delay_us = 1000;
+  int64_t max_request_bytes = 16 << 20;
+};
+void serve_target(const Session& session, const ServeOptions& options);
+
 struct RegisterOptions {
   Reference ref;
   std::string description;

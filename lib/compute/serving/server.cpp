@@ -1,0 +1,237 @@
+#include "serving/server.hpp"
+
+#include <ATen/Parallel.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "mlc/error.hpp"
+#include "mlc/operations.hpp"
+#include "serving/http_server.hpp"
+#include "serving/model_set.hpp"
+#include "serving/oip.hpp"
+
+namespace mlc::compute::serving {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+HttpResponse json_response(unsigned status, const nlohmann::json& body) {
+  return {status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json"};
+}
+
+HttpResponse error_response(unsigned status, const std::string& message) {
+  return json_response(status, {{"error", message}});
+}
+
+// Compares without stopping at the first difference, so that timing does not reveal the token.
+bool same_secret(const std::string& given, const std::string& expected) {
+  unsigned char difference = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i) {
+    difference |= static_cast<unsigned char>(given[i] ^ expected[i % std::max<size_t>(expected.size(), 1)]);
+  }
+  return difference == 0;
+}
+
+std::vector<std::string> path_parts(const std::string& target) {
+  std::vector<std::string> parts;
+  const std::string path = target.substr(0, target.find('?'));
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find('/', start), path.size());
+    if (end > start) parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+// The routes of the Open Inference Protocol V2 (REST), plus /metrics.
+class Router : public Handler {
+ public:
+  Router(const ServeRequest& request, ModelSet& models, Metrics& metrics)
+      : request_(request), models_(models), metrics_(metrics) {}
+
+  void handle(HttpRequest request, Respond respond) override {
+    const auto started = Clock::now();
+    const std::vector<std::string> parts = path_parts(request.target);
+    auto reply = [&metrics = metrics_, respond = std::move(respond)](HttpResponse response) {
+      metrics.http_response(response.status);
+      respond(std::move(response));
+    };
+    const bool get = request.method == "GET";
+    if (parts.size() == 3 && parts[0] == "v2" && parts[1] == "health" && (parts[2] == "live" || parts[2] == "ready")) {
+      if (!get) return reply(error_response(405, "use GET for " + request.target));
+      if (parts[2] == "live") return reply(json_response(200, {{"live", true}}));
+      const bool ready = models_.ready();
+      return reply(json_response(ready ? 200 : 503, {{"ready", ready}}));
+    }
+    if (!request_.token.empty() && !authorized(request.authorization)) {
+      return reply(error_response(401, "missing or wrong bearer token (Authorization: Bearer TOKEN)"));
+    }
+    if (parts.size() == 1 && parts[0] == "metrics") {
+      if (!get) return reply(error_response(405, "use GET for /metrics"));
+      return reply({200, metrics_.exposition(), "text/plain; version=0.0.4; charset=utf-8"});
+    }
+    if (parts.size() == 1 && parts[0] == "v2") {
+      if (!get) return reply(error_response(405, "use GET for /v2"));
+      return reply(json_response(200, {{"name", "mlc"}, {"version", mlc_version()}, {"extensions", nlohmann::json::array()}}));
+    }
+    if (parts.size() < 3 || parts[0] != "v2" || parts[1] != "models") {
+      return reply(error_response(404, "no such endpoint: " + request.target));
+    }
+    // /v2/models/NAME[/versions/V][/ready|/infer]
+    const std::string& name = parts[2];
+    size_t next = 3;
+    std::optional<std::string> version;
+    if (parts.size() > next + 1 && parts[next] == "versions") {
+      version = parts[next + 1];
+      next += 2;
+    }
+    const std::string action = parts.size() == next + 1 ? parts[next] : parts.size() == next ? "" : "?";
+    if (action != "" && action != "ready" && action != "infer") {
+      return reply(error_response(404, "no such endpoint: " + request.target));
+    }
+    if ((action == "infer") != (request.method == "POST") || (action != "infer" && !get)) {
+      return reply(error_response(405, fmt::format("use {} for {}", action == "infer" ? "POST" : "GET", request.target)));
+    }
+    const ModelSet::Serving serving = models_.find(name);
+    if (!serving.model) {
+      const bool listed = models_.listed(name);
+      if (action == "infer") metrics_.request_done(name, "", listed ? "unavailable" : "not_found", 0);
+      if (listed) return reply(error_response(503, fmt::format("model '{}' is not loaded (yet)", name)));
+      return reply(error_response(404, fmt::format("unknown model '{}' on target '{}'", name, request_.target)));
+    }
+    if (version && *version != serving.model->version()) {
+      if (action == "infer") metrics_.request_done(name, *version, "not_found", 0);
+      return reply(error_response(404, fmt::format("model '{}' has no version '{}' here: version {} is serving",
+                                                   name, *version, serving.model->version())));
+    }
+    if (action == "") return reply(json_response(200, model_metadata(*serving.model)));
+    if (action == "ready") return reply(json_response(200, {{"name", name}, {"ready", true}}));
+    infer(std::move(request.body), serving, started, std::move(reply));
+  }
+
+  void rejected(unsigned status) override { metrics_.http_response(status); }
+
+ private:
+  bool authorized(const std::string& header) const {
+    const std::string scheme = "Bearer ";
+    return header.size() > scheme.size() && header.compare(0, scheme.size(), scheme) == 0 &&
+           same_secret(header.substr(scheme.size()), request_.token);
+  }
+
+  template <typename Reply>
+  void infer(std::string body, const ModelSet::Serving& serving, Clock::time_point started, Reply reply) {
+    const std::shared_ptr<const InferenceModel> model = serving.model;
+    serving.batcher->arriving();
+    InferRequest parsed;
+    try {
+      parsed = parse_infer_request(std::move(body), *model);
+    } catch (const Error& error) {
+      serving.batcher->cancel_arrival();
+      metrics_.request_done(model->name(), model->version(), "bad_request", 0);
+      return reply(error_response(400, error.what()));
+    }
+    metrics_.in_flight(1);
+    auto request = std::make_shared<InferRequest>(std::move(parsed));
+    BatchItem item{model, request->batch, Clock::now(), nullptr};
+    // Runs on the batcher's thread, possibly after this Router is gone (a batch finishing while the
+    // server stops): it touches only the Metrics, which outlive the batchers.
+    item.done = [&metrics = metrics_, model, request, started, reply](BatchResult result) {
+      metrics.in_flight(-1);
+      if (!result.error.empty()) {
+        metrics.request_done(model->name(), model->version(), "error", 0);
+        return reply(error_response(500, result.error));
+      }
+      HttpResponse response{200, infer_response(*model, *request, result.outputs.data_ptr<float>(),
+                                                result.outputs.size(0)),
+                            "application/json"};
+      metrics.request_done(model->name(), model->version(), "success",
+                            std::chrono::duration<double>(Clock::now() - started).count());
+      reply(std::move(response));
+    };
+    serving.batcher->submit(std::move(item));
+  }
+
+  const ServeRequest& request_;
+  ModelSet& models_;
+  Metrics& metrics_;
+};
+
+std::chrono::seconds read_timeout() {
+  const char* text = std::getenv("MLC_SERVE_READ_TIMEOUT_SECONDS");
+  if (text == nullptr || *text == '\0') return std::chrono::seconds(30);
+  char* end = nullptr;
+  const long seconds = std::strtol(text, &end, 10);
+  if (*end != '\0' || seconds < 1 || seconds > 3600) {
+    throw Error(ErrorKind::usage, fmt::format("MLC_SERVE_READ_TIMEOUT_SECONDS={}: expected 1 to 3600 seconds", text));
+  }
+  return std::chrono::seconds(seconds);
+}
+
+}  // namespace
+
+void serve(const ServeRequest& request) {
+  // Small models: one thread per forward pass, many passes (HTTP threads, batchers) side by side.
+  at::set_num_threads(1);
+  // The profiling executor re-optimises a module for each new batch size it sees; a server sees
+  // many, and these models gain nothing from it.
+  torch::jit::setGraphExecutorOptimize(false);
+
+  HttpOptions options;
+  options.host = request.host;
+  options.port = request.port;
+  options.threads = request.threads > 0 ? request.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.max_request_bytes = request.max_request_bytes;
+  options.read_timeout = read_timeout();
+
+  Metrics metrics;
+  ModelSet models(request, metrics);
+  models.refresh();  // what the target holds now, loaded before the first request
+  Router router(request, models, metrics);
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::thread watcher([&] {
+    std::unique_lock lock(mutex);
+    while (!wake.wait_for(lock, std::chrono::duration<double>(request.poll_seconds), [&] { return stopping; })) {
+      lock.unlock();
+      models.refresh();
+      lock.lock();
+    }
+  });
+  struct StopWatcher {
+    std::mutex& mutex;
+    std::condition_variable& wake;
+    bool& stopping;
+    std::thread& watcher;
+    ~StopWatcher() {
+      {
+        const std::lock_guard lock(mutex);
+        stopping = true;
+      }
+      wake.notify_all();
+      watcher.join();
+    }
+  } stop_watcher{mutex, wake, stopping, watcher};
+
+  run_http_server(
+      options, router,
+      [&](int port) {
+        log_line(fmt::format("listening on http://{}:{} (target {}, {} HTTP threads, batches up to {}, queue delay up to {} us)",
+                             request.host, port, request.target, options.threads, request.max_batch_size,
+                             request.max_queue_delay_us));
+      },
+      [](int in_flight) { log_line(fmt::format("stopping ({} requests in flight)", in_flight)); });
+  log_line("stopped");
+}
+
+}  // namespace mlc::compute::serving
