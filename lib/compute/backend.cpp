@@ -10,6 +10,8 @@
 #include "exporter.hpp"
 #include "mlc/compute.hpp"
 #include "mlc/error.hpp"
+#include "scoring/scorer.hpp"
+#include "serving/server.hpp"
 #include "torch_error.hpp"
 #include "torchscript_inspector.hpp"
 #include "trainer.hpp"
@@ -60,6 +62,14 @@ class TorchBackend final : public ComputeBackend {
       use_configured_threads(model.config);
       return compute::predict(model, data, limit);
     });
+  }
+
+  ScoreResult score(const ScoreRequest& request) override {
+    return translating_errors([&] { return compute::score(request); });
+  }
+
+  void serve(const ServeRequest& request) override {
+    translating_errors([&] { serving::serve(request); });
   }
 
   TorchScriptInfo inspect_torchscript(const std::filesystem::path& file) override { return translating_errors([&] { return compute::inspect_torchscript(file); }); }

@@ -89,20 +89,25 @@ nlohmann::json oip_tensor(const char* name, std::vector<int64_t> shape) {
 
 }  // namespace
 
-ExportResult export_torchscript(const TrainedModel& trained, const std::filesystem::path& out) {
+ScriptedModel script_trained_model(const TrainedModel& trained) {
   const ModelInfo info = model_info_from_json(trained.model_info);
   const Classifier model = load_trained_model(trained);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   std::ostringstream script_stream;
   script_module(*model).save(script_stream);
-  const std::string script_bytes = script_stream.str();
-  check_matches(script_bytes, *model, info);
-  write_home_file(out, script_bytes);
-  ExportResult result;
-  result.inputs = nlohmann::json::array({oip_tensor("input", info.input_shape)});
-  result.outputs = nlohmann::json::array(
+  ScriptedModel scripted;
+  scripted.bytes = script_stream.str();
+  check_matches(scripted.bytes, *model, info);
+  scripted.metadata.inputs = nlohmann::json::array({oip_tensor("input", info.input_shape)});
+  scripted.metadata.outputs = nlohmann::json::array(
       {oip_tensor(info.task == Task::regression ? "prediction" : "logits", {output_width(info)})});
-  return result;
+  return scripted;
+}
+
+ExportResult export_torchscript(const TrainedModel& trained, const std::filesystem::path& out) {
+  ScriptedModel scripted = script_trained_model(trained);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  write_home_file(out, scripted.bytes);
+  return std::move(scripted.metadata);
 }
 
 }  // namespace mlc::compute

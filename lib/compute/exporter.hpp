@@ -2,17 +2,28 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 #include "mlc/compute.hpp"
 
 namespace mlc::compute {
 
-// Writes the trained model as a TorchScript module (raw features in, logits out, standardization
-// inside) that Python's torch.jit.load runs, and returns its Open Inference Protocol metadata.
-// The module is serialized in memory, loaded back and checked against the native model on a few
-// inputs (within 1e-5) before it is written to `out` (write_home_file: through `out`.tmp; a file
-// that cannot be written is Error(catalog) naming it and the OS's reason). On a mismatch nothing
-// is written and Error(internal) is thrown.
+// A trained model as TorchScript, in memory: what export writes, and what `mlc predict --input`
+// runs for a version that was never exported.
+struct ScriptedModel {
+  std::string bytes;      // the TorchScript file's content
+  ExportResult metadata;  // its Open Inference Protocol inputs and outputs
+};
+
+// Rebuilds the trained model, scripts it (raw features in, logits out, standardization inside),
+// serializes it in memory, loads it back and checks it against the native model on a few inputs
+// (within 1e-5). Throws Error(internal) on a mismatch.
+ScriptedModel script_trained_model(const TrainedModel& trained);
+
+// Writes script_trained_model()'s bytes, which Python's torch.jit.load runs, to `out`, and returns
+// their Open Inference Protocol metadata (write_home_file: through `out`.tmp; a file that cannot
+// be written is Error(catalog) naming it and the OS's reason). On a mismatch nothing is written
+// and Error(internal) is thrown.
 ExportResult export_torchscript(const TrainedModel& trained, const std::filesystem::path& out);
 
 }  // namespace mlc::compute

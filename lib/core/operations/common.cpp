@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -119,6 +120,16 @@ std::string git_commit_of_working_directory() {
     if (dir == dir.root_path()) break;
   }
   return "";
+}
+
+bool resolves_inside(const fs::path& path, const fs::path& root) {
+  std::error_code error;
+  const fs::path resolved_root = fs::weakly_canonical(root, error);
+  if (error) return false;  // no home to resolve: nothing can be inside it
+  const fs::path resolved = fs::weakly_canonical(path, error);
+  const fs::path& compared = error ? path : resolved;
+  return std::mismatch(resolved_root.begin(), resolved_root.end(), compared.begin(), compared.end())
+             .first == resolved_root.end();
 }
 
 }  // namespace mlc::detail

@@ -61,6 +61,10 @@ DeployOutcome place_on_target(const Session& session, Catalog& catalog, const Ve
                               const std::string& target, const std::string& reason,
                               TargetChange::Kind kind, std::optional<Deployer::Swap>& swap);
 
+// Whether `path` is `root` or below it, both resolved (symbolic links followed): files a user asks
+// for (export --out, predict --output) must not overwrite the home's own.
+bool resolves_inside(const std::filesystem::path& path, const std::filesystem::path& root);
+
 // The commit checked out in the working directory (read from .git, no git process), or "".
 std::string git_commit_of_working_directory();
 

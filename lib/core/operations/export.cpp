@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -46,17 +45,6 @@ void write_out(const ArtifactStore& store, const VersionRecord& version, const f
   }
 }
 
-// Whether `path` is `root` or below it, both resolved (symbolic links followed).
-bool resolves_inside(const fs::path& path, const fs::path& root) {
-  std::error_code error;
-  const fs::path resolved_root = fs::weakly_canonical(root, error);
-  if (error) return false;  // no home to resolve: nothing can be inside it
-  const fs::path resolved = fs::weakly_canonical(path, error);
-  const fs::path& compared = error ? path : resolved;
-  return std::mismatch(resolved_root.begin(), resolved_root.end(), compared.begin(), compared.end())
-             .first == resolved_root.end();
-}
-
 fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
                           const VersionRecord& version) {
   const fs::path requested = out.value_or(fmt::format("{}-v{}.pt", version.model, version.version));
@@ -71,7 +59,8 @@ fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
   // The home's files are mlc's own (the catalogue, the store, live deployments): an export there
   // would overwrite them. Resolved, so that a link into the home is caught too; the directory
   // too, where the manifest goes, should the model file be a link out of it.
-  if (resolves_inside(model_file.parent_path(), home.root) || resolves_inside(model_file, home.root)) {
+  if (detail::resolves_inside(model_file.parent_path(), home.root) ||
+      detail::resolves_inside(model_file, home.root)) {
     throw Error(ErrorKind::usage, "--out " + requested.string() + " is inside MLC_HOME (" +
                                       home.root.string() + "); export to a path outside it");
   }

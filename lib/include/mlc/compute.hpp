@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,65 @@ struct TorchScriptInfo {
   std::vector<std::string> dtypes;      // distinct parameter dtypes, e.g. "Float"
 };
 
+// A model a serving target holds, as the catalogue says now (mlc serve).
+struct ServedVersion {
+  std::string name;
+  int64_t version = 0;
+  std::string model_sha256;                   // model.pt must hash to this before it serves
+  std::vector<std::string> missing_values;    // table cells read as missing (the train config's)
+};
+
+struct ServeRequest {
+  std::string target;
+  std::filesystem::path target_dir;  // MLC_HOME/deployments/TARGET (may not exist yet)
+  std::string host = "127.0.0.1";
+  int port = 8080;                   // 0: any free port (the log line says which)
+  int threads = 0;                   // HTTP threads; 0: one per core
+  std::string token;                 // bearer token for the model endpoints; "" = none
+  int max_batch_size = 64;
+  int64_t max_queue_delay_us = 1000;
+  int64_t max_request_bytes = 16 << 20;
+  double poll_seconds = 0.2;         // how often the catalogue is read for changes
+  // Reads what TARGET holds now from the catalogue (a fresh read each call, from one thread at a
+  // time); an empty list before the first deploy. May throw mlc::Error: the server logs it and
+  // keeps serving what it has.
+  std::function<std::vector<ServedVersion>()> read_target;
+  // Checks the model directory `dir` (deployments/TARGET/NAME) holds no symbolic link; throws
+  // mlc::Error otherwise (home_paths.hpp: the core's check, passed in).
+  std::function<void(const std::filesystem::path& dir)> check_no_links;
+};
+
+// mlc predict --input: a version run on data its user brings, with no label column (ScoreRequest
+// in, ScoreResult out), on the same inference path as mlc serve.
+struct ScoreRequest {
+  // The model: the exported TorchScript file's bytes and its manifest.json, checked against the
+  // catalogue's sha256 by the caller; or, when `script` is empty, `trained`, scripted in memory as
+  // export would script it, described by a manifest built from its model_info and `name`/`version`.
+  std::string script;
+  nlohmann::json manifest;
+  std::optional<TrainedModel> trained;
+  std::string name;
+  int64_t version = 0;
+  std::vector<std::string> missing_values;  // table cells read as missing (the train config's)
+  nlohmann::json config;                    // the train config (threads); null for an artifact
+  // What to score: a CSV table (optionally .gz) with the model's feature columns by name, a PNG or
+  // JPEG image or a directory of them, IDX images (optionally .gz), or a JSON file holding an Open
+  // Inference Protocol infer request.
+  std::filesystem::path input;
+};
+
+struct ScoreResult {
+  std::string input_kind;                           // "csv", "images", "idx" or "infer_request"
+  std::vector<std::string> columns;                 // passed through: the CSV's columns that are
+                                                    // not features; "file" (images); "index"
+  std::vector<std::vector<std::string>> passed;     // per row, one cell per column
+  bool regression = false;
+  std::vector<std::string> labels;                  // classification: class names by index
+  std::vector<std::vector<float>> outputs;          // per row: logits, or the predicted value
+  std::vector<int64_t> predicted;                   // classification: argmax of each row
+  std::vector<std::vector<float>> probabilities;    // classification: softmax of each row
+};
+
 class ComputeBackend {
  public:
   virtual ~ComputeBackend() = default;
@@ -140,6 +200,16 @@ class ComputeBackend {
   // Loads `file` with torch::jit::load and reports its forward() signature and parameters.
   // Throws Error(invalid_input) naming the file if libtorch cannot load it as TorchScript.
   virtual TorchScriptInfo inspect_torchscript(const std::filesystem::path& file) = 0;
+
+  // Serves every model TARGET holds over HTTP (Open Inference Protocol V2) until SIGINT or
+  // SIGTERM, then finishes the requests in flight and returns. Logs to stderr.
+  virtual void serve(const ServeRequest& request) = 0;
+
+  // Scores every row (or image) of request.input. Throws Error(invalid_input) naming the file and
+  // the line and column, the image or the item that cannot be scored (a cell that is not a number,
+  // a missing feature column, an image of another size, an output that is not finite), and
+  // Error(not_found) for an input that cannot be read.
+  virtual ScoreResult score(const ScoreRequest& request) = 0;
 
   // Versions of the libraries doing the work, for the catalogue's lineage records.
   virtual std::string torch_version() const = 0;
