@@ -1,5 +1,7 @@
 #include "serving/batcher.hpp"
 
+#include <ATen/Parallel.h>
+
 #include <future>
 #include <vector>
 
@@ -53,12 +55,15 @@ void Batcher::warm_up(const std::shared_ptr<const InferenceModel>& model) {
   std::promise<std::string> finished;
   arriving();
   submit({model, torch::zeros(shape), std::chrono::steady_clock::now(),
-          [&finished](BatchResult result) { finished.set_value(result.error); }});
+          [&finished](BatchResult result) { finished.set_value(result.error); }, true});
   const std::string error = finished.get_future().get();
   if (!error.empty()) throw Error(ErrorKind::invalid_input, "the model fails on an input of zeros: " + error);
 }
 
 void Batcher::run() {
+  // OpenMP's thread count is per thread: without this, a new thread's forward passes would each
+  // start a team of one thread per core, spinning against the HTTP threads.
+  at::init_num_threads();
   std::unique_lock lock(mutex_);
   while (true) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -109,7 +114,7 @@ void Batcher::forward(std::deque<BatchItem>& batch) {
     error = failure.what();
   }
   const double forward_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  metrics_.batch_done(model_name_, outputs.defined() ? outputs.size(0) : 0, queue_seconds, forward_seconds);
+  if (!batch.front().warm_up) metrics_.batch_done(model_name_, outputs.defined() ? outputs.size(0) : 0, queue_seconds, forward_seconds);
   int64_t row = 0;
   for (BatchItem& item : batch) {
     const int64_t rows = item.input.size(0);

@@ -34,6 +34,7 @@ struct BatchItem {
   torch::Tensor input;                          // [rows, sample_shape...]
   std::chrono::steady_clock::time_point queued;
   std::function<void(BatchResult)> done;        // runs on the batcher's thread: keep it short
+  bool warm_up = false;                         // not a request: left out of the metrics
 };
 
 class Batcher {
