@@ -156,7 +156,7 @@ head -1 new.csv > header-only.csv
 expect_error 5 "header-only.csv: no rows after the header" predict wines --input header-only.csv --output out/refused.csv
 echo hello > notes.txt
 expect_error 5 "notes.txt: unknown kind of input; give a CSV table" predict wines --input notes.txt --output out/refused.csv
-expect_error 4 "cannot open $WORK/absent.csv" predict wines --input absent.csv --output out/refused.csv
+expect_error 4 "cannot open absent.csv: No such file or directory" predict wines --input absent.csv --output out/refused.csv
 [ "$(ls out)" = "$(printf 'scores.csv\nscores2.csv')" ] || fail "a refused input leaves nothing in out/: $(ls -a out)"
 ok "a bad number (file:line:column), a missing feature column, an empty file, an unknown kind: refused, nothing written"
 
@@ -166,6 +166,24 @@ expect_error 2 "is inside MLC_HOME" predict wines --input new.csv --output "$MLC
 expect_error 2 "is the --input file" predict wines --input new.csv --output new.csv
 [ -s new.csv ] || fail "the input was overwritten"
 ok "--input with --data, --output without --input, into MLC_HOME or over the input: usage errors"
+
+# A version registered from a TorchScript file trained elsewhere scores from its manifest.
+"$PYTHON" "$MLC_SOURCE_DIR/tests/cli/make_torchscript.py" art.pt
+echo '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 4]}], "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 3]}], "labels": ["a", "b", "c"]}' > art.json
+mlc -q register --artifact art.pt --name art --manifest art.json > /dev/null
+echo '{"inputs": [{"name": "x", "shape": [2, 4], "datatype": "FP32", "data": [[1, 2, 3, 4], [5, 6, 7, 8]]}]}' > art-request.json
+run_mlc 0 --json predict art --input art-request.json
+validate predict-input
+printf '%s' "$OUT" > art-scores.json
+"$PYTHON" - <<'PY' || fail "a registered artifact's scores differ from torch.jit.load's"
+import json, torch
+logits = torch.jit.load("art.pt")(torch.tensor([[1., 2, 3, 4], [5, 6, 7, 8]]))
+scores = json.load(open("art-scores.json"))
+assert scores["class_names"] == ["a", "b", "c"] and scores["model_source"] == "export"
+for row, score in enumerate(scores["predictions"]):
+    assert (torch.tensor(score["logits"]) - logits[row]).abs().max() <= 1e-5
+PY
+ok "a version registered from a TorchScript file scores an infer request with its manifest's labels"
 
 # --- Images ------------------------------------------------------------------------------------
 mlc -q train "$(tiny_fmnist_config)" --name fm > /dev/null

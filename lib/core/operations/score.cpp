@@ -143,7 +143,8 @@ ScoreOutcome score_version(const Session& session, const ScoreOptions& options) 
   ScoreOutcome outcome;
   outcome.input = fs::absolute(options.input).lexically_normal();
   if (options.output) outcome.output = checked_output(session, *options.output, outcome.input);
-  const ScoreRequest request = request_for(session, version, outcome.input);
+  // As typed: the messages name the file the way its user does.
+  const ScoreRequest request = request_for(session, version, options.input);
   outcome.exported = !request.script.empty();
   outcome.result = load_compute_backend().score(request);
   check_column_names(outcome.result, options.input);
