@@ -43,6 +43,7 @@ trap serve_on_exit EXIT
 start_server() {
   local name=$1 target=$2; shift 2
   SERVER_LOG="$WORK/$name.log"
+  : > "$SERVER_LOG"
   env "${SERVE_ENV[@]}" timeout --foreground -k 5 "$SERVE_LIFETIME" "$MLC_BIN" serve --target "$target" --port 0 "$@" \
     2> "$SERVER_LOG" > "$WORK/$name.stdout" &
   SERVER_PID=$!
@@ -85,8 +86,9 @@ stop_server() {
 # STATUS and the body in BODY.
 oip() {
   local out
+  local request="$*"
   out=$(timeout "$CLIENT_TIMEOUT" "$PYTHON" "$OIP_CLIENT" --port "$PORT" "$@") \
-    || fail "no response to $*"
+    || fail "no response to ${request:0:300}"
   STATUS=${out%%$'\n'*}
   BODY=${out#*$'\n'}
 }
@@ -97,19 +99,21 @@ oip() {
 expect_http() {
   local code=$1 text=$2; shift 2
   oip "$@"
-  [ "$STATUS" = "$code" ] || fail "$*: status $STATUS, expected $code; body: ${BODY:0:400}"
+  local request="$*"
+  request=${request:0:300}
+  [ "$STATUS" = "$code" ] || fail "$request: status $STATUS, expected $code; body: ${BODY:0:400}"
   [ "$code" = 200 ] && return
   local message
   message=$(json_field "$BODY" "d['error'] if isinstance(d.get('error'), str) else ''" 2> /dev/null) \
-    || fail "$*: the $code body is not JSON: ${BODY:0:400}"
-  [ -n "$message" ] || fail "$*: the $code body has no error string: ${BODY:0:400}"
+    || fail "$request: the $code body is not JSON: ${BODY:0:400}"
+  [ -n "$message" ] || fail "$request: the $code body has no error string: ${BODY:0:400}"
   [ -z "$text" ] && return
   local alternative alternatives
   IFS='|' read -r -a alternatives <<< "$text"
   for alternative in "${alternatives[@]}"; do
     [[ "$message" == *"$alternative"* ]] && return
   done
-  fail "$*: error '$message' does not name '$text'"
+  fail "$request: error '$message' does not name '$text'"
 }
 
 # wait_until SECONDS WHAT COMMAND...: runs COMMAND every 0.1 s until it succeeds.

@@ -6,35 +6,29 @@ store and copies fresh files, so nothing planted beforehand survives it).
 
 usage: plant_corrupt_deploy.py MLC_BIN MLC_HOME TARGET NAME:VERSION EXPORTED_MODEL.pt
 
-deploy copies the files into a new directory beside the live one (.NAME.new-*), exchanges the two
-and then commits the catalogue. This script watches for that directory, stops the deploy process
-(SIGSTOP) until model.pt is there whole (the size of EXPORTED_MODEL.pt, the same bytes), flips
-16 bytes in its middle, checks the catalogue does not yet name VERSION, and lets the deploy go on
-(SIGCONT). Exits 0 when the live model.pt ends up differing from EXPORTED_MODEL.pt while the
-catalogue says VERSION is deployed; 3 if the deploy was too quick to catch; 1 if the deploy failed.
+deploy copies the files into a new directory beside the live one (.NAME.new-*), fsyncs them,
+exchanges the two directories (renameat2) and then commits the catalogue. The deploy runs under
+strace, which holds its renameat2 back for 2 s (a wait that does not depend on how busy the
+machine is, unlike racing the deploy); meanwhile this script flips 16 bytes in the middle of the
+new model.pt, once it is whole (the size of EXPORTED_MODEL.pt, the same bytes).
+Exits 0 when the live model.pt ends up differing from EXPORTED_MODEL.pt while the catalogue says
+VERSION is deployed; 3 if the file could not be changed in time; 1 if the deploy failed.
 """
 
 import hashlib
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
 import time
 
 LIMIT_SECONDS = 30
+HOLD_EXCHANGE = "2s"
 
 
 def sha256(path):
     with open(path, "rb") as stream:
         return hashlib.sha256(stream.read()).hexdigest()
-
-
-def stopped(pid):
-    """Whether the process no longer runs: stopped, or already gone (a zombie)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
-        state = stream.read().rsplit(")", 1)[1].split()[0]
-    return state in ("T", "t", "Z", "X")
 
 
 def deployed_version(home, target, name):
@@ -58,47 +52,31 @@ def main(argv):
     size = os.path.getsize(exported)
     prefix = f".{name}.new-"
 
-    deploy = subprocess.Popen([mlc, "-q", "deploy", ref, "--target", target])
+    deploy = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2",
+                               "-e", f"inject=renameat2:delay_enter={HOLD_EXCHANGE}:when=1",
+                               mlc, "-q", "deploy", ref, "--target", target], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + LIMIT_SECONDS
-    planted = None
+    planted = False
     try:
-        staged = None
-        while planted is None and deploy.poll() is None and time.monotonic() < deadline:
-            if staged is None:
-                found = [entry for entry in os.listdir(parent) if entry.startswith(prefix)]
-                if not found:
-                    continue
-                staged = os.path.join(parent, found[0])
-            os.kill(deploy.pid, signal.SIGSTOP)
-            while not stopped(deploy.pid) and time.monotonic() < deadline:
-                time.sleep(0.0001)
-            try:
-                # Before the exchange the new files are under the staged name, after it under the
-                # live one; the directory that is not the old live one is the new one.
-                new = live if os.stat(live).st_ino != old_inode else staged
-                model = os.path.join(new, "model.pt")
-                if os.path.exists(model) and os.path.getsize(model) == size:
-                    if deployed_version(home, target, name) == version:
-                        planted = False  # the catalogue committed first: too late
-                    else:
-                        with open(model, "r+b") as stream:
-                            stream.seek(size // 2)
-                            middle = stream.read(16)
-                            stream.seek(size // 2)
-                            stream.write(bytes(b ^ 0xFF for b in middle))
-                            stream.flush()
-                            os.fsync(stream.fileno())
-                        planted = True
-            except FileNotFoundError:
-                planted = False  # the staged directory is gone: the deploy has finished
-            finally:
-                os.kill(deploy.pid, signal.SIGCONT)
-            if planted is None:
-                time.sleep(0.0002)
+        while not planted and deploy.poll() is None and time.monotonic() < deadline:
+            found = [entry for entry in os.listdir(parent) if entry.startswith(prefix)]
+            model = os.path.join(parent, found[0], "model.pt") if found else None
+            if model is None or not os.path.exists(model) or os.path.getsize(model) != size:
+                time.sleep(0.001)
+                continue
+            if os.stat(live).st_ino != old_inode:
+                break  # exchanged already: too late
+            with open(model, "r+b") as stream:
+                stream.seek(size // 2)
+                middle = stream.read(16)
+                stream.seek(size // 2)
+                stream.write(bytes(b ^ 0xFF for b in middle))
+                stream.flush()
+                os.fsync(stream.fileno())
+            planted = os.stat(live).st_ino == old_inode
         status = deploy.wait(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if deploy.poll() is None:
-            os.kill(deploy.pid, signal.SIGCONT)
             deploy.kill()
             deploy.wait()
     if status != 0:
@@ -106,7 +84,7 @@ def main(argv):
         return 1
     actual, expected = sha256(os.path.join(live, "model.pt")), sha256(exported)
     if not planted or actual == expected or deployed_version(home, target, name) != version:
-        print(f"plant_corrupt_deploy: deploy of {ref} not caught in time (planted={planted})", file=sys.stderr)
+        print(f"plant_corrupt_deploy: the deploy of {ref} was not caught in time", file=sys.stderr)
         return 3
     print(f"plant_corrupt_deploy: {target}/{name}/model.pt has sha256 {actual}, the catalogue's {ref} {expected}")
     return 0

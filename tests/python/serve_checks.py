@@ -95,8 +95,11 @@ def check_metadata(client, name, version, inputs, outputs):
         where = f"GET /v2/models/{name}" + (f"/versions/{asked}" if asked else "")
         require(document.get("versions") == [version], f"{where}: versions {document.get('versions')}, expected [{version!r}]")
         require(document["platform"] == "pytorch_torchscript", f"{where}: platform {document['platform']!r}")
-        require(document.get("inputs") == inputs, f"{where}: inputs {document.get('inputs')}, expected {inputs}")
-        found = {o["name"]: o for o in document.get("outputs", [])}
+        # Tensors as name, datatype and shape; their optional "parameters" may say more.
+        declared = [{k: t[k] for k in ("name", "datatype", "shape") if k in t} for t in document.get("inputs", [])]
+        require(declared == inputs, f"{where}: inputs {document.get('inputs')}, expected {inputs}")
+        found = {o["name"]: {k: o[k] for k in ("name", "datatype", "shape") if k in o}
+                 for o in document.get("outputs", [])}
         expected = {o["name"]: o for o in outputs}
         require(found == expected, f"{where}: outputs {document.get('outputs')}, expected {outputs}")
 
@@ -466,9 +469,11 @@ def group_auth(port, name, token):
 
 
 def group_drain(port, name, server_pid):
-    """drain PORT NAME SERVER_PID: SIGTERM while one request waits in the batch queue (the server
-    runs with a long --max-queue-delay-us) and another is half sent: both are answered 200,
-    a new connection is not served."""
+    """drain PORT NAME SERVER_PID: SIGTERM while one request has its headers and half its body
+    sent (in flight for certain: the server has begun reading it) and another was just sent to a
+    server with a long --max-queue-delay-us (in flight too if the batcher waits for company; it
+    may also have been answered before the signal): both are answered 200, and a connection made
+    after the signal is not served."""
     server_pid = int(server_pid)
     image = [[7] * 28 for _ in range(28)]
     body = json.dumps({"id": "half", "inputs": [tensor("input", "FP32", [image])]}).encode()
