@@ -20,6 +20,7 @@ packages=(
   llvm-14                 # llvm-symbolizer: sanitizer reports name functions and lines
   prometheus              # promtool: tests/cli/test_serve.sh lints mlc serve's /metrics with it
   wrk                     # the HTTP load generator of bench/ (mlc serve against its peer)
+  strace                  # test_serve_swap.sh holds a deploy's directory exchange back with it
 )
 
 missing=()
