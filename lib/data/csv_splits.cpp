@@ -333,3 +333,12 @@ Splits load_csv_splits(const nlohmann::json& config, uint64_t seed,
 }
 
 }  // namespace mlc::data::detail
+
+namespace mlc::data {
+
+CellNumber parse_cell_number(std::string_view cell, double& value) {
+  if (detail::parse_number(cell, value)) return CellNumber::ok;
+  return detail::parse_any_number(cell, value) ? CellNumber::out_of_range : CellNumber::not_a_number;
+}
+
+}  // namespace mlc::data

@@ -1,12 +1,10 @@
 #include "inference/table_encoding.hpp"
 
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
 #include <limits>
 
 #include <fmt/format.h>
 
+#include "mlc/data.hpp"
 #include "mlc/error.hpp"
 
 namespace mlc::compute {
@@ -54,16 +52,19 @@ float TableEncoding::encode(size_t column, std::string_view cell) const {
     const auto code = categories_[column].find(text);
     return code == categories_[column].end() ? kMissing : code->second;
   }
-  const char* begin = text.c_str();
-  char* end = nullptr;
-  errno = 0;
-  const double value = std::strtod(begin, &end);
-  const bool whole = end != begin && *end == '\0' && errno == 0;
-  if (!whole || !std::isfinite(value)) {
-    throw Error(ErrorKind::invalid_input,
-                fmt::format("column '{}': '{}' is not a number", names_[column], text));
+  // As training read the column (data::parse_cell_number), so that a cell it took is taken here.
+  double value = 0;
+  switch (data::parse_cell_number(text, value)) {
+    case data::CellNumber::ok:
+      return static_cast<float>(value);
+    case data::CellNumber::out_of_range:
+      throw Error(ErrorKind::invalid_input,
+                  fmt::format("column '{}': '{}' is not a finite number that fits a 32-bit float",
+                              names_[column], text));
+    case data::CellNumber::not_a_number:
+      break;
   }
-  return static_cast<float>(value);
+  throw Error(ErrorKind::invalid_input, fmt::format("column '{}': '{}' is not a number", names_[column], text));
 }
 
 }  // namespace mlc::compute

@@ -33,9 +33,11 @@ class TableEncoding {
   // The feature's index by column name, or nullopt.
   std::optional<size_t> column_of(std::string_view name) const;
 
-  // One cell of feature `column`. Throws Error(invalid_input) "column 'NAME': 'CELL' is not a
-  // number" for a numeric column's cell that is not missing and not a finite number; callers
-  // prefix where the cell came from (file and line, or the request's input and index).
+  // One cell of feature `column`; a numeric cell reads as training read it (data::
+  // parse_cell_number). Throws Error(invalid_input) "column 'NAME': 'CELL' is not a number", or
+  // "... is not a finite number that fits a 32-bit float", for a numeric column's cell that is
+  // not missing; callers prefix where the cell came from (file and line, or the request's input
+  // and index).
   float encode(size_t column, std::string_view cell) const;
 
  private:

@@ -65,6 +65,12 @@ struct TableColumns {
   std::vector<std::vector<std::string>> categories;  // per column; empty for a numeric one
 };
 
+// How a table's numeric cell reads, in training, evaluation and scoring alike: the whole cell as
+// a decimal number (surrounding spaces and tabs and a leading '+' allowed, whatever the locale);
+// out_of_range: a number, but not one a 32-bit float holds finitely (inf, 1e39, 1e400).
+enum class CellNumber { ok, not_a_number, out_of_range };
+CellNumber parse_cell_number(std::string_view cell, double& value);
+
 struct Splits {
   Samples train;
   Samples validation;

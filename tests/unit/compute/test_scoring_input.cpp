@@ -122,6 +122,18 @@ TEST_CASE("read_csv_input refuses what it cannot score, naming where") {
     CHECK_THROWS_WITH_AS(scoring::read_csv_input(file, table_model()),
                          (file.string() + ":3:2: column 'x': 'abc' is not a number").c_str(), mlc::Error);
   }
+  SUBCASE("a number as training reads one: spaces around it, but no hex and nothing past a float") {
+    write_file(file, "x,color,z\n 2.5 ,red,+3\n0x10,red,1\n");
+    CHECK_THROWS_WITH_AS(scoring::read_csv_input(file, table_model()),
+                         (file.string() + ":3:1: column 'x': '0x10' is not a number").c_str(), mlc::Error);
+    write_file(file, "x,color,z\n 2.5 ,red,+3\n1,red,1e39\n");
+    CHECK_THROWS_WITH_AS(scoring::read_csv_input(file, table_model()),
+                         (file.string() + ":3:3: column 'z': '1e39' is not a finite number that fits a "
+                                          "32-bit float").c_str(),
+                         mlc::Error);
+    write_file(file, "x,color,z\n 2.5 ,red,+3\n");
+    CHECK(values_of(scoring::read_csv_input(file, table_model()).batch) == std::vector<float>{2.5f, 1, 3});
+  }
   SUBCASE("a missing feature column") {
     write_file(file, "x,z\n1,2\n");
     CHECK_THROWS_WITH_AS(scoring::read_csv_input(file, table_model()),
