@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mlc/error.hpp"
+#include "serving/model_set.hpp"
 #include "torch_error.hpp"
 
 namespace mlc::compute::serving {
@@ -125,7 +126,11 @@ void Batcher::forward(std::deque<BatchItem>& batch) {
       result.error = error;
     }
     row += rows;
-    item.done(std::move(result));
+    try {
+      item.done(std::move(result));
+    } catch (const std::exception& failure) {  // e.g. out of memory writing the response
+      log_line(std::string("error: answering a request: ") + failure.what());
+    }
   }
 }
 

@@ -29,6 +29,7 @@ using tcp = net::ip::tcp;
 
 constexpr std::chrono::seconds kWriteTimeout{30};
 constexpr uint32_t kHeaderLimit = 16 * 1024;
+constexpr size_t kFirstRead = 16 * 1024;
 
 // What every connection shares. Held by shared_ptr from each pending reply, so that a reply that
 // comes after the server stopped (a forward pass that outlived the drain) posts to a live, if
@@ -38,7 +39,7 @@ struct ServerState {
   net::io_context io;
   HttpOptions options;
   Handler& handler;
-  std::atomic<int> in_flight{0};
+  std::atomic<int> in_flight{0};  // from a request's first byte to its response's last
   std::atomic<bool> stopping{false};
 };
 
@@ -52,11 +53,29 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Waits for a request's first bytes (an idle keep-alive connection is not in flight), then reads
+  // the whole request; both within read_timeout.
   void read() {
+    stream_.expires_after(state_->options.read_timeout);
+    if (buffer_.size() > 0) {  // a pipelined request already arrived with the last one
+      read_request();
+      return;
+    }
+    stream_.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](beast::error_code error, size_t n) {
+      if (error || self->state_->stopping) {
+        self->close();
+        return;
+      }
+      self->buffer_.commit(n);
+      self->read_request();
+    });
+  }
+
+  void read_request() {
+    ++state_->in_flight;
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(static_cast<uint64_t>(state_->options.max_request_bytes));
-    stream_.expires_after(state_->options.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code error, size_t) { self->on_read(error); });
   }
@@ -78,33 +97,39 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (error) {  // the client closed, timed out (slow or idle) or reset: nothing to answer
+      --state_->in_flight;
       close();
       return;
     }
     auto& request = parser_->get();
     keep_alive_ = request.keep_alive();
     version_ = request.version();
-    ++state_->in_flight;
     stream_.expires_never();  // the handler may take its time; the write has its own timeout
     HttpRequest forwarded{std::string(request.method_string()), std::string(request.target()),
                           std::string(request[http::field::authorization]), std::move(request.body())};
-    state_->handler.handle(std::move(forwarded), [self = shared_from_this(), state = state_](HttpResponse response) {
-      net::post(self->stream_.get_executor(),
-                [self, response = std::move(response)]() mutable { self->write(std::move(response), true); });
-    });
+    try {
+      state_->handler.handle(std::move(forwarded), [self = shared_from_this()](HttpResponse response) {
+        net::post(self->stream_.get_executor(),
+                  [self, response = std::move(response)]() mutable { self->write(std::move(response), true); });
+      });
+    } catch (const std::exception& failure) {  // a bug in a handler: this request fails, not the server
+      log_line(std::string("error: ") + failure.what());
+      write({500, nlohmann::json({{"error", failure.what()}}).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+             "application/json", {}}, true);
+    }
   }
 
   void reject(unsigned status, const std::string& message) {
     state_->handler.rejected(status);
     keep_alive_ = false;  // the rest of the request is unread: the connection cannot go on
-    ++state_->in_flight;
-    write({status, nlohmann::json({{"error", message}}).dump(), "application/json"}, true);
+    write({status, nlohmann::json({{"error", message}}).dump(), "application/json", {}}, true);
   }
 
   void write(HttpResponse response, bool counted) {
     response_ = {static_cast<http::status>(response.status), version_ == 0 ? 11u : version_};
     response_.set(http::field::server, "mlc");
     response_.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) response_.set(name, value);
     response_.keep_alive(keep_alive_ && !state_->stopping);
     response_.body() = std::move(response.body);
     response_.prepare_payload();

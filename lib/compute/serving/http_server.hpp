@@ -11,6 +11,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mlc::compute::serving {
 
@@ -25,6 +27,7 @@ struct HttpResponse {
   unsigned status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // more, e.g. WWW-Authenticate
 };
 
 // Sends the response; callable once, from any thread.
@@ -49,7 +52,8 @@ struct HttpOptions {
 };
 
 // Listens, then runs until SIGINT or SIGTERM: stops accepting, lets the requests in flight finish
-// (up to drain_timeout) and returns. `on_listening` gets the bound port (port 0: the kernel's
+// (up to drain_timeout) and returns. A request counts as in flight from its first byte: one still
+// arriving when the signal comes is read, answered and its connection closed. `on_listening` gets the bound port (port 0: the kernel's
 // choice) before the first request is accepted. Throws Error(usage) if the address cannot be
 // bound, naming it and the reason.
 void run_http_server(const HttpOptions& options, Handler& handler, const std::function<void(int port)>& on_listening,

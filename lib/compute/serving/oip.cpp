@@ -125,6 +125,7 @@ std::vector<std::string> output_names(const InferenceModel& model) {
 }
 
 InferRequest parse_infer_request(std::string body, const InferenceModel& model) {
+  const size_t body_bytes = body.size();
   rapidjson::Document document;
   document.ParseInsitu<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(body.data());
   if (document.HasParseError()) {
@@ -171,8 +172,13 @@ InferRequest parse_infer_request(std::string body, const InferenceModel& model) 
   }
   const Value& data = member(tensor, "data", "input '" + name + "'");
   if (!data.IsArray()) throw bad(fmt::format("input '{}': 'data' must be an array", name));
-  std::vector<int64_t> batch_shape = shape;
-  request.batch = torch::empty(batch_shape, torch::kFloat32);
+  // Every element takes at least two bytes of the body ("0,"), so a shape asking for more is a
+  // lie, refused before anything is allocated from it.
+  const int64_t most_rows = static_cast<int64_t>(body_bytes / 2) / model.sample_size() + 1;
+  if (shape[0] > most_rows) {
+    throw bad(fmt::format("input '{}': shape {} asks for more elements than the body holds", name, shape_text(shape)));
+  }
+  request.batch = torch::empty(shape, torch::kFloat32);
   const int64_t elements = request.batch.numel();
   TensorFiller filler(model, name, bytes, request.batch.data_ptr<float>());
   if (!data.Empty() && data[0].IsArray()) {

@@ -17,6 +17,7 @@
 #include "serving/http_server.hpp"
 #include "serving/model_set.hpp"
 #include "serving/oip.hpp"
+#include "torch_error.hpp"
 
 namespace mlc::compute::serving {
 namespace {
@@ -24,7 +25,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 HttpResponse json_response(unsigned status, const nlohmann::json& body) {
-  return {status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json"};
+  return {status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json", {}};
 }
 
 HttpResponse error_response(unsigned status, const std::string& message) {
@@ -73,11 +74,13 @@ class Router : public Handler {
       return reply(json_response(ready ? 200 : 503, {{"ready", ready}}));
     }
     if (!request_.token.empty() && !authorized(request.authorization)) {
-      return reply(error_response(401, "missing or wrong bearer token (Authorization: Bearer TOKEN)"));
+      HttpResponse refused = error_response(401, "missing or wrong bearer token (Authorization: Bearer TOKEN)");
+      refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"mlc\"");
+      return reply(std::move(refused));
     }
     if (parts.size() == 1 && parts[0] == "metrics") {
       if (!get) return reply(error_response(405, "use GET for /metrics"));
-      return reply({200, metrics_.exposition(), "text/plain; version=0.0.4; charset=utf-8"});
+      return reply({200, metrics_.exposition(), "text/plain; version=0.0.4; charset=utf-8", {}});
     }
     if (parts.size() == 1 && parts[0] == "v2") {
       if (!get) return reply(error_response(405, "use GET for /v2"));
@@ -138,6 +141,10 @@ class Router : public Handler {
       serving.batcher->cancel_arrival();
       metrics_.request_done(model->name(), model->version(), "bad_request", 0);
       return reply(error_response(400, error.what()));
+    } catch (const std::exception& error) {  // e.g. libtorch out of memory: this request only
+      serving.batcher->cancel_arrival();
+      metrics_.request_done(model->name(), model->version(), "error", 0);
+      return reply(error_response(500, first_line_of(error)));
     }
     metrics_.in_flight(1);
     auto request = std::make_shared<InferRequest>(std::move(parsed));
@@ -152,7 +159,7 @@ class Router : public Handler {
       }
       HttpResponse response{200, infer_response(*model, *request, result.outputs.data_ptr<float>(),
                                                 result.outputs.size(0)),
-                            "application/json"};
+                            "application/json", {}};
       metrics.request_done(model->name(), model->version(), "success",
                             std::chrono::duration<double>(Clock::now() - started).count());
       reply(std::move(response));
