@@ -291,6 +291,7 @@ def group_isolation(port, name):
     good.infer(name, [tensor("input", "FP32", [image])])
     kept = good.local_port()
     infer_path = f"/v2/models/{name}/infer".encode()
+    valid_body = json.dumps({"inputs": [tensor("input", "FP32", [image])]}).encode()
     bad_requests = {
         "bytes that are not HTTP": b"\x00\xff\xfe GARBAGE \x16\x03\x01\r\n\r\n",
         "a TLS hello": bytes.fromhex("160301002a0100002603035a") + b"\x00" * 40,
@@ -304,6 +305,15 @@ def group_isolation(port, name):
         "a nesting 100,000 deep": b"POST " + infer_path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n"
                                   + b"[" * 100_000 + b"]" * 100_000,
         "a request line of 100 KB": b"GET /" + b"v" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a nesting 1,000,000 deep": b"POST " + infer_path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n"
+                                    + b"[" * 1_000_000 + b"]" * 1_000_000,
+        "a chunk extension of 8 MB": b"POST " + infer_path + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                     b"1;" + b"a" * 8_000_000,
+        "a valid body and then more": b"POST " + infer_path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                                      + str(len(valid_body) + 1).encode() + b"\r\n\r\n" + valid_body + b"}",
+        "the binary tensor extension": b"POST " + infer_path + b" HTTP/1.1\r\nHost: x\r\n"
+                                       b"Inference-Header-Content-Length: " + str(len(valid_body)).encode()
+                                       + b"\r\nContent-Length: " + str(len(valid_body)).encode() + b"\r\n\r\n" + valid_body,
         "HTTP/0.9": b"GET /v2\r\n\r\n",
     }
     for what, payload in bad_requests.items():
@@ -314,6 +324,23 @@ def group_isolation(port, name):
         document = good.infer(name, [tensor("input", "FP32", [image])])
         check_infer_response(document, name)
         require(good.local_port() == kept, f"after {what}: the other keep-alive connection was closed")
+    for what in ("a valid body and then more", "the binary tensor extension"):
+        answer = raw_exchange(port, bad_requests[what], wait=3.0)
+        require(status_of(answer) == 400 and b'"error"' in answer, f"{what}: answered {answer[:200]!r}, expected 400")
+    # HEAD gets GET's headers and no body, so the keep-alive connection stays in step.
+    connection = http.client.HTTPConnection(HOST, port, timeout=5)
+    for method in ("HEAD", "GET"):
+        connection.request(method, "/v2/health/ready")
+        response = connection.getresponse()
+        body = response.read()
+        require(response.status == 200, f"{method} /v2/health/ready: {response.status}")
+        require((body == b"") == (method == "HEAD"), f"{method} /v2/health/ready body: {body!r}")
+    connection.request("PUT", "/v2/health/ready", body=b"{}")
+    response = connection.getresponse()
+    response.read()
+    require(response.status == 405 and response.getheader("Allow") == "GET, HEAD",
+            f"PUT /v2/health/ready: {response.status}, Allow {response.getheader('Allow')!r}")
+    connection.close()
     fresh = OipClient(HOST, port)
     require(fresh.live() and fresh.ready(), "after the bad requests the server is not live and ready")
     print(f"{len(bad_requests)} kinds of bad request; the keep-alive connection served after each")

@@ -28,6 +28,15 @@ const nlohmann::json& only_tensor(const nlohmann::json& manifest, const char* ke
   return tensors->at(0);
 }
 
+// The TorchScript interpreter throws a std::runtime_error whose text is a traceback with the
+// model's code; what went wrong is its last line ("RuntimeError: shape '[2, 2]' is invalid ...").
+std::string interpreter_error(const std::exception& error) {
+  std::string text = error.what();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  const size_t newline = text.rfind('\n');
+  return newline == std::string::npos ? text : text.substr(newline + 1);
+}
+
 }  // namespace
 
 InferenceModel::InferenceModel(const std::string& script, nlohmann::json manifest,
@@ -78,6 +87,8 @@ torch::Tensor InferenceModel::forward(const torch::Tensor& batch) const {
     return output.to(torch::kFloat32).reshape({batch.size(0), output_width_}).contiguous();
   } catch (const c10::Error& error) {
     throw Error(ErrorKind::invalid_input, "the model could not run on this input: " + first_line_of(error));
+  } catch (const std::exception& error) {
+    throw Error(ErrorKind::invalid_input, "the model could not run on this input: " + interpreter_error(error));
   }
 }
 

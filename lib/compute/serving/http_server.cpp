@@ -1,6 +1,9 @@
 #include "serving/http_server.hpp"
 
 #include <atomic>
+#include <pthread.h>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <optional>
 #include <thread>
@@ -67,12 +70,15 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
       self->buffer_.commit(n);
+      // A request has begun: it gets the whole read timeout, however long the connection idled.
+      self->stream_.expires_after(self->state_->options.read_timeout);
       self->read_request();
     });
   }
 
   void read_request() {
     ++state_->in_flight;
+    head_ = false;
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(static_cast<uint64_t>(state_->options.max_request_bytes));
@@ -90,8 +96,9 @@ class Session : public std::enable_shared_from_this<Session> {
       reject(431, fmt::format("the request headers are larger than {} bytes", kHeaderLimit));
       return;
     }
-    const bool malformed = error && error.category() == beast::error_code(http::error::end_of_stream).category() &&
-                           error != http::error::end_of_stream && error != http::error::partial_message;
+    const bool malformed = error && ((error.category() == beast::error_code(http::error::end_of_stream).category() &&
+                                      error != http::error::end_of_stream && error != http::error::partial_message) ||
+                                     error == net::error::no_buffer_space);
     if (malformed) {
       reject(400, "malformed HTTP request: " + error.message());
       return;
@@ -104,9 +111,11 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& request = parser_->get();
     keep_alive_ = request.keep_alive();
     version_ = request.version();
+    head_ = request.method() == http::verb::head;
     stream_.expires_never();  // the handler may take its time; the write has its own timeout
     HttpRequest forwarded{std::string(request.method_string()), std::string(request.target()),
-                          std::string(request[http::field::authorization]), std::move(request.body())};
+                          std::string(request[http::field::authorization]), std::move(request.body()),
+                          request.find("Inference-Header-Content-Length") != request.end()};
     try {
       state_->handler.handle(std::move(forwarded), [self = shared_from_this()](HttpResponse response) {
         net::post(self->stream_.get_executor(),
@@ -133,6 +142,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(keep_alive_ && !state_->stopping);
     response_.body() = std::move(response.body);
     response_.prepare_payload();
+    if (head_) response_.body().clear();  // HEAD: the headers of the GET, Content-Length included
     stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, response_, [self = shared_from_this(), counted](beast::error_code error, size_t) {
       if (counted) --self->state_->in_flight;
@@ -152,10 +162,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   std::shared_ptr<ServerState> state_;
-  beast::flat_buffer buffer_;
+  // Bounded: Beast 1.74 applies no header limit to chunk extensions and trailers, so an unbounded
+  // buffer grows for as long as a client sends one (a 400 when full instead). Bodies go straight
+  // into the request's string and never sit here.
+  beast::flat_buffer buffer_{kHeaderLimit + 64 * 1024};
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   bool keep_alive_ = true;
+  bool head_ = false;
   unsigned version_ = 11;
 };
 
@@ -227,6 +241,16 @@ tcp::endpoint resolve(net::io_context& io, const std::string& host, int port) {
   return results.begin()->endpoint();
 }
 
+// Each connection is a file descriptor, and 1024 (the usual soft limit) idle keep-alive
+// connections would lock new clients out: take what the hard limit allows.
+void raise_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 // After a stop signal: waits for the requests in flight (up to the drain timeout), then stops.
 void drain(const std::shared_ptr<ServerState>& state, std::shared_ptr<net::steady_timer> timer,
            std::chrono::steady_clock::time_point deadline) {
@@ -243,8 +267,16 @@ void drain(const std::shared_ptr<ServerState>& state, std::shared_ptr<net::stead
 void run_http_server(const HttpOptions& options, Handler& handler, const std::function<void(int port)>& on_listening,
                      const std::function<void(int in_flight)>& on_stopping) {
   auto state = std::make_shared<ServerState>(options, handler);
+  raise_file_limit();
   auto listener = std::make_shared<Listener>(state, resolve(state->io, options.host, options.port));
   net::signal_set signals(state->io, SIGINT, SIGTERM);
+  // serve() blocked these before it started any thread; now they have a handler, let them in
+  // (one that came meanwhile is delivered now, and stops the server as it should).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   auto timer = std::make_shared<net::steady_timer>(state->io);
   signals.async_wait([&](beast::error_code error, int) {
     if (error) return;

@@ -21,6 +21,7 @@ struct HttpRequest {
   std::string target;         // path and query, as sent
   std::string authorization;  // the Authorization header, "" if none
   std::string body;
+  bool binary_extension = false;  // an Inference-Header-Content-Length header came with it
 };
 
 struct HttpResponse {

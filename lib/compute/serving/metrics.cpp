@@ -5,23 +5,17 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace mlc::compute::serving {
 namespace {
 
-// Label values are model names and versions (no quotes or backslashes can reach them: names are
-// checked by the catalogue), escaped anyway as the format asks.
+// Label values are model names and versions ([A-Za-z0-9._-], checked by the catalogue), escaped
+// anyway: JSON's escaping of '\\', '"' and newline is the format's, and bytes that are not UTF-8,
+// which Prometheus would refuse, are replaced.
 std::string label_value(const std::string& value) {
-  std::string out;
-  for (const char c : value) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
+  const std::string json = nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json.substr(1, json.size() - 2);
 }
 
 std::string number(double value) { return fmt::format("{}", value); }

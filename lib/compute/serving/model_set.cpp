@@ -110,14 +110,29 @@ std::shared_ptr<const InferenceModel> ModelSet::load(const ServedVersion& versio
   return model;
 }
 
+namespace {
+std::string version_key(const ServedVersion& version) {
+  return std::to_string(version.version) + ":" + version.model_sha256;
+}
+}  // namespace
+
+bool ModelSet::waiting_to_retry(const ServedVersion& version) const {
+  const auto failure = failures_.find(version.name);
+  return failure != failures_.end() && failure->second.version_key == version_key(version) &&
+         std::chrono::steady_clock::now() < failure->second.next_attempt;
+}
+
 void ModelSet::report_failure(const ServedVersion& version, const std::string& message) {
-  auto& [last, repeats] = failures_[version.name];
-  repeats = last == message ? repeats + 1 : 1;
-  last = message;
-  // A sha256 mismatch is logged when it persists: once may be a deploy landing between reading
-  // the catalogue and opening the directory, which the next look settles.
-  const bool integrity = message.find("sha256") != std::string::npos;
-  if (repeats == (integrity ? 2 : 1)) {
+  Failure& failure = failures_[version.name];
+  const std::string key = version_key(version);
+  failure.repeats = failure.version_key == key && failure.message == message ? failure.repeats + 1 : 1;
+  failure.version_key = key;
+  failure.message = message;
+  const double delay = std::min(10.0, request_.poll_seconds * static_cast<double>(1 << std::min(failure.repeats, 10)));
+  failure.next_attempt = std::chrono::steady_clock::now() +
+                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(delay));
+  const bool maybe_transient = message.find("sha256") != std::string::npos || message.find("No such file") != std::string::npos;
+  if (failure.repeats == (maybe_transient ? 2 : 1)) {
     log_line(fmt::format("error: {}:{} not loaded, {}: {}", version.name, version.version,
                          serving_.count(version.name) > 0 ? "the previous version keeps serving" : "not serving",
                          message));
@@ -138,18 +153,22 @@ void ModelSet::refresh() {
   std::set<std::string> names;
   for (const ServedVersion& version : target) {
     names.insert(version.name);
+    bool current = false;
     {
       const std::shared_lock lock(mutex_);
       const auto entry = serving_.find(version.name);
-      if (entry != serving_.end() && entry->second.version == version.version &&
-          entry->second.sha256 == version.model_sha256) {
-        continue;
-      }
+      current = entry != serving_.end() && entry->second.version == version.version &&
+                entry->second.sha256 == version.model_sha256;
+    }
+    if (current) {
+      failures_.erase(version.name);  // e.g. a failed deploy rolled back: a new failure is news
+      continue;
     }
     {
       const std::unique_lock lock(mutex_);
       listed_.try_emplace(version.name, "");
     }
+    if (waiting_to_retry(version)) continue;
     Batcher* batcher = nullptr;
     {
       const std::unique_lock lock(mutex_);
@@ -187,19 +206,26 @@ void ModelSet::refresh() {
                       : fmt::format("loaded {}:{} (sha256 {})", version.name, version.version,
                                     short_sha(version.model_sha256)));
   }
-  const std::unique_lock lock(mutex_);
-  for (auto entry = serving_.begin(); entry != serving_.end();) {
-    if (names.count(entry->first) == 0) {
-      log_line(fmt::format("removed {} (was {})", entry->first, entry->second.version));
-      entry = serving_.erase(entry);
-    } else {
-      ++entry;
+  std::vector<std::string> removed;
+  {
+    const std::unique_lock lock(mutex_);
+    for (auto entry = serving_.begin(); entry != serving_.end();) {
+      if (names.count(entry->first) == 0) {
+        removed.push_back(fmt::format("removed {} (was {})", entry->first, entry->second.version));
+        entry = serving_.erase(entry);
+      } else {
+        ++entry;
+      }
     }
+    for (auto entry = listed_.begin(); entry != listed_.end();) {
+      entry = names.count(entry->first) == 0 ? listed_.erase(entry) : std::next(entry);
+    }
+    ready_ = serving_.size() == names.size();
   }
-  for (auto entry = listed_.begin(); entry != listed_.end();) {
-    entry = names.count(entry->first) == 0 ? listed_.erase(entry) : std::next(entry);
+  for (auto failure = failures_.begin(); failure != failures_.end();) {
+    failure = names.count(failure->first) == 0 ? failures_.erase(failure) : std::next(failure);
   }
-  ready_ = serving_.size() == names.size();
+  for (const std::string& line : removed) log_line(line);  // not under the lock: stderr may block
 }
 
 }  // namespace mlc::compute::serving

@@ -7,6 +7,7 @@
 // for them and they finish on it; a version that fails to load leaves the old one serving.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,6 +46,7 @@ class ModelSet {
  private:
   std::shared_ptr<const InferenceModel> load(const ServedVersion& version) const;
   void report_failure(const ServedVersion& version, const std::string& message);
+  bool waiting_to_retry(const ServedVersion& version) const;
 
   const ServeRequest& request_;
   Metrics& metrics_;
@@ -58,9 +60,16 @@ class ModelSet {
   std::map<std::string, std::unique_ptr<Batcher>> batchers_;  // one per name ever served
   std::map<std::string, std::string> listed_;                 // name -> "" or why it is not serving
   bool ready_ = false;
-  // Watcher thread only: the last failure reported per model, and how often it repeated (a swap
-  // between reading the catalogue and opening the directory shows as one sha256 mismatch).
-  std::map<std::string, std::pair<std::string, int>> failures_;
+  // Watcher thread only: the last failure per model. A swap between reading the catalogue and
+  // opening the directory shows as one sha256 mismatch or missing file, so those are reported when
+  // they repeat; a version that keeps failing is tried again less and less often (up to 10 s).
+  struct Failure {
+    std::string version_key;  // "VERSION:SHA256" that failed
+    std::string message;
+    int repeats = 0;
+    std::chrono::steady_clock::time_point next_attempt;
+  };
+  std::map<std::string, Failure> failures_;
   std::string last_target_error_;
 };
 

@@ -40,7 +40,12 @@ class TensorFiller {
   void element(const Value& value) {
     const int64_t index = written_++;
     if (value.IsNumber() && !bytes_) {
-      out_[index] = static_cast<float>(value.GetDouble());
+      const auto number = static_cast<float>(value.GetDouble());
+      if (!std::isfinite(number)) {
+        throw bad(fmt::format("input '{}', element {}: {} is outside the range of FP32", input_, index,
+                              value.GetDouble()));
+      }
+      out_[index] = number;
     } else if (value.IsNull() && features_ > 0) {
       out_[index] = std::numeric_limits<float>::quiet_NaN();
     } else if (bytes_ && (value.IsString() || value.IsNumber())) {
@@ -127,7 +132,8 @@ std::vector<std::string> output_names(const InferenceModel& model) {
 InferRequest parse_infer_request(std::string body, const InferenceModel& model) {
   const size_t body_bytes = body.size();
   rapidjson::Document document;
-  document.ParseInsitu<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(body.data());
+  // Iterative: the recursive parser overflows the stack on a body of a million '['.
+  document.ParseInsitu<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data());
   if (document.HasParseError()) {
     throw bad(fmt::format("the body is not valid JSON: {} (at byte {})",
                           rapidjson::GetParseError_En(document.GetParseError()), document.GetErrorOffset()));

@@ -3,7 +3,11 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
+#include <pthread.h>
+
+#include <cctype>
 #include <chrono>
+#include <csignal>
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
@@ -30,6 +34,12 @@ HttpResponse json_response(unsigned status, const nlohmann::json& body) {
 
 HttpResponse error_response(unsigned status, const std::string& message) {
   return json_response(status, {{"error", message}});
+}
+
+HttpResponse wrong_method(const char* allowed, const std::string& target) {
+  HttpResponse response = error_response(405, fmt::format("use {} for {}", allowed, target));
+  response.headers.emplace_back("Allow", allowed);
+  return response;
 }
 
 // Compares without stopping at the first difference, so that timing does not reveal the token.
@@ -66,9 +76,9 @@ class Router : public Handler {
       metrics.http_response(response.status);
       respond(std::move(response));
     };
-    const bool get = request.method == "GET";
+    const bool get = request.method == "GET" || request.method == "HEAD";  // HEAD: GET's headers
     if (parts.size() == 3 && parts[0] == "v2" && parts[1] == "health" && (parts[2] == "live" || parts[2] == "ready")) {
-      if (!get) return reply(error_response(405, "use GET for " + request.target));
+      if (!get) return reply(wrong_method("GET, HEAD", request.target));
       if (parts[2] == "live") return reply(json_response(200, {{"live", true}}));
       const bool ready = models_.ready();
       return reply(json_response(ready ? 200 : 503, {{"ready", ready}}));
@@ -79,11 +89,11 @@ class Router : public Handler {
       return reply(std::move(refused));
     }
     if (parts.size() == 1 && parts[0] == "metrics") {
-      if (!get) return reply(error_response(405, "use GET for /metrics"));
+      if (!get) return reply(wrong_method("GET, HEAD", request.target));
       return reply({200, metrics_.exposition(), "text/plain; version=0.0.4; charset=utf-8", {}});
     }
     if (parts.size() == 1 && parts[0] == "v2") {
-      if (!get) return reply(error_response(405, "use GET for /v2"));
+      if (!get) return reply(wrong_method("GET, HEAD", request.target));
       return reply(json_response(200, {{"name", "mlc"}, {"version", mlc_version()}, {"extensions", nlohmann::json::array()}}));
     }
     if (parts.size() < 3 || parts[0] != "v2" || parts[1] != "models") {
@@ -102,17 +112,22 @@ class Router : public Handler {
       return reply(error_response(404, "no such endpoint: " + request.target));
     }
     if ((action == "infer") != (request.method == "POST") || (action != "infer" && !get)) {
-      return reply(error_response(405, fmt::format("use {} for {}", action == "infer" ? "POST" : "GET", request.target)));
+      return reply(wrong_method(action == "infer" ? "POST" : "GET, HEAD", request.target));
+    }
+    if (action == "infer" && request.binary_extension) {
+      return reply(error_response(400, "the binary tensor data extension (Inference-Header-Content-Length) is not "
+                                       "supported: send the tensors as JSON (Triton's client: binary_data=False)"));
     }
     const ModelSet::Serving serving = models_.find(name);
     if (!serving.model) {
       const bool listed = models_.listed(name);
-      if (action == "infer") metrics_.request_done(name, "", listed ? "unavailable" : "not_found", 0);
+      // Labels are never strings a client made up: an unknown model counts under model="".
+      if (action == "infer") metrics_.request_done(listed ? name : "", "", listed ? "unavailable" : "not_found", 0);
       if (listed) return reply(error_response(503, fmt::format("model '{}' is not loaded (yet)", name)));
       return reply(error_response(404, fmt::format("unknown model '{}' on target '{}'", name, request_.target)));
     }
     if (version && *version != serving.model->version()) {
-      if (action == "infer") metrics_.request_done(name, *version, "not_found", 0);
+      if (action == "infer") metrics_.request_done(name, "", "not_found", 0);
       return reply(error_response(404, fmt::format("model '{}' has no version '{}' here: version {} is serving",
                                                    name, *version, serving.model->version())));
     }
@@ -125,9 +140,12 @@ class Router : public Handler {
 
  private:
   bool authorized(const std::string& header) const {
-    const std::string scheme = "Bearer ";
-    return header.size() > scheme.size() && header.compare(0, scheme.size(), scheme) == 0 &&
-           same_secret(header.substr(scheme.size()), request_.token);
+    const std::string scheme = "bearer ";  // the scheme is case-insensitive (RFC 9110 11.1)
+    if (header.size() <= scheme.size()) return false;
+    for (size_t i = 0; i < scheme.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return false;
+    }
+    return same_secret(header.substr(scheme.size()), request_.token);
   }
 
   template <typename Reply>
@@ -186,6 +204,16 @@ std::chrono::seconds read_timeout() {
 }  // namespace
 
 void serve(const ServeRequest& request) {
+  // SIGINT and SIGTERM wait, blocked in every thread started from here, until the HTTP server has
+  // its handler for them (run_http_server unblocks them): a stop during start-up is then a clean
+  // stop, not a kill. A closed stderr must not kill the server either.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
   // Small models: one thread per forward pass, many passes (HTTP threads, batchers) side by side.
   at::set_num_threads(1);
   // The profiling executor re-optimises a module for each new batch size it sees; a server sees
@@ -211,7 +239,11 @@ void serve(const ServeRequest& request) {
     std::unique_lock lock(mutex);
     while (!wake.wait_for(lock, std::chrono::duration<double>(request.poll_seconds), [&] { return stopping; })) {
       lock.unlock();
-      models.refresh();
+      try {
+        models.refresh();
+      } catch (const std::exception& error) {  // e.g. no thread for a new batcher: try again later
+        log_line(std::string("error: ") + error.what());
+      }
       lock.lock();
     }
   });
