@@ -11,6 +11,7 @@ packages=(
   dataset-fashion-mnist   # real data: /usr/share/datasets/fashion-mnist
   python3-torch           # interop test: Python's torch.jit.load reads mlc's exports
   python3-jsonschema      # tests validate every --json output against schemas/
+  python3-sklearn         # test_eval_metrics.sh checks eval's metrics against scikit-learn's
   man-db                  # `man -l man/mlc.1` in the tests
   json-schema-test-suite  # the official JSON Schema tests, run against mlc's validator
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # the fuzzers (tests/fuzz): libFuzzer, ASan, UBSan

@@ -3,6 +3,7 @@
 #include "cli.hpp"
 #include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -12,6 +13,7 @@ struct EvalFlags {
   std::vector<std::string> gates;
   std::optional<std::string> data;
   std::optional<std::string> labels;
+  std::optional<int> top_k;
 };
 
 void run_eval(const EvalFlags& flags, CliState& state) {
@@ -20,6 +22,7 @@ void run_eval(const EvalFlags& flags, CliState& state) {
   for (const auto& gate : flags.gates) options.gates.push_back(parse_gate(gate));
   if (flags.data) options.data = *flags.data;
   if (flags.labels) options.labels = *flags.labels;
+  options.top_k = flags.top_k;
   const EvalOutcome outcome = evaluate_version(state.session(), options);
 
   nlohmann::json document = version_summary_json(outcome.version);
@@ -29,17 +32,27 @@ void run_eval(const EvalFlags& flags, CliState& state) {
   document["gates"] = outcome.evaluation.gates;
   document["evaluated_at"] = outcome.evaluation.at;
   document["data_files"] = data_files_json(outcome.evaluation.data_files);
+  document["details"] = outcome.evaluation.details;
   std::string human = fmt::format("{} {}: {} on {} test samples", subject(outcome.version),
                                   to_string(outcome.version.state),
                                   metrics_text(outcome.evaluation.metrics),
                                   outcome.evaluation.samples);
-  for (const auto& gate : outcome.evaluation.gates) {
-    human += fmt::format("\n  gate {}: {}", gate.at("expression").get<std::string>(),
-                         gate.at("passed").get<bool>() ? "passed" : "FAILED");
+  // The gates come back in the order given: the value beside the threshold it was held to.
+  std::string failures;
+  for (size_t i = 0; i < options.gates.size(); ++i) {
+    const Gate& gate = options.gates[i];
+    const nlohmann::json& outcome_of_gate = outcome.evaluation.gates.at(i);
+    const bool passed = outcome_of_gate.at("passed").get<bool>();
+    const std::string comparison =
+        fmt::format("{} = {:.6g}, threshold {} {}", printable(gate.metric),
+                    outcome_of_gate.at("value").get<double>(), gate.comparison, gate.threshold);
+    human += fmt::format("\n  gate {}: {} ({})", printable(gate.expression), passed ? "passed" : "FAILED",
+                         comparison);
+    if (!passed) failures += fmt::format("{}{}", failures.empty() ? "" : "; ", comparison);
   }
   state.print(document, human);
   if (!outcome.evaluation.passed) {
-    std::cerr << "mlc: error: quality gate failed for " << subject(outcome.version)
+    std::cerr << "mlc: error: quality gate failed for " << subject(outcome.version) << ": " << failures
               << "; metrics recorded, state left " << to_string(outcome.version.state) << "\n";
     state.exit_code = exit_code(ErrorKind::gate_failed);
   }
@@ -55,6 +68,10 @@ void setup_eval(CLI::App& app, CliState& state) {
                       "Quality gate METRIC OP NUMBER, e.g. 'accuracy>=0.85' (repeatable; exit 3 if one fails)");
   command->add_option("--data", flags->data, "Other test data: a CSV file, or IDX images");
   command->add_option("--labels", flags->labels, "IDX labels for --data images");
+  command->add_option("--top-k", flags->top_k,
+                      "Also record topK_accuracy for this K (classification; default: 5 when the "
+                      "model has more than 5 classes)")
+      ->check(CLI::Range(1, 1000000));
   command->callback([flags, &state] { run_eval(*flags, state); });
 }
 

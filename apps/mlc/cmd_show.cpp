@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -47,6 +49,34 @@ std::string lineage_lines(const nlohmann::json& lineage) {
   return text;
 }
 
+// A classifier's evaluation per class: precision, recall, F1 and support, one row per class, then
+// the confusion matrix (rows: true class, columns: predicted, in the same order).
+std::string per_class_lines(const EvaluationRecord& evaluation) {
+  if (!evaluation.details.is_object() || !evaluation.details.contains("class_names")) return "";
+  std::vector<std::string> names;
+  size_t width = 5;
+  for (const auto& name : evaluation.details.at("class_names")) {
+    names.push_back(printable(name.get<std::string>()));
+    width = std::max(width, names.back().size());
+  }
+  const auto metric = [&](const char* kind, size_t index) {
+    const auto found = evaluation.metrics.find(fmt::format("{}[{}]", kind, evaluation.details["class_names"][index].get<std::string>()));
+    return found == evaluation.metrics.end() ? 0.0 : found->second;
+  };
+  std::string text = fmt::format("  {:<{}}  precision  recall      f1  support\n", "class", width + 2);
+  for (size_t i = 0; i < names.size(); ++i) {
+    text += fmt::format("    {:<{}}  {:>9.4f}  {:>6.4f}  {:>6.4f}  {:>7}\n", names[i], width, metric("precision", i),
+                        metric("recall", i), metric("f1", i), static_cast<int64_t>(metric("support", i)));
+  }
+  text += "  confusion matrix (rows: true class, columns: predicted, in the order above)\n";
+  for (size_t i = 0; i < names.size(); ++i) {
+    text += fmt::format("    {:<{}} ", names[i], width);
+    for (const auto& count : evaluation.details.at("confusion_matrix").at(i)) text += fmt::format(" {:>5}", count.get<int64_t>());
+    text += "\n";
+  }
+  return text;
+}
+
 std::string human_detail(const VersionRecord& version, const std::vector<EpochMetrics>& epochs,
                          const std::optional<EvaluationRecord>& evaluation) {
   std::string text = fmt::format("{}  {}\n", subject(version), to_string(version.state));
@@ -71,6 +101,7 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
     text += evaluation->origin == "manifest"
                 ? fmt::format("  metrics      {} (stated by its manifest)\n", metrics)
                 : fmt::format("  evaluation   {} on {} samples ({})\n", metrics, evaluation->samples, evaluation->at);
+    text += per_class_lines(*evaluation);
   }
   text += lineage_lines(version.lineage);
   if (!version.checkpoint_sha256.empty()) text += fmt::format("  checkpoint   sha256 {}\n", version.checkpoint_sha256);

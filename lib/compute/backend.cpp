@@ -41,10 +41,11 @@ class TorchBackend final : public ComputeBackend {
     return translating_errors([&] { return compute::train(request); });
   }
 
-  EvalResult evaluate(const TrainedModel& model, const nlohmann::json& data) override {
+  EvalResult evaluate(const TrainedModel& model, const nlohmann::json& data,
+                      const EvalSettings& settings = {}) override {
     return translating_errors([&] {
       use_configured_threads(model.config);
-      return compute::evaluate(model, data);
+      return compute::evaluate(model, data, settings);
     });
   }
 

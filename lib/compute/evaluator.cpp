@@ -10,6 +10,7 @@
 
 #include "checkpoint.hpp"
 #include "config_access.hpp"
+#include "evaluation_metrics.hpp"
 #include "mlc/data.hpp"
 #include "mlc/error.hpp"
 #include "model_info.hpp"
@@ -63,6 +64,14 @@ Error not_finite(const nlohmann::json& data, const std::string& what) {
                            test_source(data), what));
 }
 
+void check_finite(const Metrics& metrics, const nlohmann::json& data) {
+  for (const auto& [name, value] : metrics) {
+    if (!std::isfinite(value)) {
+      throw not_finite(data, fmt::format("the model's {} on the test split ({})", name, value));
+    }
+  }
+}
+
 }  // namespace
 
 torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features) {
@@ -81,18 +90,30 @@ Metrics measure(ClassifierImpl& model, Task task, const torch::Tensor& features,
   return split_metrics(task, infer_logits(model, features), targets);
 }
 
-EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data) {
+EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data, const EvalSettings& settings) {
   const ModelInfo info = model_info_from_json(trained.model_info);
+  const int classes = static_cast<int>(info.class_names.size());
+  if (settings.top_k != 0 && (info.task != Task::classification || settings.top_k < 1 || settings.top_k >= classes)) {
+    throw Error(ErrorKind::usage, fmt::format("top-k accuracy for K = {}: the model has {} classes",
+                                              settings.top_k, classes));
+  }
   const Classifier model = load_trained_model(trained);
   const data::Splits splits = load_test_split(trained, info, data);
   const SampleTensors test = as_tensors(splits.test);
+  const torch::Tensor outputs = infer_logits(*model, test.features);
   EvalResult result;
-  result.metrics = measure(*model, info.task, test.features, test.targets);
-  for (const auto& [name, value] : result.metrics) {
-    if (!std::isfinite(value)) {
-      throw not_finite(data, fmt::format("the model's {} on the test split ({})", name, value));
-    }
+  result.metrics = split_metrics(info.task, outputs, test.targets);
+  // The objective's metrics first: a loss that is not finite says the most, so it is named.
+  check_finite(result.metrics, data);
+  if (info.task == Task::classification) {
+    ClassificationMeasures measures =
+        classification_measures(outputs, test.targets, info.class_names, settings.top_k);
+    result.metrics.merge(measures.metrics);
+    result.details = {{"class_names", info.class_names}, {"confusion_matrix", measures.confusion_matrix}};
+  } else {
+    result.metrics.merge(residual_quantiles(outputs, test.targets));
   }
+  check_finite(result.metrics, data);
   result.samples = splits.test.count();
   result.data_files = splits.files;
   return result;

@@ -25,7 +25,7 @@ Metrics measure(ClassifierImpl& model, Task task, const torch::Tensor& features,
 // seed and class names, and throw Error(invalid_input) if it is empty or its samples do not
 // have the model's input shape (or, for tables, its feature columns), and when a metric (evaluate)
 // or an output (predict) is not finite: NaN and infinity cannot be recorded or printed as JSON.
-EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data);
+EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data, const EvalSettings& settings);
 Predictions predict(const TrainedModel& trained, const nlohmann::json& data, int64_t limit);
 
 }  // namespace mlc::compute

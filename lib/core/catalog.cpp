@@ -155,7 +155,23 @@ HistoryEntry read_history_row(const sqlite::Statement& rows) {
   return entry;
 }
 
-constexpr const char* kEvaluationColumns = "id, at, samples, passed, gates, data_files, origin";
+// evaluations.details as mlc writes it: {"class_names": [N strings], "confusion_matrix": N rows
+// of N counts}, so that show can table it without checking again.
+nlohmann::json details_cell(const sqlite::Statement& row, int index, const Cell& cell) {
+  nlohmann::json details = json_cell(row, index, cell, nlohmann::json::value_t::object);
+  const auto& names = details.contains("class_names") ? details["class_names"] : nlohmann::json();
+  const auto& matrix = details.contains("confusion_matrix") ? details["confusion_matrix"] : nlohmann::json();
+  bool valid = names.is_array() && matrix.is_array() && matrix.size() == names.size();
+  for (const auto& name : names) valid = valid && name.is_string();
+  for (const auto& counts : matrix) {
+    valid = valid && counts.is_array() && counts.size() == names.size();
+    for (const auto& count : counts) valid = valid && count.is_number_unsigned();
+  }
+  if (!valid) unreadable(cell, "not {\"class_names\": [N names], \"confusion_matrix\": [N rows of N counts]}");
+  return details;
+}
+
+constexpr const char* kEvaluationColumns = "id, at, samples, passed, gates, data_files, origin, details";
 
 // An evaluation without its metrics (a table of their own).
 EvaluationRecord read_evaluation_row(const sqlite::Statement& row) {
@@ -169,6 +185,9 @@ EvaluationRecord read_evaluation_row(const sqlite::Statement& row) {
       json_cell(row, 5, {"evaluations", id, "data_files"}, nlohmann::json::value_t::array),
       {"evaluations", id, "data_files"});
   evaluation.origin = row.column_text(6);
+  if (!row.column_is_null(7)) {
+    evaluation.details = details_cell(row, 7, {"evaluations", id, "details"});
+  }
   return evaluation;
 }
 
@@ -632,9 +651,13 @@ VersionRecord Catalog::create_version(const NewVersion& version, const Transitio
 }
 
 void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& evaluation) {
+  std::optional<std::string> details;
+  if (!evaluation.details.is_null()) {
+    details = evaluation.details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
   db_->prepare(
-         "INSERT INTO evaluations (version_id, at, samples, passed, gates, data_files, origin) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?)")
+         "INSERT INTO evaluations (version_id, at, samples, passed, gates, data_files, origin, details) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(1, version_id)
       .bind(2, evaluation.at)
       .bind(3, evaluation.samples)
@@ -642,6 +665,7 @@ void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& eval
       .bind(5, evaluation.gates.is_null() ? "[]" : evaluation.gates.dump())
       .bind(6, data_files_json(evaluation.data_files).dump())
       .bind(7, evaluation.origin)
+      .bind_nullable(8, details)
       .run();
   const int64_t evaluation_id = db_->last_insert_id();
   for (const auto& [name, value] : evaluation.metrics) {

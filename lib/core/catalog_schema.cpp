@@ -184,6 +184,13 @@ CREATE TRIGGER target_log_is_append_only_delete BEFORE DELETE ON target_log
   BEGIN SELECT RAISE(ABORT, 'target_log is append-only'); END;
 )sql";
 
+// Version 3 (issue 10): an evaluation's results that are not scalars, as JSON: for a classifier
+// {"class_names": [...], "confusion_matrix": [[...]]}; NULL for regression, for a manifest's
+// metrics and for evaluations made before.
+constexpr const char* kMigrationV2ToV3 = R"sql(
+ALTER TABLE evaluations ADD COLUMN details TEXT;
+)sql";
+
 int read_user_version(sqlite::Database& db) {
   auto statement = db.prepare("PRAGMA user_version");
   statement.step();
@@ -269,6 +276,7 @@ void prepare_catalog_schema(sqlite::Database& db) {
     // new and upgraded catalogues cannot differ.
     if (found < 1) db.execute(kSchemaV1);
     if (found < 2) migrate_1_to_2(db);
+    if (found < 3) db.execute(kMigrationV2ToV3);
     auto violations = db.prepare("PRAGMA foreign_key_check");
     if (violations.step()) {
       throw Error(ErrorKind::catalog, "catalogue upgrade from schema version " +

@@ -18,6 +18,10 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_number_char(char c) {
   return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
 }
+// What may follow "NAME." as a class: anything up to white space or an operator.
+bool is_dotted_class_char(char c) {
+  return !is_space(c) && c != '<' && c != '>' && c != '=' && c != '[' && c != ']';
+}
 
 // Reads the expression left to right; each take_* returns what it consumed ("" for nothing).
 class Scanner {
@@ -30,6 +34,27 @@ class Scanner {
   std::string_view take_identifier() {
     if (position_ >= text_.size() || !is_letter(text_[position_])) return {};
     return take_while([](char c) { return is_letter(c) || is_digit(c); });
+  }
+  // NAME, NAME[CLASS] or NAME.CLASS, the last two as "NAME[CLASS]"; "" when malformed. CLASS in
+  // brackets is anything but ']' (spaces and '/' included: "T-shirt/top", "Ankle boot").
+  std::string take_metric() {
+    const std::string_view name = take_identifier();
+    if (name.empty() || at_end()) return std::string(name);
+    std::string_view class_name;
+    if (text_[position_] == '[') {
+      ++position_;
+      class_name = take_while([](char c) { return c != ']'; });
+      if (at_end()) return {};  // no closing bracket
+      ++position_;
+      if (class_name.empty()) return {};
+    } else if (text_[position_] == '.') {
+      ++position_;
+      class_name = take_while(is_dotted_class_char);
+      if (class_name.empty()) return {};
+    } else {
+      return std::string(name);
+    }
+    return std::string(name) + "[" + std::string(class_name) + "]";
   }
   std::string_view take_comparison() {
     // Two-character operators first: "<=" is not "<" followed by "=".
@@ -61,7 +86,7 @@ class Scanner {
 GateTerms parse_gate_terms(std::string_view expression, std::string_view context, ErrorKind kind) {
   Scanner scanner(expression);
   scanner.skip_spaces();
-  const std::string_view metric = scanner.take_identifier();
+  const std::string metric = scanner.take_metric();
   scanner.skip_spaces();
   const std::string_view comparison = scanner.take_comparison();
   scanner.skip_spaces();
@@ -71,7 +96,7 @@ GateTerms parse_gate_terms(std::string_view expression, std::string_view context
     throw Error(kind, fmt::format("{} '{}': expected METRIC OP NUMBER, e.g. 'accuracy>=0.85'",
                                   context, expression));
   }
-  GateTerms terms{std::string(metric), std::string(comparison), 0};
+  GateTerms terms{metric, std::string(comparison), 0};
   const std::string text(number);
   try {
     size_t used = 0;

@@ -44,6 +44,7 @@ nlohmann::json epoch_json(const EpochMetrics& epoch) {
 std::string metrics_text(const Metrics& metrics) {
   std::string text;
   for (const auto& [name, value] : metrics) {
+    if (name.find('[') != std::string::npos) continue;  // per-class: show's table, not a line
     text += fmt::format("{}{} {:.4f}", text.empty() ? "" : ", ", printable(name), value);
   }
   return text;
@@ -56,7 +57,8 @@ nlohmann::json evaluation_json(const EvaluationRecord& evaluation) {
           {"origin", evaluation.origin},
           {"metrics", evaluation.metrics},
           {"gates", evaluation.gates.is_null() ? nlohmann::json::array() : evaluation.gates},
-          {"data_files", data_files_json(evaluation.data_files)}};
+          {"data_files", data_files_json(evaluation.data_files)},
+          {"details", evaluation.details}};
 }
 
 nlohmann::json version_detail_json(const VersionRecord& version,

@@ -47,12 +47,13 @@ json_field "$OUT" "d['model_info']['preprocessing']['steps'][2]['columns']" | gr
   || fail "categories fitted on the training split: $OUT"
 run_mlc 0 --json eval alcohol --gate 'r2>=0.1' --gate 'rmse<=0.7'
 validate eval
-json_field "$OUT" "sorted(d['metrics']), d['passed']" | grep -qx "\['loss', 'mae', 'r2', 'rmse'\] True" \
+json_field "$OUT" "sorted(d['metrics']), d['passed']" \
+  | grep -qx "\['loss', 'mae', 'r2', 'residual_p05', 'residual_p25', 'residual_p50', 'residual_p75', 'residual_p95', 'rmse'\] True" \
   || fail "regression eval: $OUT"
 interop alcohol:1
 ok "regression with median imputation, min-max scaling and a one-hot column; Python agrees on raw rows"
 
-expect_error 2 "--gate 'accuracy>=0.5': this model does not report 'accuracy' (it reports loss, mae, r2, rmse)" \
+expect_error 2 "--gate 'accuracy>=0.5': this model does not report 'accuracy' (it reports loss, mae, r2, residual_p05, residual_p25, residual_p50, residual_p75, residual_p95, rmse)" \
   eval alcohol --gate 'accuracy>=0.5'
 ok "a gate on a metric the task does not report is a usage error"
 

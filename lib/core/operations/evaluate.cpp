@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <array>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -12,19 +14,86 @@
 namespace mlc {
 namespace {
 
-// The metrics an evaluation records (classification: accuracy, loss; regression: loss, rmse, mae,
-// r2); gates may name any of them.
-constexpr std::array<const char*, 5> kEvalMetrics = {"accuracy", "loss", "rmse", "mae", "r2"};
+// The metrics an evaluation records (README, "Metrics"); gates may name any of them.
+constexpr std::array<const char*, 13> kEvalMetrics = {
+    "accuracy", "loss",         "f1_macro",     "f1_weighted",  "ece",          "rmse",        "mae",
+    "r2",       "residual_p05", "residual_p25", "residual_p50", "residual_p75", "residual_p95"};
+constexpr std::array<const char*, 4> kPerClassMetrics = {"precision", "recall", "f1", "support"};
+constexpr const char* kMetricsList =
+    "accuracy, loss, f1_macro, f1_weighted, ece, topK_accuracy, precision[CLASS], recall[CLASS], "
+    "f1[CLASS], support[CLASS], rmse, mae, r2, residual_p05, residual_p25, residual_p50, "
+    "residual_p75, residual_p95";
+
+// topK_accuracy for a whole number K, e.g. top5_accuracy.
+bool is_top_k_accuracy(std::string_view metric) {
+  constexpr std::string_view prefix = "top", suffix = "_accuracy";
+  if (metric.size() <= prefix.size() + suffix.size() || metric.substr(0, prefix.size()) != prefix ||
+      metric.substr(metric.size() - suffix.size()) != suffix) {
+    return false;
+  }
+  const std::string_view k = metric.substr(prefix.size(), metric.size() - prefix.size() - suffix.size());
+  return std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_eval_metric(const std::string& metric) {
+  const size_t bracket = metric.find('[');
+  if (bracket != std::string::npos) {
+    const std::string name = metric.substr(0, bracket);
+    return std::any_of(kPerClassMetrics.begin(), kPerClassMetrics.end(),
+                       [&](const char* known) { return name == known; });
+  }
+  return is_top_k_accuracy(metric) ||
+         std::any_of(kEvalMetrics.begin(), kEvalMetrics.end(),
+                     [&](const char* known) { return metric == known; });
+}
+
+// A gate naming a metric this evaluation does not have: a class the model does not know, a top-k
+// accuracy of another K, or a metric of the other task. Names the ones it has, per-class metrics
+// by their classes.
+Error not_reported(const Gate& gate, const Metrics& metrics) {
+  std::vector<std::string> names, classes;
+  constexpr std::string_view recall = "recall[";
+  for (const auto& [name, value] : metrics) {
+    if (name.find('[') == std::string::npos) names.push_back(name);
+    if (name.rfind(recall, 0) == 0) classes.push_back(name.substr(recall.size(), name.size() - recall.size() - 1));
+  }
+  const size_t bracket = gate.metric.find('[');
+  if (bracket != std::string::npos && !classes.empty()) {
+    const std::string class_name = gate.metric.substr(bracket + 1, gate.metric.size() - bracket - 2);
+    return Error(ErrorKind::usage, fmt::format("--gate '{}': this model has no class '{}' (its classes: {})",
+                                               gate.expression, class_name, fmt::join(classes, ", ")));
+  }
+  return Error(ErrorKind::usage, fmt::format("--gate '{}': this model does not report '{}' (it reports {})",
+                                             gate.expression, gate.metric, fmt::join(names, ", ")));
+}
+
+// K of the top-K accuracy an evaluation records: --top-k, else 5 for a model of more than 5
+// classes, else none (0): top-5 of 5 classes or fewer is always 1.
+int top_k_for(const VersionRecord& version, std::optional<int> requested) {
+  const bool classifier = version.model_info.value("task", "") == "classification";
+  if (!classifier) {
+    if (requested) {
+      throw Error(ErrorKind::usage, fmt::format("--top-k: {} is a regression model; top-k accuracy "
+                                                "is for classifiers", detail::subject(version)));
+    }
+    return 0;
+  }
+  const int classes = static_cast<int>(version.model_info.value("class_names", nlohmann::json::array()).size());
+  if (!requested) return classes > 5 ? 5 : 0;
+  if (*requested < 1 || *requested >= classes) {
+    throw Error(ErrorKind::usage, fmt::format("--top-k {}: {} has {} classes; K must be from 1 to {}",
+                                              *requested, detail::subject(version), classes, classes - 1));
+  }
+  return *requested;
+}
 
 }  // namespace
 
 Gate parse_gate(const std::string& expression) {
   GateTerms terms = parse_gate_terms(expression, "--gate", ErrorKind::usage);
-  bool known = false;
-  for (const char* metric : kEvalMetrics) known = known || terms.metric == metric;
-  if (!known) {
+  if (!is_eval_metric(terms.metric)) {
     throw Error(ErrorKind::usage, "--gate '" + expression + "': unknown metric '" + terms.metric +
-                                      "' (metrics: accuracy, loss, rmse, mae, r2)");
+                                      "' (metrics: " + kMetricsList + ")");
   }
   return Gate{expression, std::move(terms.metric), std::move(terms.comparison), terms.threshold};
 }
@@ -34,26 +103,22 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
   const VersionRecord before = catalog.resolve(options.ref);
   next_state(Action::evaluate, before.state, detail::subject(before));  // refuse before computing
   const nlohmann::json data = detail::evaluation_data(before, options.data, options.labels);
+  const EvalSettings settings{top_k_for(before, options.top_k)};
 
   const EvalResult result =
-      load_compute_backend().evaluate(detail::trained_model(session, before), data);
+      load_compute_backend().evaluate(detail::trained_model(session, before), data, settings);
   if (!options.data) detail::check_unchanged_inputs(before, result.data_files);
 
   EvaluationRecord evaluation;
   evaluation.at = utc_now();
   evaluation.samples = result.samples;
   evaluation.metrics = result.metrics;
+  evaluation.details = result.details;
   evaluation.data_files = result.data_files;
   evaluation.gates = nlohmann::json::array();
   for (const auto& gate : options.gates) {
     const auto found = evaluation.metrics.find(gate.metric);
-    if (found == evaluation.metrics.end()) {
-      std::vector<std::string> names;
-      for (const auto& metric : evaluation.metrics) names.push_back(metric.first);
-      throw Error(ErrorKind::usage, fmt::format("--gate '{}': this model does not report '{}' "
-                                                "(it reports {})",
-                                                gate.expression, gate.metric, fmt::join(names, ", ")));
-    }
+    if (found == evaluation.metrics.end()) throw not_reported(gate, evaluation.metrics);
     const double value = found->second;
     const bool passed = gate_passes(value, gate.comparison, gate.threshold);
     evaluation.passed = evaluation.passed && passed;

@@ -67,6 +67,9 @@ struct EvaluationRecord {
   std::map<std::string, double> metrics;
   nlohmann::json gates;  // [{"expression", "passed", "value"}]
   std::vector<DataFile> data_files;
+  // EvalResult::details: a classifier's class names and confusion matrix; null for regression,
+  // a manifest's metrics and evaluations recorded before schema version 3.
+  nlohmann::json details;
 };
 
 // What a history row records. Transitions change (or confirm) a version's state; alias and

@@ -32,7 +32,9 @@ struct DataFile {
 
 // Named metrics of a model on a split: "loss" and "accuracy" for classification; "loss",
 // "rmse", "mae" and "r2" for regression. "loss" is the training objective (mean cross-entropy or
-// mean squared error).
+// mean squared error). An evaluation records more (evaluation_metrics.hpp, README "Metrics"):
+// per-class "precision[CLASS]", "recall[CLASS]", "f1[CLASS]", "support[CLASS]", "f1_macro",
+// "f1_weighted", "topK_accuracy", "ece"; for regression "residual_p05" ... "residual_p95".
 using Metrics = std::map<std::string, double>;
 
 struct EpochMetrics {
@@ -88,8 +90,16 @@ struct TrainedModel {
   std::filesystem::path checkpoint;   // a file in the artifact store
 };
 
+// What an evaluation measures beyond what every one does.
+struct EvalSettings {
+  int top_k = 0;  // classification: also topK_accuracy for this K (1 <= K < classes); 0: none
+};
+
 struct EvalResult {
   Metrics metrics;
+  // What is not a scalar. Classification: {"class_names": [...], "confusion_matrix": [[...]]},
+  // row i the samples of true class i, column j those predicted as class j. Regression: null.
+  nlohmann::json details;
   int64_t samples = 0;
   std::vector<DataFile> data_files;
 };
@@ -186,7 +196,10 @@ class ComputeBackend {
 
   // Evaluates on the test split of `data` (a config "data" object; usually the one it was
   // trained with, or one whose files the user named with eval --data).
-  virtual EvalResult evaluate(const TrainedModel& model, const nlohmann::json& data) = 0;
+  // `settings`: the defaults measure no top-k accuracy. Throws Error(usage) for a top_k the model
+  // cannot have (K >= its classes, or a regression model).
+  virtual EvalResult evaluate(const TrainedModel& model, const nlohmann::json& data,
+                              const EvalSettings& settings = {}) = 0;
 
   // Writes a TorchScript module to `out` that Python's torch.jit.load can run: input raw
   // features (FP32, shape [-1, input_shape...]), output logits; preprocessing is inside.

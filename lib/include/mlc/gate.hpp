@@ -11,12 +11,16 @@
 namespace mlc {
 
 struct GateTerms {
-  std::string metric;      // [A-Za-z_][A-Za-z0-9_]*
+  std::string metric;      // NAME, or NAME[CLASS] for a per-class metric (see below)
   std::string comparison;  // ">=", "<=", "==", ">" or "<"
   double threshold = 0;    // finite
 };
 
-// Parses `expression`: white space (" \t\n\v\f\r") may surround each term; NUMBER is written with
+// Parses `expression`. METRIC is NAME ([A-Za-z_][A-Za-z0-9_]*), NAME[CLASS] or NAME.CLASS: the
+// per-class metrics an evaluation records ("recall[Shirt]"). In brackets CLASS is one or more
+// characters other than ']' (spaces and '/' included: "recall[T-shirt/top]"); after a '.' it is
+// one or more characters other than white space, '<', '>', '=', '[' and ']'. Both forms come back
+// as NAME[CLASS]. White space (" \t\n\v\f\r") may surround each term; NUMBER is written with
 // digits, '.', 'e', 'E', '+' and '-' and read as a double. Any length of input is safe (no
 // recursion). Throws Error(kind):
 //   "CONTEXT 'EXPRESSION': expected METRIC OP NUMBER, e.g. 'accuracy>=0.85'" for any other form;

@@ -23,7 +23,8 @@ nlohmann::json version_detail_json(const VersionRecord& version,
 nlohmann::json epoch_json(const EpochMetrics& epoch);
 
 // "accuracy 0.8812, loss 0.3301": metrics for people (messages, the history's reasons); metric
-// names are escaped (text.hpp), as everything people read is.
+// names are escaped (text.hpp), as everything people read is. Per-class metrics ("recall[Shirt]")
+// are left out: `mlc show` tables them.
 std::string metrics_text(const Metrics& metrics);
 nlohmann::json evaluation_json(const EvaluationRecord& evaluation);
 nlohmann::json history_entry_json(const HistoryEntry& entry);

@@ -71,6 +71,9 @@ struct EvalOptions {
   std::vector<Gate> gates;
   std::optional<std::filesystem::path> data;    // another test set: a CSV, or IDX images
   std::optional<std::filesystem::path> labels;  // the IDX labels that go with --data images
+  // eval --top-k K: classification records topK_accuracy; 1 <= K < classes, else Error(usage).
+  // Unset: top5_accuracy for a model of more than 5 classes, none otherwise.
+  std::optional<int> top_k;
 };
 struct EvalOutcome {
   VersionRecord version;  // after the evaluation (state unchanged when a gate failed)

@@ -36,6 +36,26 @@ mlc::VersionRecord create(Catalog& catalog, const std::string& model) {
 
 Reference ref(const std::string& text) { return mlc::parse_reference(text); }
 
+// Every table, index and trigger as SQLite keeps its definition.
+std::string schema_of(const std::filesystem::path& db_file) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(db_file.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name", -1,
+                     &statement, nullptr);
+  std::string schema;
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    for (int column = 0; column < 4; ++column) {
+      const auto* text = sqlite3_column_text(statement, column);
+      schema += text ? reinterpret_cast<const char*>(text) : "NULL";
+      schema += column == 3 ? "\n" : " | ";
+    }
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return schema;
+}
+
 void exec_sql(const std::filesystem::path& db_file, const std::string& sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(db_file.c_str(), &db) == SQLITE_OK);
@@ -161,7 +181,7 @@ TEST_CASE("Catalog: schema versions") {
   exec_sql(temp.home().catalog_file(), "PRAGMA user_version = 42");
   REQUIRE_THROWS_WITH_AS(Catalog(temp.home(), Catalog::Mode::existing),
                          "the catalogue has schema version 42, made by a newer mlc; this mlc "
-                         "understands up to version 2: upgrade mlc",
+                         "understands up to version 3: upgrade mlc",
                          Error);
 }
 
@@ -182,6 +202,14 @@ TEST_CASE("Catalog: evaluations are recorded with their metrics and gates") {
   CHECK_FALSE(latest->passed);
   CHECK(latest->metrics.at("loss") == doctest::Approx(1.5));
   CHECK(latest->gates[0]["expression"] == "accuracy>=0.9");
+  CHECK(latest->details.is_null());
+
+  SUBCASE("with a classifier's details") {
+    evaluation.details = {{"class_names", {"T-shirt/top", "Ankle boot"}},
+                          {"confusion_matrix", {{3, 1}, {0, 6}}}};
+    catalog.in_transaction([&] { catalog.record_evaluation(v1.id, evaluation); });
+    CHECK(catalog.latest_evaluation(v1.id)->details == evaluation.details);
+  }
 }
 
 TEST_CASE("Catalog: a version registered from an artifact has no training columns") {
@@ -318,9 +346,19 @@ TEST_CASE("Catalog: the fixture made by schema version 1 is upgraded in place") 
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(statement, 0) == 2);
+  CHECK(sqlite3_column_int(statement, 0) == 3);
   sqlite3_finalize(statement);
   sqlite3_close(db);
+  const auto evaluation = catalog.latest_evaluation(wine1.id);
+  if (evaluation) CHECK(evaluation->details.is_null());  // evaluated before details existed
+
+  SUBCASE("an upgraded catalogue and a new one have the same tables, indexes and triggers") {
+    mlc::test::TempHome fresh;
+    { Catalog created(fresh.home(), Catalog::Mode::create); }
+    const std::string schema = schema_of(fresh.home().catalog_file());
+    CHECK(schema.find("details TEXT") != std::string::npos);
+    CHECK(schema_of(home.catalog_file()) == schema);
+  }
 }
 
 TEST_CASE("parse_utc_time: ISO 8601 in, utc_now()'s form out") {
@@ -383,6 +421,11 @@ TEST_CASE("Catalog: a row changed behind mlc's back is a catalogue error naming 
   SUBCASE("an evaluation's data files") {
     expect_catalog_error("UPDATE evaluations SET data_files = '[1]'",
                          "the catalogue's table evaluations, row 1, column data_files: not a list of data files: ");
+  }
+  SUBCASE("an evaluation's details") {
+    expect_catalog_error(R"(UPDATE evaluations SET details = '{"class_names": ["a"], "confusion_matrix": [[1, 2]]}')",
+                         "the catalogue's table evaluations, row 1, column details: not {\"class_names\": [N "
+                         "names], \"confusion_matrix\": [N rows of N counts]}");
   }
   SUBCASE("a name none of mlc's") {
     expect_catalog_error("PRAGMA ignore_check_constraints = 1; UPDATE versions SET origin = 5 WHERE id = 1",

@@ -31,6 +31,22 @@ TEST_CASE("parse_gate_terms: METRIC OP NUMBER") {
   }
 }
 
+TEST_CASE("parse_gate_terms: per-class metrics as NAME[CLASS] or NAME.CLASS") {
+  const auto metric = [](const std::string& expression) {
+    return parse_gate_terms(expression, "--gate", ErrorKind::usage).metric;
+  };
+  CHECK(metric("recall[Shirt]>=0.5") == "recall[Shirt]");
+  CHECK(metric("recall.Shirt>=0.5") == "recall[Shirt]");
+  CHECK(metric(" f1[T-shirt/top] < 0.9") == "f1[T-shirt/top]");
+  CHECK(metric("f1.T-shirt/top<0.9") == "f1[T-shirt/top]");
+  CHECK(metric("precision[Ankle boot]==1") == "precision[Ankle boot]");
+  CHECK(metric("support[ a.b ]>3") == "support[ a.b ]");  // brackets keep what they hold
+  CHECK(metric("recall.0>=0.5") == "recall[0]");
+  const auto terms = parse_gate_terms("recall.Shirt >= 0.25", "--gate", ErrorKind::usage);
+  CHECK(terms.comparison == ">=");
+  CHECK(terms.threshold == 0.25);
+}
+
 TEST_CASE("parse_gate_terms: anything else names the expression") {
   const auto rejects = [](const std::string& expression, const std::string& message) {
     REQUIRE_THROWS_WITH_AS(parse_gate_terms(expression, "--gate", ErrorKind::usage),
@@ -49,6 +65,13 @@ TEST_CASE("parse_gate_terms: anything else names the expression") {
   malformed("accuracy>=0.5 extra");
   malformed("accuracy >= inf");
   malformed("acc-uracy>=1");
+  malformed("recall[>=0.5");
+  malformed("recall[]>=0.5");
+  malformed("recall.>=0.5");
+  malformed("recall[Shirt>=0.5");
+  malformed("recall[Shirt]x>=0.5");
+  malformed("recall.Ankle boot>=0.5");
+  malformed("recall[a]]>=0.5");
   rejects("accuracy>=1.2.3", "--gate 'accuracy>=1.2.3': '1.2.3' is not a number");
   rejects("accuracy>=1e999", "--gate 'accuracy>=1e999': '1e999' is not a number");
   rejects("loss<-", "--gate 'loss<-': '-' is not a number");
@@ -73,14 +96,29 @@ TEST_CASE("parse_gate_terms: a 30,000-character name or number is an error, not 
   CHECK_THROWS_AS(parse_gate_terms("a>=" + digits + "x", "--gate", ErrorKind::usage), Error);
   CHECK_THROWS_AS(parse_gate_terms(std::string(300000, ' '), "--gate", ErrorKind::usage), Error);
   CHECK_THROWS_AS(mlc::parse_gate(name + ">=1"), Error);  // unknown metric, said in one line
+  CHECK(parse_gate_terms("recall[" + name + "]>=1", "--gate", ErrorKind::usage).metric == "recall[" + name + "]");
+  CHECK(parse_gate_terms("recall." + name + ">=1", "--gate", ErrorKind::usage).metric == "recall[" + name + "]");
+  CHECK_THROWS_AS(parse_gate_terms("recall[" + name + ">=1", "--gate", ErrorKind::usage), Error);
 }
 
 TEST_CASE("parse_gate: eval's metrics only") {
-  CHECK(mlc::parse_gate("r2>0.5").metric == "r2");
-  REQUIRE_THROWS_WITH_AS(mlc::parse_gate("f1>=0.5"),
-                         "--gate 'f1>=0.5': unknown metric 'f1' (metrics: accuracy, loss, rmse, "
-                         "mae, r2)",
+  for (const char* known : {"r2>0.5", "f1_macro>=0.8", "f1_weighted>=0.8", "ece<0.1", "top5_accuracy>0.9",
+                            "top12_accuracy>0.9", "residual_p95<3", "residual_p05>-3", "recall[Shirt]>=0.5",
+                            "f1.Shirt>=0.5", "precision[T-shirt/top]>0", "support[Bag]>=10"}) {
+    CAPTURE(known);
+    CHECK_NOTHROW(mlc::parse_gate(known));
+  }
+  CHECK(mlc::parse_gate("recall.Shirt>=0.5").metric == "recall[Shirt]");
+  const std::string metrics =
+      "(metrics: accuracy, loss, f1_macro, f1_weighted, ece, topK_accuracy, precision[CLASS], "
+      "recall[CLASS], f1[CLASS], support[CLASS], rmse, mae, r2, residual_p05, residual_p25, "
+      "residual_p50, residual_p75, residual_p95)";
+  REQUIRE_THROWS_WITH_AS(mlc::parse_gate("f1>=0.5"), ("--gate 'f1>=0.5': unknown metric 'f1' " + metrics).c_str(),
                          Error);
+  for (const char* unknown : {"topk_accuracy>0", "top_accuracy>0", "accuracy[Shirt]>0", "residual_p10<1"}) {
+    CAPTURE(unknown);
+    CHECK_THROWS_AS(mlc::parse_gate(unknown), Error);
+  }
 }
 
 TEST_CASE("gate_passes") {

@@ -102,6 +102,12 @@ TEST_CASE("parse_policy: metric rules") {
     CHECK(rules[0].threshold == doctest::Approx(0.05));
     CHECK(rules_of("r2==-1")[0].threshold == -1);
   }
+  SUBCASE("per-class metrics, in brackets or after a dot, read as NAME[CLASS]") {
+    CHECK(rules_of("recall[T-shirt/top] >= 0.8")[0].metric == "recall[T-shirt/top]");
+    CHECK(rules_of("f1[Ankle boot]>0.5")[0].metric == "f1[Ankle boot]");
+    CHECK(rules_of("recall.Shirt>=0.8")[0].metric == "recall[Shirt]");
+    CHECK_THROWS_WITH_AS(rules_of("recall[]>=0.8"), doctest::Contains("requires_metrics[0]"), Error);
+  }
   SUBCASE("a 30,000-character metric name is refused, not a stack overflow") {
     REQUIRE_THROWS_WITH_AS(
         rules_of(std::string(30000, 'a') + ">=1"),
