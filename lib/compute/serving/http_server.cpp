@@ -115,7 +115,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_never();  // the handler may take its time; the write has its own timeout
     HttpRequest forwarded{std::string(request.method_string()), std::string(request.target()),
                           std::string(request[http::field::authorization]), std::move(request.body()),
-                          request.find("Inference-Header-Content-Length") != request.end()};
+                          std::string(request["Inference-Header-Content-Length"])};
     try {
       state_->handler.handle(std::move(forwarded), [self = shared_from_this()](HttpResponse response) {
         net::post(self->stream_.get_executor(),

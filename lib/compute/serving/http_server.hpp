@@ -21,7 +21,7 @@ struct HttpRequest {
   std::string target;         // path and query, as sent
   std::string authorization;  // the Authorization header, "" if none
   std::string body;
-  bool binary_extension = false;  // an Inference-Header-Content-Length header came with it
+  std::string inference_header_length;  // the Inference-Header-Content-Length header, "" if none
 };
 
 struct HttpResponse {

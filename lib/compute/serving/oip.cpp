@@ -1,6 +1,8 @@
 #include "serving/oip.hpp"
 
 #include <cmath>
+#include <cstring>
+#include <optional>
 #include <iterator>
 #include <limits>
 #include <set>
@@ -122,6 +124,30 @@ void append_float(std::string& out, float value) {
   }
 }
 
+// An input's "data" (flat or nested to `shape`) into request.batch.
+void read_json_data(const Value& data, const std::vector<int64_t>& shape, size_t body_bytes,
+                    const InferenceModel& model, const std::string& name, bool bytes, InferRequest& request) {
+  if (!data.IsArray()) throw bad(fmt::format("input '{}': 'data' must be an array", name));
+  // Every element takes at least two bytes of the body ("0,"), so a shape asking for more is a
+  // lie, refused before anything is allocated from it.
+  const int64_t most_rows = static_cast<int64_t>(body_bytes / 2) / model.sample_size() + 1;
+  if (shape[0] > most_rows) {
+    throw bad(fmt::format("input '{}': shape {} asks for more elements than the body holds", name, shape_text(shape)));
+  }
+  request.batch = torch::empty(shape, torch::kFloat32);
+  const int64_t elements = request.batch.numel();
+  TensorFiller filler(model, name, bytes, request.batch.data_ptr<float>());
+  if (!data.Empty() && data[0].IsArray()) {
+    read_nested(data, 0, shape, filler, name);
+  } else {
+    if (static_cast<int64_t>(data.Size()) != elements) {
+      throw bad(fmt::format("input '{}': data has {} elements, the shape {} needs {}", name, data.Size(),
+                            shape_text(shape), elements));
+    }
+    for (const Value& element : data.GetArray()) filler.element(element);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> output_names(const InferenceModel& model) {
@@ -129,7 +155,17 @@ std::vector<std::string> output_names(const InferenceModel& model) {
   return {model.output_name(), "probabilities", "label", "class_name"};
 }
 
-InferRequest parse_infer_request(std::string body, const InferenceModel& model) {
+InferRequest parse_infer_request(std::string body, const InferenceModel& model,
+                                 std::optional<size_t> json_length) {
+  std::string binary;
+  if (json_length) {
+    if (*json_length > body.size()) {
+      throw bad(fmt::format("Inference-Header-Content-Length {} is beyond the body's {} bytes", *json_length,
+                            body.size()));
+    }
+    binary = body.substr(*json_length);
+    body.resize(*json_length);
+  }
   const size_t body_bytes = body.size();
   rapidjson::Document document;
   // Iterative: the recursive parser overflows the stack on a body of a million '['.
@@ -176,25 +212,43 @@ InferRequest parse_infer_request(std::string body, const InferenceModel& model) 
     throw bad(fmt::format("input '{}': shape {} does not fit the model's {} (-1: any batch size >= 1)", name,
                           shape_text(shape), shape_text(expected)));
   }
-  const Value& data = member(tensor, "data", "input '" + name + "'");
-  if (!data.IsArray()) throw bad(fmt::format("input '{}': 'data' must be an array", name));
-  // Every element takes at least two bytes of the body ("0,"), so a shape asking for more is a
-  // lie, refused before anything is allocated from it.
-  const int64_t most_rows = static_cast<int64_t>(body_bytes / 2) / model.sample_size() + 1;
-  if (shape[0] > most_rows) {
-    throw bad(fmt::format("input '{}': shape {} asks for more elements than the body holds", name, shape_text(shape)));
-  }
-  request.batch = torch::empty(shape, torch::kFloat32);
-  const int64_t elements = request.batch.numel();
-  TensorFiller filler(model, name, bytes, request.batch.data_ptr<float>());
-  if (!data.Empty() && data[0].IsArray()) {
-    read_nested(data, 0, shape, filler, name);
-  } else {
-    if (static_cast<int64_t>(data.Size()) != elements) {
-      throw bad(fmt::format("input '{}': data has {} elements, the shape {} needs {}", name, data.Size(),
-                            shape_text(shape), elements));
+  // The binary tensor data extension: the tensor's bytes follow the JSON, and its parameters say
+  // how many (Triton's clients send this by default).
+  std::optional<int64_t> binary_size;
+  if (const auto parameters = tensor.FindMember("parameters"); parameters != tensor.MemberEnd()) {
+    if (const auto size = parameters->value.FindMember("binary_data_size");
+        parameters->value.IsObject() && size != parameters->value.MemberEnd()) {
+      if (!size->value.IsInt64() || size->value.GetInt64() < 0) {
+        throw bad(fmt::format("input '{}': parameters.binary_data_size must be an integer >= 0", name));
+      }
+      binary_size = size->value.GetInt64();
     }
-    for (const Value& element : data.GetArray()) filler.element(element);
+  }
+  if (binary_size) {
+    if (datatype != "FP32") {
+      throw bad(fmt::format("input '{}': binary data is read as FP32 only; send {} as JSON", name, datatype));
+    }
+    if (*binary_size != static_cast<int64_t>(binary.size())) {
+      throw bad(fmt::format("input '{}': binary_data_size is {} but {} bytes follow the JSON", name, *binary_size,
+                            binary.size()));
+    }
+    if (shape[0] > *binary_size / 4 / model.sample_size() + 1 || *binary_size != shape[0] * model.sample_size() * 4) {
+      throw bad(fmt::format("input '{}': {} bytes of binary data do not hold shape {} of FP32", name, *binary_size,
+                            shape_text(shape)));
+    }
+    request.batch = torch::empty(shape, torch::kFloat32);
+    std::memcpy(request.batch.data_ptr<float>(), binary.data(), binary.size());  // little-endian, as x86 is
+    const float* values = request.batch.data_ptr<float>();
+    for (int64_t i = 0; i < request.batch.numel(); ++i) {
+      if (std::isinf(values[i]) || (std::isnan(values[i]) && model.table().empty())) {
+        throw bad(fmt::format("input '{}', element {}: not a finite number", name, i));
+      }
+    }
+  } else {
+    read_json_data(member(tensor, "data", "input '" + name + "'"), shape, body_bytes, model, name, bytes, request);
+  }
+  if (!binary_size && !binary.empty()) {
+    throw bad(fmt::format("{} bytes follow the JSON but no input says binary_data_size", binary.size()));
   }
 
   if (const auto outputs = document.FindMember("outputs"); outputs != document.MemberEnd()) {

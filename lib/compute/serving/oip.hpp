@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,13 @@ struct InferRequest {
 // read as numbers); data flat or nested to the shape. Table models also take BYTES, whose elements
 // are the CSV's cells as strings (or numbers), raw category strings included, and null for a
 // missing cell in either datatype.
-InferRequest parse_infer_request(std::string body, const InferenceModel& model);
+//
+// The binary tensor data extension: with `json_length` (the Inference-Header-Content-Length
+// header), the JSON is the body's first json_length bytes and the input's FP32 values follow it
+// as raw little-endian bytes, their count in the input's parameters.binary_data_size. The response
+// stays JSON, which the extension allows.
+InferRequest parse_infer_request(std::string body, const InferenceModel& model,
+                                 std::optional<size_t> json_length = std::nullopt);
 
 // The response body for `request`'s rows: `outputs` is [rows, output_width] as forward() gave it.
 std::string infer_response(const InferenceModel& model, const InferRequest& request, const float* outputs,

@@ -94,7 +94,7 @@ class Router : public Handler {
     }
     if (parts.size() == 1 && parts[0] == "v2") {
       if (!get) return reply(wrong_method("GET, HEAD", request.target));
-      return reply(json_response(200, {{"name", "mlc"}, {"version", mlc_version()}, {"extensions", nlohmann::json::array()}}));
+      return reply(json_response(200, {{"name", "mlc"}, {"version", mlc_version()}, {"extensions", nlohmann::json::array({"binary_tensor_data"})}}));
     }
     if (parts.size() < 3 || parts[0] != "v2" || parts[1] != "models") {
       return reply(error_response(404, "no such endpoint: " + request.target));
@@ -114,10 +114,6 @@ class Router : public Handler {
     if ((action == "infer") != (request.method == "POST") || (action != "infer" && !get)) {
       return reply(wrong_method(action == "infer" ? "POST" : "GET, HEAD", request.target));
     }
-    if (action == "infer" && request.binary_extension) {
-      return reply(error_response(400, "the binary tensor data extension (Inference-Header-Content-Length) is not "
-                                       "supported: send the tensors as JSON (Triton's client: binary_data=False)"));
-    }
     const ModelSet::Serving serving = models_.find(name);
     if (!serving.model) {
       const bool listed = models_.listed(name);
@@ -133,7 +129,15 @@ class Router : public Handler {
     }
     if (action == "") return reply(json_response(200, model_metadata(*serving.model)));
     if (action == "ready") return reply(json_response(200, {{"name", name}, {"ready", true}}));
-    infer(std::move(request.body), serving, started, std::move(reply));
+    std::optional<size_t> json_length;
+    if (!request.inference_header_length.empty()) {
+      const std::string& text = request.inference_header_length;
+      if (text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+        return reply(error_response(400, "Inference-Header-Content-Length must be a number of bytes"));
+      }
+      json_length = std::stoull(text);
+    }
+    infer(std::move(request.body), json_length, serving, started, std::move(reply));
   }
 
   void rejected(unsigned status) override { metrics_.http_response(status); }
@@ -149,12 +153,13 @@ class Router : public Handler {
   }
 
   template <typename Reply>
-  void infer(std::string body, const ModelSet::Serving& serving, Clock::time_point started, Reply reply) {
+  void infer(std::string body, std::optional<size_t> json_length, const ModelSet::Serving& serving,
+             Clock::time_point started, Reply reply) {
     const std::shared_ptr<const InferenceModel> model = serving.model;
     serving.batcher->arriving();
     InferRequest parsed;
     try {
-      parsed = parse_infer_request(std::move(body), *model);
+      parsed = parse_infer_request(std::move(body), *model, json_length);
     } catch (const Error& error) {
       serving.batcher->cancel_arrival();
       metrics_.request_done(model->name(), model->version(), "bad_request", 0);
