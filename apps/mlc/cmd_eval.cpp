@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "mlc/baseline.hpp"
 #include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
 #include "mlc/text.hpp"
@@ -15,6 +16,30 @@ struct EvalFlags {
   std::optional<std::string> labels;
   std::optional<int> top_k;
 };
+
+// "accuracy = 0.861, threshold >= 0.85", or for a relative gate "accuracy = 0.861 vs
+// production's fmnist:3 0.874 (-0.013), gate >= @production-0.005", or the reason it could not
+// be compared.
+std::string gate_comparison_text(const Gate& gate, const nlohmann::json& outcome,
+                                 const std::string& model) {
+  const double value = outcome.at("value").get<double>();
+  if (!gate.baseline_target) {
+    return fmt::format("{} = {:.6g}, threshold {} {}", printable(gate.metric), value,
+                       gate.comparison, gate.threshold);
+  }
+  const std::string threshold = fmt::format(
+      "gate {} {}", gate.comparison, printable(relative_threshold_text(*gate.baseline_target, gate.threshold)));
+  if (outcome.contains("reason")) {
+    return fmt::format("{} = {:.6g}, {}: {}", printable(gate.metric), value, threshold,
+                       printable(outcome.at("reason").get<std::string>()));
+  }
+  const nlohmann::json& baseline = outcome.at("baseline");
+  return fmt::format("{}, {}",
+                     comparison_text(printable(gate.metric), value, *gate.baseline_target, model,
+                                     baseline.at("version").get<int64_t>(),
+                                     baseline.at("value").get<double>()),
+                     threshold);
+}
 
 void run_eval(const EvalFlags& flags, CliState& state) {
   EvalOptions options;
@@ -43,12 +68,14 @@ void run_eval(const EvalFlags& flags, CliState& state) {
     const Gate& gate = options.gates[i];
     const nlohmann::json& outcome_of_gate = outcome.evaluation.gates.at(i);
     const bool passed = outcome_of_gate.at("passed").get<bool>();
-    const std::string comparison =
-        fmt::format("{} = {:.6g}, threshold {} {}", printable(gate.metric),
-                    outcome_of_gate.at("value").get<double>(), gate.comparison, gate.threshold);
+    const std::string comparison = gate_comparison_text(gate, outcome_of_gate, outcome.version.model);
     human += fmt::format("\n  gate {}: {} ({})", printable(gate.expression), passed ? "passed" : "FAILED",
                          comparison);
     if (!passed) failures += fmt::format("{}{}", failures.empty() ? "" : "; ", comparison);
+  }
+  for (const auto& baseline : outcome.baselines_evaluated) {
+    human += fmt::format("\n  evaluated {}'s {} on the same data: {}", printable(baseline.target),
+                         subject(baseline.version), metrics_text(baseline.evaluation.metrics));
   }
   state.print(document, human);
   if (!outcome.evaluation.passed) {
@@ -65,7 +92,9 @@ void setup_eval(CLI::App& app, CliState& state) {
   CLI::App* command = app.add_subcommand("eval", "Evaluate a version on its test split");
   command->add_option("ref", flags->ref, "NAME, NAME:VERSION or NAME@TARGET")->required();
   command->add_option("--gate", flags->gates,
-                      "Quality gate METRIC OP NUMBER, e.g. 'accuracy>=0.85' (repeatable; exit 3 if one fails)");
+                      "Quality gate METRIC OP NUMBER, e.g. 'accuracy>=0.85', or relative to what a target holds, "
+                      "METRIC OP @TARGET[+-NUMBER], e.g. 'accuracy>=@production-0.005' (repeatable; exit 3 "
+                      "if one fails)");
   command->add_option("--data", flags->data, "Other test data: a CSV file, or IDX images");
   command->add_option("--labels", flags->labels, "IDX labels for --data images");
   command->add_option("--top-k", flags->top_k,

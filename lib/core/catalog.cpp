@@ -540,16 +540,25 @@ std::vector<EpochMetrics> Catalog::epochs(int64_t version_id) const {
 }
 
 std::optional<EvaluationRecord> Catalog::latest_evaluation(int64_t version_id) const {
-  auto row = db_->prepare(fmt::format(
-      "SELECT {} FROM evaluations WHERE version_id = ? ORDER BY id DESC LIMIT 1", kEvaluationColumns));
-  row.bind(1, version_id);
-  if (!row.step()) return std::nullopt;
-  const int64_t id = row.column_int(0);
-  EvaluationRecord evaluation = read_evaluation_row(row);
+  std::vector<EvaluationRecord> latest = evaluations(version_id, 1);
+  if (latest.empty()) return std::nullopt;
+  return std::move(latest.front());
+}
+
+std::vector<EvaluationRecord> Catalog::evaluations(int64_t version_id, int64_t limit) const {
+  auto rows = db_->prepare(fmt::format(
+      "SELECT {} FROM evaluations WHERE version_id = ? ORDER BY id DESC LIMIT ?", kEvaluationColumns));
+  rows.bind(1, version_id).bind(2, limit);
+  std::vector<EvaluationRecord> found;
   auto metrics = db_->prepare("SELECT name, value FROM evaluation_metrics WHERE evaluation_id = ?");
-  metrics.bind(1, id);
-  while (metrics.step()) evaluation.metrics[metrics.column_text(0)] = metrics.column_double(1);
-  return evaluation;
+  while (rows.step()) {
+    EvaluationRecord evaluation = read_evaluation_row(rows);
+    metrics.reset();
+    metrics.bind(1, rows.column_int(0));
+    while (metrics.step()) evaluation.metrics[metrics.column_text(0)] = metrics.column_double(1);
+    found.push_back(std::move(evaluation));
+  }
+  return found;
 }
 
 std::vector<HistoryEntry> Catalog::history(const Reference& ref) const {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "mlc/baseline.hpp"
 #include "mlc/error.hpp"
 #include "mlc/gate.hpp"
 #include "mlc/json_input.hpp"
@@ -15,6 +16,28 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string format_value(double value) { return fmt::format("{:.6g}", value); }
+
+// The rules of one list (requires_metrics or requires_better_than), parsed with gate.hpp's grammar.
+std::vector<MetricRule> metric_rules(const nlohmann::json& rules, const char* list,
+                                     const std::string& origin, const std::string& target) {
+  std::vector<MetricRule> parsed;
+  const auto expressions = rules.value(list, nlohmann::json::array());
+  for (size_t index = 0; index < expressions.size(); ++index) {
+    // The schema checked the form; the reader also refuses a threshold beyond a double (1e999).
+    const auto& expression = expressions[index].get_ref<const std::string&>();
+    const std::string key =
+        fmt::format("{}: targets.{}.{}[{}]:", origin, shortened(target, 40), list, index);
+    GateTerms terms = parse_gate_terms(expression, key, ErrorKind::invalid_input);
+    parsed.push_back(MetricRule{expression, std::move(terms.metric), std::move(terms.comparison),
+                                terms.threshold, std::move(terms.baseline_target)});
+  }
+  return parsed;
+}
+
+// "current" in a requires_better_than rule is the target the rule guards.
+std::string baseline_target_of(const MetricRule& rule, const std::string& target) {
+  return *rule.baseline_target == "current" ? target : *rule.baseline_target;
+}
 
 }  // namespace
 
@@ -34,16 +57,8 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
     for (const auto& name : rules.value("requires_deployed_to", nlohmann::json::array())) {
       target_policy.requires_deployed_to.push_back(name);
     }
-    const auto metric_rules = rules.value("requires_metrics", nlohmann::json::array());
-    for (size_t index = 0; index < metric_rules.size(); ++index) {
-      // The schema checked the form; the reader also refuses a threshold beyond a double (1e999).
-      const auto& expression = metric_rules[index].get_ref<const std::string&>();
-      const std::string key = fmt::format("{}: targets.{}.requires_metrics[{}]:", origin,
-                                          shortened(target, 40), index);
-      GateTerms terms = parse_gate_terms(expression, key, ErrorKind::invalid_input);
-      target_policy.requires_metrics.push_back(MetricRule{
-          expression, std::move(terms.metric), std::move(terms.comparison), terms.threshold});
-    }
+    target_policy.requires_metrics = metric_rules(rules, "requires_metrics", origin, target);
+    target_policy.requires_better_than = metric_rules(rules, "requires_better_than", origin, target);
   }
   return policy;
 }
@@ -81,7 +96,6 @@ void check_policy(const Policy& policy, const std::string& target, const Version
                    fmt::format("it has never been deployed to '{}'", earlier));
     }
   }
-  if (rules.requires_metrics.empty()) return;
   const auto evaluation = catalog.latest_evaluation(version.id);
   for (size_t i = 0; i < rules.requires_metrics.size(); ++i) {
     const MetricRule& rule = rules.requires_metrics[i];
@@ -95,6 +109,42 @@ void check_policy(const Policy& policy, const std::string& target, const Version
     if (!metric_passes(metric->second, rule.comparison, rule.threshold)) {
       throw refuse(name, fmt::format("{} is {} in its latest evaluation ({})", rule.metric,
                                      format_value(metric->second), evaluation->at));
+    }
+  }
+  for (size_t i = 0; i < rules.requires_better_than.size(); ++i) {
+    const MetricRule& rule = rules.requires_better_than[i];
+    const std::string name = fmt::format("requires_better_than[{}] '{}'", i, rule.expression);
+    const std::string baseline_target = baseline_target_of(rule, target);
+    const auto held = catalog.deployed_on(version.model_id, baseline_target);
+    if (!held || held->id == version.id) continue;  // nothing to beat
+    const std::string held_name = fmt::format("{}'s {}:{}", baseline_target, held->model, held->version);
+    const std::string run = fmt::format(
+        "run mlc eval {}:{} --gate '{}{}{}' (it evaluates {} on the same data too; add --data FILE "
+        "when their test splits differ)", version.model,
+        version.version, rule.metric, rule.comparison,
+        relative_threshold_text(baseline_target, rule.threshold), held_name);
+    if (!evaluation || evaluation->origin != "eval") {
+      throw refuse(name, fmt::format("it has no evaluation by mlc eval to compare with {}; {}",
+                                     held_name, run));
+    }
+    const auto baseline = comparable_evaluation(catalog, held->id, *evaluation);
+    if (!baseline) {
+      throw refuse(name, fmt::format("{} has no evaluation on the data of its latest evaluation "
+                                     "({}); {}", held_name, evaluation->at, run));
+    }
+    const auto value = evaluation->metrics.find(rule.metric);
+    const auto baseline_value = baseline->metrics.find(rule.metric);
+    if (value == evaluation->metrics.end() || baseline_value == baseline->metrics.end()) {
+      throw refuse(name, fmt::format("its latest evaluation ({}) or {}'s on the same data ({}) has "
+                                     "no metric '{}'", evaluation->at, held_name, baseline->at,
+                                     rule.metric));
+    }
+    if (!metric_passes(value->second, rule.comparison, baseline_value->second + rule.threshold)) {
+      throw refuse(name, fmt::format("{}, needs {} {}",
+                                     comparison_text(rule.metric, value->second, baseline_target,
+                                                     held->model, held->version, baseline_value->second),
+                                     rule.comparison,
+                                     relative_threshold_text(baseline_target, rule.threshold)));
     }
   }
 }

@@ -1,11 +1,13 @@
 #include <algorithm>
 #include <array>
+#include <map>
 #include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "common.hpp"
+#include "mlc/baseline.hpp"
 #include "mlc/error.hpp"
 #include "mlc/gate.hpp"
 #include "mlc/json_output.hpp"
@@ -87,6 +89,97 @@ int top_k_for(const VersionRecord& version, std::optional<int> requested) {
   return *requested;
 }
 
+// What a relative gate compares with: the version its target holds and that version's evaluation
+// on the same data, or why there is none.
+struct Baseline {
+  std::optional<VersionRecord> version;
+  std::optional<EvaluationRecord> evaluation;
+  bool evaluated_now = false;  // measured by this command, to be recorded with it
+  std::string reason;          // when there is no evaluation to compare with
+};
+
+EvaluationRecord measured(const EvalResult& result) {
+  EvaluationRecord evaluation;
+  evaluation.at = utc_now();
+  evaluation.samples = result.samples;
+  evaluation.metrics = result.metrics;
+  evaluation.details = result.details;
+  evaluation.data_files = result.data_files;
+  evaluation.gates = nlohmann::json::array();
+  return evaluation;
+}
+
+EvalResult run_evaluation(const Session& session, const VersionRecord& version,
+                          const EvalOptions& options) {
+  const nlohmann::json data = detail::evaluation_data(version, options.data, options.labels);
+  const EvalSettings settings{top_k_for(version, options.top_k)};
+  EvalResult result =
+      load_compute_backend().evaluate(detail::trained_model(session, version), data, settings);
+  if (!options.data) detail::check_unchanged_inputs(version, result.data_files);
+  return result;
+}
+
+// The baseline of gates relative to `target`: its evaluation on the data `evaluation` measured,
+// else a new one of the target's version on the same data (options.data, or its own test split).
+Baseline find_baseline(const Session& session, const Catalog& catalog, const VersionRecord& candidate,
+                       const EvaluationRecord& evaluation, const EvalOptions& options,
+                       const std::string& target) {
+  Baseline baseline;
+  baseline.version = catalog.deployed_on(candidate.model_id, target);
+  if (!baseline.version) {
+    baseline.reason = fmt::format("{} holds no version of {}", target, candidate.model);
+    return baseline;
+  }
+  const std::string held = fmt::format("{}'s {}", target, detail::subject(*baseline.version));
+  if (baseline.version->id == candidate.id) {
+    baseline.evaluation = evaluation;
+    return baseline;
+  }
+  baseline.evaluation = comparable_evaluation(catalog, baseline.version->id, evaluation);
+  if (baseline.evaluation) return baseline;
+  if (baseline.version->origin == Origin::artifact) {
+    throw Error(ErrorKind::refused,
+                fmt::format("{} has no evaluation on the same data, and cannot be evaluated: it was "
+                            "registered from a TorchScript file, without a checkpoint",
+                            held));
+  }
+  EvaluationRecord fresh = measured(run_evaluation(session, *baseline.version, options));
+  baseline.evaluated_now = true;
+  if (!same_data(fresh, evaluation)) {
+    baseline.reason = fmt::format("{} was tested on other data than {} ({} samples of other files); "
+                                  "name the data to compare on with --data",
+                                  held, detail::subject(candidate), fresh.samples);
+  }
+  baseline.evaluation = std::move(fresh);
+  return baseline;
+}
+
+// A relative gate's outcome, as EvalOutcome describes it.
+nlohmann::json relative_gate(const Gate& gate, double value, const std::string& target,
+                             const Baseline& baseline) {
+  nlohmann::json outcome = {{"expression", gate.expression}, {"passed", false}, {"value", value}};
+  nlohmann::json base = {{"target", target}, {"version", nullptr}};
+  if (baseline.version) base["version"] = baseline.version->version;
+  if (baseline.evaluation) base["evaluated_at"] = baseline.evaluation->at;
+  outcome["baseline"] = base;
+  std::string reason = baseline.reason;
+  if (reason.empty()) {
+    const auto found = baseline.evaluation->metrics.find(gate.metric);
+    if (found == baseline.evaluation->metrics.end()) {
+      reason = fmt::format("{}'s {} has no '{}' on this data", target,
+                           detail::subject(*baseline.version), gate.metric);
+    } else {
+      const double threshold = found->second + gate.threshold;
+      outcome["baseline"]["value"] = found->second;
+      outcome["threshold"] = threshold;
+      outcome["difference"] = value - found->second;
+      outcome["passed"] = gate_passes(value, gate.comparison, threshold);
+    }
+  }
+  if (!reason.empty()) outcome["reason"] = reason;
+  return outcome;
+}
+
 }  // namespace
 
 Gate parse_gate(const std::string& expression) {
@@ -95,34 +188,41 @@ Gate parse_gate(const std::string& expression) {
     throw Error(ErrorKind::usage, "--gate '" + expression + "': unknown metric '" + terms.metric +
                                       "' (metrics: " + kMetricsList + ")");
   }
-  return Gate{expression, std::move(terms.metric), std::move(terms.comparison), terms.threshold};
+  return Gate{expression, std::move(terms.metric), std::move(terms.comparison), terms.threshold,
+              std::move(terms.baseline_target)};
 }
 
 EvalOutcome evaluate_version(const Session& session, const EvalOptions& options) {
   Catalog catalog(session.home, Catalog::Mode::existing);
   const VersionRecord before = catalog.resolve(options.ref);
   next_state(Action::evaluate, before.state, detail::subject(before));  // refuse before computing
-  const nlohmann::json data = detail::evaluation_data(before, options.data, options.labels);
-  const EvalSettings settings{top_k_for(before, options.top_k)};
-
-  const EvalResult result =
-      load_compute_backend().evaluate(detail::trained_model(session, before), data, settings);
-  if (!options.data) detail::check_unchanged_inputs(before, result.data_files);
-
-  EvaluationRecord evaluation;
-  evaluation.at = utc_now();
-  evaluation.samples = result.samples;
-  evaluation.metrics = result.metrics;
-  evaluation.details = result.details;
-  evaluation.data_files = result.data_files;
-  evaluation.gates = nlohmann::json::array();
+  EvaluationRecord evaluation = measured(run_evaluation(session, before, options));
+  for (const auto& gate : options.gates) {  // every metric named, before any baseline is evaluated
+    if (!evaluation.metrics.count(gate.metric)) throw not_reported(gate, evaluation.metrics);
+  }
+  std::map<std::string, Baseline> baselines;  // by target
   for (const auto& gate : options.gates) {
-    const auto found = evaluation.metrics.find(gate.metric);
-    if (found == evaluation.metrics.end()) throw not_reported(gate, evaluation.metrics);
-    const double value = found->second;
-    const bool passed = gate_passes(value, gate.comparison, gate.threshold);
-    evaluation.passed = evaluation.passed && passed;
-    evaluation.gates.push_back({{"expression", gate.expression}, {"passed", passed}, {"value", value}});
+    if (gate.baseline_target && !baselines.count(*gate.baseline_target)) {
+      baselines[*gate.baseline_target] =
+          find_baseline(session, catalog, before, evaluation, options, *gate.baseline_target);
+    }
+  }
+  for (const auto& gate : options.gates) {
+    const double value = evaluation.metrics.at(gate.metric);
+    nlohmann::json outcome =
+        gate.baseline_target
+            ? relative_gate(gate, value, *gate.baseline_target, baselines.at(*gate.baseline_target))
+            : nlohmann::json{{"expression", gate.expression},
+                             {"passed", gate_passes(value, gate.comparison, gate.threshold)},
+                             {"value", value}};
+    evaluation.passed = evaluation.passed && outcome.at("passed").get<bool>();
+    evaluation.gates.push_back(std::move(outcome));
+  }
+  std::vector<BaselineEvaluation> baselines_evaluated;
+  for (const auto& [target, baseline] : baselines) {
+    if (baseline.evaluated_now) {
+      baselines_evaluated.push_back({target, *baseline.version, *baseline.evaluation});
+    }
   }
 
   VersionRecord after = catalog.in_transaction([&] {
@@ -130,6 +230,10 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
     VersionRecord current = catalog.resolve(detail::reference_to(before));
     const State next = next_state(Action::evaluate, current.state, detail::subject(current));
     catalog.record_evaluation(current.id, evaluation);
+    // The baselines' versions are recorded as measured, whatever their targets hold by now.
+    for (const auto& baseline : baselines_evaluated) {
+      catalog.record_evaluation(baseline.version.id, baseline.evaluation);
+    }
     if (evaluation.passed && next != current.state) {
       catalog.record_transition(current, next,
                                 detail::note_for(session, metrics_text(evaluation.metrics)));
@@ -137,7 +241,7 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
     }
     return current;
   });
-  return EvalOutcome{std::move(after), std::move(evaluation)};
+  return EvalOutcome{std::move(after), std::move(evaluation), std::move(baselines_evaluated)};
 }
 
 PredictOutcome predict_version(const Session& session, const PredictOptions& options) {

@@ -196,6 +196,8 @@ class Catalog {
   // The version `mlc train` recorded for training run RUN_ID (lineage.run), if any.
   std::optional<VersionRecord> trained_by_run(const std::string& run_id) const;
   std::optional<EvaluationRecord> latest_evaluation(int64_t version_id) const;
+  // The version's evaluations, newest first, at most `limit` (-1: all).
+  std::vector<EvaluationRecord> evaluations(int64_t version_id, int64_t limit = -1) const;
   // NAME: every version's history; NAME:VERSION or NAME@TARGET: that version's. Oldest first.
   std::vector<HistoryEntry> history(const Reference& ref) const;
   // The version deployed on `target` for this model, if any.

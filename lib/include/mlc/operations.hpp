@@ -56,12 +56,15 @@ struct TrainOutcome {
 // when the run to resume is still running in another process.
 TrainOutcome train_version(const Session& session, const TrainOptions& options);
 
-// A quality gate such as "accuracy>=0.85": metric, comparison, threshold.
+// A quality gate such as "accuracy>=0.85": metric, comparison, threshold. A relative gate,
+// "accuracy>=@production-0.005", holds the metric of the version that target holds for this model,
+// on the same data (baseline.hpp), plus `threshold` (the margin).
 struct Gate {
   std::string expression;
   std::string metric;
   std::string comparison;  // one of >=, <=, >, <, ==
   double threshold = 0;
+  std::optional<std::string> baseline_target;  // a relative gate's TARGET (gate.hpp)
 };
 // Throws Error(usage) naming the expression and the metrics that exist.
 Gate parse_gate(const std::string& expression);
@@ -75,12 +78,29 @@ struct EvalOptions {
   // Unset: top5_accuracy for a model of more than 5 classes, none otherwise.
   std::optional<int> top_k;
 };
-struct EvalOutcome {
-  VersionRecord version;  // after the evaluation (state unchanged when a gate failed)
+// A relative gate's baseline that had no evaluation on the same data and was evaluated by the
+// same command (and recorded as its evaluation).
+struct BaselineEvaluation {
+  std::string target;
+  VersionRecord version;
   EvaluationRecord evaluation;
 };
+struct EvalOutcome {
+  VersionRecord version;  // after the evaluation (state unchanged when a gate failed)
+  // Its gates: [{"expression", "passed", "value"}], a relative gate's also with "baseline":
+  // {"target", "version" (null when the target holds no version of the model), "value",
+  // "evaluated_at"} and, when compared, "threshold" and "difference" (value - baseline value);
+  // "reason" says why a relative gate could not be compared.
+  EvaluationRecord evaluation;
+  std::vector<BaselineEvaluation> baselines_evaluated;
+};
 // A failed gate is not an exception: the metrics are recorded, the state stays, and
-// evaluation.passed is false (the CLI exits 3).
+// evaluation.passed is false (the CLI exits 3). A relative gate fails when its target holds no
+// version of the model, or that version's evaluation on the same data lacks the metric, or the
+// version's own test split is other data than this evaluation's (name the data with --data). When
+// the target's version has no evaluation on the same data it is evaluated on it (its data config
+// with options.data/labels) and recorded; Error(refused) when it cannot be (a version registered
+// from an artifact has no checkpoint).
 EvalOutcome evaluate_version(const Session& session, const EvalOptions& options);
 
 struct ExportOptions {

@@ -3,13 +3,15 @@
 // schemas/policy.schema.json describes the file:
 //
 //   {"targets": {"production": {"requires_deployed_to": ["staging"],
-//                               "requires_metrics": ["accuracy>=0.9", "loss<=0.3"]}}}
+//                               "requires_metrics": ["accuracy>=0.9", "loss<=0.3"],
+//                               "requires_better_than": ["accuracy>=@current-0.005"]}}}
 //
 // A target the file does not name accepts any registered version.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +25,8 @@ struct MetricRule {
   std::string expression;  // as written, e.g. "accuracy>=0.9"
   std::string metric;
   std::string comparison;  // >=, <=, >, <, ==
-  double threshold = 0;
+  double threshold = 0;    // a relative rule's margin
+  std::optional<std::string> baseline_target;  // requires_better_than: "current" or a target
 };
 
 struct TargetPolicy {
@@ -33,6 +36,11 @@ struct TargetPolicy {
   // The version's latest recorded evaluation (mlc eval, or the metrics of a registered artifact's
   // manifest) must pass each rule.
   std::vector<MetricRule> requires_metrics;
+  // Relative rules, "METRIC OP @TARGET[+-NUMBER]" (gate.hpp), where @current is the target being
+  // deployed to: the version's latest recorded evaluation must pass each against the version
+  // TARGET holds now, evaluated on the same data (baseline.hpp). A target that holds no version
+  // of the model, or holds this one, has nothing to beat: the rule passes.
+  std::vector<MetricRule> requires_better_than;
 };
 
 struct Policy {
@@ -62,7 +70,9 @@ bool metric_passes(double value, const std::string& comparison, double threshold
 
 // Checks the version against the rules of `target`. Throws Error(refused) naming the target, the
 // version and the first rule that fails, e.g. "policy.json: target 'production' refuses m:3:
-// rule requires_deployed_to[0]: it has never been deployed to 'staging'". Call under the
+// rule requires_deployed_to[0]: it has never been deployed to 'staging'". A requires_better_than
+// rule without evaluations to compare (none of the version by mlc eval, or none of the target's
+// version on the same data) refuses, naming the mlc eval command that makes them. Call under the
 // transaction that deploys, so that the rules are checked against what is committed with it.
 void check_policy(const Policy& policy, const std::string& target, const VersionRecord& version,
                   const Catalog& catalog);

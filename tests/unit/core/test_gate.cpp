@@ -101,6 +101,79 @@ TEST_CASE("parse_gate_terms: a 30,000-character name or number is an error, not 
   CHECK_THROWS_AS(parse_gate_terms("recall[" + name + ">=1", "--gate", ErrorKind::usage), Error);
 }
 
+TEST_CASE("parse_gate_terms: a relative threshold, @TARGET[+-NUMBER]") {
+  const auto parse = [](const std::string& expression) {
+    return parse_gate_terms(expression, "--gate", ErrorKind::usage);
+  };
+  const auto absolute = parse("accuracy>=0.85");
+  CHECK_FALSE(absolute.baseline_target.has_value());
+
+  const auto plain = parse("f1_macro>@production");
+  CHECK(plain.metric == "f1_macro");
+  CHECK(plain.comparison == ">");
+  CHECK(plain.baseline_target == "production");
+  CHECK(plain.threshold == 0);
+
+  const auto below = parse(" accuracy >= @production-0.005 ");
+  CHECK(below.baseline_target == "production");
+  CHECK(below.threshold == -0.005);
+  CHECK(parse("loss<=@staging+1e-2").threshold == 0.01);
+  CHECK(parse("loss<=@staging+1e-2").baseline_target == "staging");
+  CHECK(parse("recall[Shirt]>=@prod.eu_2-.5").baseline_target == "prod.eu_2");
+  CHECK(parse("recall[Shirt]>=@prod.eu_2-.5").metric == "recall[Shirt]");
+  CHECK(parse("recall[Shirt]>=@prod.eu_2-.5").threshold == -0.5);
+
+  SUBCASE("a '-' starts the margin where a number follows it to the end") {
+    CHECK(parse("accuracy>=@eu-1").baseline_target == "eu");
+    CHECK(parse("accuracy>=@eu-1").threshold == -1);
+    CHECK(parse("accuracy>=@eu-1-0").baseline_target == "eu-1");
+    CHECK(parse("accuracy>=@eu-1+0").baseline_target == "eu-1");
+    CHECK(parse("accuracy>=@eu-west").baseline_target == "eu-west");
+    CHECK(parse("accuracy>=@eu-1x").baseline_target == "eu-1x");
+    CHECK(parse("accuracy>=@production-1e-3").baseline_target == "production");
+    CHECK(parse("accuracy>=@production-1e-3").threshold == -1e-3);
+  }
+  SUBCASE("malformed relative thresholds name the expression") {
+    const auto rejects = [&](const std::string& expression, const std::string& message) {
+      REQUIRE_THROWS_WITH_AS(parse(expression), ("--gate '" + expression + "': " + message).c_str(),
+                             Error);
+    };
+    const std::string example = ", e.g. 'accuracy>=@production-0.005'";
+    rejects("accuracy>=@", "'@' must be followed by a target name" + example);
+    rejects("accuracy>=@+1", "'@' must be followed by a target name" + example);
+    rejects("accuracy>=@ production", "'@' must be followed by a target name" + example);
+    rejects("accuracy>=@.hidden", "target '.hidden' must not start with '.' (such names are mlc's "
+                                  "own bookkeeping)" + example);
+    rejects("accuracy>=@prod*2", "after '@prod' expected nothing or +NUMBER or -NUMBER" + example);
+    rejects("accuracy>=@prod - 1", "after '@prod' expected nothing or +NUMBER or -NUMBER" + example);
+    rejects("accuracy>=@prod+", "after '@prod' expected nothing or +NUMBER or -NUMBER" + example);
+    rejects("accuracy>=@prod+-1", "after '@prod' expected nothing or +NUMBER or -NUMBER" + example);
+    rejects("accuracy>=@prod@x", "after '@prod' expected nothing or +NUMBER or -NUMBER" + example);
+    rejects("accuracy>=@prod+1e999", "'+1e999' is not a number");
+    rejects("@prod>=0.5", "expected METRIC OP NUMBER, e.g. 'accuracy>=0.85'");
+    rejects("accuracy@prod", "expected METRIC OP NUMBER, e.g. 'accuracy>=0.85'");
+  }
+  SUBCASE("any length: a long name is refused after 129 characters, a long margin in one pass") {
+    CHECK(parse("a>=@" + std::string(128, 't')).baseline_target == std::string(128, 't'));
+    CHECK_THROWS_WITH_AS(parse("a>=@" + std::string(300000, 't')),
+                         doctest::Contains("is longer than 128 characters"), Error);
+    std::string dashes = "a>=@t";
+    for (int i = 0; i < 100000; ++i) dashes += "-1";
+    CHECK_THROWS_WITH_AS(parse(dashes + "x"), doctest::Contains("is longer than 128 characters"), Error);
+    const auto long_margin = parse("a>=@t-0." + std::string(300000, '0'));
+    CHECK(long_margin.baseline_target == "t");
+    CHECK(long_margin.threshold == 0);
+  }
+}
+
+TEST_CASE("parse_gate: relative gates keep their target") {
+  const mlc::Gate gate = mlc::parse_gate("recall.Shirt>=@production-0.01");
+  CHECK(gate.metric == "recall[Shirt]");
+  CHECK(gate.baseline_target == "production");
+  CHECK(gate.threshold == -0.01);
+  CHECK_THROWS_AS(mlc::parse_gate("nonsense>=@production"), Error);
+}
+
 TEST_CASE("parse_gate: eval's metrics only") {
   for (const char* known : {"r2>0.5", "f1_macro>=0.8", "f1_weighted>=0.8", "ece<0.1", "top5_accuracy>0.9",
                             "top12_accuracy>0.9", "residual_p95<3", "residual_p05>-3", "recall[Shirt]>=0.5",

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "mlc/catalog.hpp"
 #include "mlc/error.hpp"
 #include "mlc/policy.hpp"
 #include "temp_home.hpp"
@@ -131,4 +132,124 @@ TEST_CASE("metric_passes compares as written") {
   CHECK_FALSE(mlc::metric_passes(0.9, ">", 0.9));
   CHECK(mlc::metric_passes(0.1, "<", 0.2));
   CHECK(mlc::metric_passes(0.2, "==", 0.2));
+}
+
+TEST_CASE("parse_policy: requires_better_than reads relative rules") {
+  auto rules_of = [](const std::string& rule) {
+    return mlc::parse_policy(R"({"targets": {"p": {"requires_better_than": [")" + rule + R"("]}}})",
+                             "policy.json")
+        .targets.at("p")
+        .requires_better_than;
+  };
+  const auto rules = rules_of("accuracy >= @current-0.005");
+  REQUIRE(rules.size() == 1);
+  CHECK(rules[0].metric == "accuracy");
+  CHECK(rules[0].comparison == ">=");
+  CHECK(rules[0].baseline_target == "current");
+  CHECK(rules[0].threshold == doctest::Approx(-0.005));
+  CHECK(rules_of("recall[Shirt]>@staging")[0].baseline_target == "staging");
+  CHECK(rules_of("loss<@current+1e-2")[0].threshold == doctest::Approx(0.01));
+  SUBCASE("an absolute threshold there, or a relative one in requires_metrics, is refused") {
+    CHECK_THROWS_WITH_AS(rules_of("accuracy>=0.9"),
+                         doctest::Contains("policy.json: targets.p.requires_better_than[0]:"), Error);
+    CHECK_THROWS_WITH_AS(
+        mlc::parse_policy(R"({"targets": {"p": {"requires_metrics": ["accuracy>=@current"]}}})", "policy.json"),
+        doctest::Contains("policy.json: targets.p.requires_metrics[0]:"), Error);
+  }
+  SUBCASE("a target name check_name refuses") {
+    CHECK_THROWS_WITH_AS(rules_of("accuracy>=@.x"),
+                         doctest::Contains("policy.json: targets.p.requires_better_than[0]:"), Error);
+  }
+}
+
+namespace {
+
+const mlc::TransitionNote kNote{"tester", "because", "mlc test", "", "host1"};
+
+mlc::VersionRecord create_version(mlc::Catalog& catalog) {
+  mlc::NewVersion version;
+  version.model = "m";
+  version.config = {{"model", {{"architecture", "mlp"}}}};
+  version.model_info = {{"class_names", {"a", "b"}}};
+  version.lineage = {{"mlc_version", "test"}};
+  version.checkpoint_sha256 = std::string(64, 'a');
+  return catalog.in_transaction([&] { return catalog.create_version(version, kNote); });
+}
+
+// An evaluation by mlc eval of `samples` rows of a file whose sha256 is 64 times `fingerprint`.
+void evaluate(mlc::Catalog& catalog, const mlc::VersionRecord& version, double accuracy,
+              char fingerprint = 'd', int64_t samples = 50) {
+  mlc::EvaluationRecord evaluation;
+  evaluation.at = mlc::utc_now();
+  evaluation.samples = samples;
+  evaluation.metrics = {{"accuracy", accuracy}, {"loss", 0.5}};
+  evaluation.gates = nlohmann::json::array();
+  evaluation.data_files = {{"path", "/data/" + std::string(1, fingerprint), std::string(64, fingerprint)}};
+  catalog.in_transaction([&] { catalog.record_evaluation(version.id, evaluation); });
+}
+
+}  // namespace
+
+TEST_CASE("check_policy: requires_better_than compares evaluations on the same data") {
+  mlc::test::TempHome temp;
+  mlc::Catalog catalog(temp.home(), mlc::Catalog::Mode::create);
+  const mlc::Policy policy = mlc::parse_policy(
+      R"({"targets": {"production": {"requires_better_than": ["accuracy>=@current-0.01"]}}})",
+      "policy.json");
+  const auto v1 = create_version(catalog);
+  const auto v2 = create_version(catalog);
+  const auto check = [&] { mlc::check_policy(policy, "production", v2, catalog); };
+  const std::string prefix =
+      "policy.json: target 'production' refuses m:2: rule requires_better_than[0] "
+      "'accuracy>=@current-0.01': ";
+
+  SUBCASE("no version on the target: nothing to beat") { CHECK_NOTHROW(check()); }
+  SUBCASE("the target holds this version: nothing to beat") {
+    catalog.in_transaction([&] {
+      catalog.set_deployment(v2.model_id, "production", v2.id, mlc::TargetChange::Kind::deploy, kNote);
+    });
+    CHECK_NOTHROW(check());
+  }
+  SUBCASE("with a version on the target") {
+    catalog.in_transaction([&] {
+      catalog.set_deployment(v1.model_id, "production", v1.id, mlc::TargetChange::Kind::deploy, kNote);
+    });
+    const std::string run =
+        "run mlc eval m:2 --gate 'accuracy>=@production-0.01' (it evaluates production's m:1 on the "
+        "same data too; add --data FILE when their test splits differ)";
+    SUBCASE("no evaluation of the candidate") {
+      REQUIRE_THROWS_WITH_AS(
+          check(), (prefix + "it has no evaluation by mlc eval to compare with production's m:1; " + run).c_str(),
+          Error);
+    }
+    SUBCASE("the target's version evaluated on other data only: never compared") {
+      evaluate(catalog, v1, 0.5, 'e');
+      evaluate(catalog, v1, 0.5, 'd', 60);  // the same file, other rows
+      evaluate(catalog, v2, 0.9, 'd');
+      CHECK_THROWS_WITH_AS(check(), doctest::Contains("production's m:1 has no evaluation on the data of its latest evaluation"),
+                           Error);
+      CHECK_THROWS_WITH_AS(check(), doctest::Contains(run.c_str()), Error);
+    }
+    SUBCASE("worse by more than the margin") {
+      evaluate(catalog, v1, 0.9);
+      evaluate(catalog, v1, 0.1, 'e');  // newer, on other data: not the one compared
+      evaluate(catalog, v2, 0.85);
+      REQUIRE_THROWS_WITH_AS(
+          check(), (prefix + "accuracy = 0.85 vs production's m:1 0.9 (-0.05), needs >= @production-0.01").c_str(),
+          Error);
+    }
+    SUBCASE("within the margin, or better") {
+      evaluate(catalog, v1, 0.9);
+      evaluate(catalog, v2, 0.895);
+      CHECK_NOTHROW(check());
+      evaluate(catalog, v2, 0.95);
+      CHECK_NOTHROW(check());
+    }
+    SUBCASE("the candidate's latest evaluation counts, not an older better one") {
+      evaluate(catalog, v1, 0.9);
+      evaluate(catalog, v2, 0.95);
+      evaluate(catalog, v2, 0.5);
+      CHECK_THROWS_AS(check(), Error);
+    }
+  }
 }
