@@ -124,17 +124,27 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& failure) {  // a bug in a handler: this request fails, not the server
       log_line(std::string("error: ") + failure.what());
       write({500, nlohmann::json({{"error", failure.what()}}).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-             "application/json", {}}, true);
+             "application/json", {}, nullptr}, true);
     }
   }
 
   void reject(unsigned status, const std::string& message) {
     state_->handler.rejected(status);
     keep_alive_ = false;  // the rest of the request is unread: the connection cannot go on
-    write({status, nlohmann::json({{"error", message}}).dump(), "application/json", {}}, true);
+    write({status, nlohmann::json({{"error", message}}).dump(), "application/json", {}, nullptr}, true);
   }
 
   void write(HttpResponse response, bool counted) {
+    if (response.make_body) {
+      try {
+        response.body = response.make_body();
+      } catch (const std::exception& failure) {  // e.g. out of memory: this request fails
+        log_line(std::string("error: writing a response: ") + failure.what());
+        response.status = 500;
+        response.body = nlohmann::json({{"error", failure.what()}}).dump(-1, ' ', false,
+                                                                          nlohmann::json::error_handler_t::replace);
+      }
+    }
     response_ = {static_cast<http::status>(response.status), version_ == 0 ? 11u : version_};
     response_.set(http::field::server, "mlc");
     response_.set(http::field::content_type, response.content_type);

@@ -29,6 +29,10 @@ struct HttpResponse {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // more, e.g. WWW-Authenticate
+  // When set, the body is made by this on the connection's own HTTP thread, just before it is
+  // written: a batch's responses are then serialised by the HTTP threads side by side, not one
+  // after another by the thread that ran the batch.
+  std::function<std::string()> make_body;
 };
 
 // Sends the response; callable once, from any thread.

@@ -29,7 +29,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 HttpResponse json_response(unsigned status, const nlohmann::json& body) {
-  return {status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json", {}};
+  return {status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json", {}, nullptr};
 }
 
 HttpResponse error_response(unsigned status, const std::string& message) {
@@ -90,7 +90,7 @@ class Router : public Handler {
     }
     if (parts.size() == 1 && parts[0] == "metrics") {
       if (!get) return reply(wrong_method("GET, HEAD", request.target));
-      return reply({200, metrics_.exposition(), "text/plain; version=0.0.4; charset=utf-8", {}});
+      return reply({200, metrics_.exposition(), "text/plain; version=0.0.4; charset=utf-8", {}, nullptr});
     }
     if (parts.size() == 1 && parts[0] == "v2") {
       if (!get) return reply(wrong_method("GET, HEAD", request.target));
@@ -180,11 +180,13 @@ class Router : public Handler {
         metrics.request_done(model->name(), model->version(), "error", 0);
         return reply(error_response(500, result.error));
       }
-      HttpResponse response{200, infer_response(*model, *request, result.outputs.data_ptr<float>(),
-                                                result.outputs.size(0)),
-                            "application/json", {}};
-      metrics.request_done(model->name(), model->version(), "success",
-                            std::chrono::duration<double>(Clock::now() - started).count());
+      HttpResponse response{200, "", "application/json", {}, nullptr};
+      response.make_body = [&metrics, model, request, outputs = std::move(result.outputs), started] {
+        std::string text = infer_response(*model, *request, outputs.data_ptr<float>(), outputs.size(0));
+        metrics.request_done(model->name(), model->version(), "success",
+                             std::chrono::duration<double>(Clock::now() - started).count());
+        return text;
+      };
       reply(std::move(response));
     };
     serving.batcher->submit(std::move(item));
