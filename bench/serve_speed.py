@@ -21,6 +21,7 @@ temporary MLC_HOME, its path printed).
 Usage: bench/serve_speed.py [--mlc build/bin/mlc] [--duration 10] [--connections 1,16,64]
                             [--no-batch-connections 16,64] [--wrk-threads 2] [--rounds 1]
                             [--train-limit 6000] [--json-out FILE] [--peer-only]
+                            [--peer-env KEY=VALUE ...]
 """
 import argparse
 import gzip
@@ -383,10 +384,16 @@ def parse_timings(work, body_path):
     return timings
 
 
-def peer_parts(body_path, model_path):
-    out = subprocess.run(["/usr/bin/python3", "-c", PEER_PARTS_PY, body_path, model_path],
+def peer_parts(body_path, model_path, env):
+    out = subprocess.run(["/usr/bin/python3", "-c", PEER_PARTS_PY, body_path, model_path], env=env,
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)
+
+
+def peer_environment(args, env, deployment):
+    """The peer's environment: the deployment it serves and any --peer-env KEY=VALUE."""
+    extra = dict(kv.split("=", 1) for kv in args.peer_env)
+    return {**env, "MLC_PEER_MODEL_DIR": deployment, **extra}
 
 
 def start_servers(args, mlc, env, work, deployment):
@@ -401,7 +408,7 @@ def start_servers(args, mlc, env, work, deployment):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(2048)
-    peer_env = dict(env, MLC_PEER_MODEL_DIR=deployment)
+    peer_env = peer_environment(args, env, deployment)
     servers.append(Server(PEER_LABEL, ["gunicorn", "--workers", "2", "--threads", "1",
                                        "--worker-class", args.peer_worker_class,
                                        "--bind", f"fd://{listener.fileno()}",
@@ -527,6 +534,9 @@ def main():
     parser.add_argument("--image", type=int, default=0, help="which test image the request carries")
     parser.add_argument("--peer-worker-class", default="sync",
                         help="gunicorn's worker class; sync is what --threads 1 gives")
+    parser.add_argument("--peer-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="set in the peer's environment, e.g. OPENBLAS_CORETYPE=SkylakeX "
+                             "(the kernels mlc picks on AVX-512; by default the peer gets OpenBLAS's own)")
     parser.add_argument("--json-out", help="where the results go (default: in the work directory)")
     parser.add_argument("--peer-only", action="store_true", help="measure the peer alone")
     args = parser.parse_args()
@@ -551,7 +561,8 @@ def main():
     with open(lua, "w") as f:
         f.write(WRK_LUA)
     costs_isolated = parse_timings(work, body_path)
-    peer_costs = peer_parts(body_path, os.path.join(deployment, "model.pt"))
+    peer_costs = peer_parts(body_path, os.path.join(deployment, "model.pt"),
+                            peer_environment(args, env, deployment))
     if builds_running():
         print("warning: a build is running; the figures will be skewed", file=sys.stderr)
 
