@@ -14,41 +14,22 @@ labels. Exits 0 on agreement, 1 otherwise (2 on bad usage).
 
 import csv
 import json
-import math
 import struct
 import sys
 
 import torch
 
+from table_encoding import encode_rows
+
 TOLERANCE = 1e-5
-MISSING = {"", "NA", "NaN"}
 
 
 def table_rows(path, manifest):
-    categories = {}
-    for step in manifest["preprocessing"]["steps"]:
-        if step["op"] == "one_hot":
-            for column in step["columns"]:
-                categories[column["name"]] = column["categories"]
     with open(path, newline="", encoding="utf-8") as stream:
         reader = csv.reader(stream)
         header = next(reader)
         rows = [row for row in reader if row]
-    positions = [header.index(name) for name in manifest["feature_names"]]
-    encoded = []
-    for row in rows:
-        values = []
-        for name, position in zip(manifest["feature_names"], positions):
-            cell = row[position]
-            if cell in MISSING:
-                values.append(math.nan)
-            elif name in categories:
-                known = categories[name]
-                values.append(float(known.index(cell)) if cell in known else math.nan)
-            else:
-                values.append(float(cell))
-        encoded.append(values)
-    return torch.tensor(encoded, dtype=torch.float32)
+    return torch.tensor(encode_rows(rows, header, manifest), dtype=torch.float32)
 
 
 def idx_images(path):

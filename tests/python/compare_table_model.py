@@ -14,36 +14,17 @@ Exits 0 on agreement, 1 otherwise (2 on bad usage).
 
 import csv
 import json
-import math
 import sys
 
 import torch
 
+from table_encoding import encode_rows
+
 TOLERANCE = 1e-5
-MISSING = {"", "NA", "NaN"}
 
 
 def encode(rows, header, info):
-    categories = {}
-    for step in info["preprocessing"]["steps"]:
-        if step["op"] == "one_hot":
-            for column in step["columns"]:
-                categories[column["name"]] = column["categories"]
-    positions = [header.index(name) for name in info["feature_names"]]
-    encoded = []
-    for row in rows:
-        values = []
-        for name, position in zip(info["feature_names"], positions):
-            cell = row[position]
-            if cell in MISSING:
-                values.append(math.nan)
-            elif name in categories:
-                known = categories[name]
-                values.append(float(known.index(cell)) if cell in known else math.nan)
-            else:
-                values.append(float(cell))
-        encoded.append(values)
-    return torch.tensor(encoded, dtype=torch.float32)
+    return torch.tensor(encode_rows(rows, header, info), dtype=torch.float32)
 
 
 def main(argv):

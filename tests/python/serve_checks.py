@@ -25,12 +25,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from table_encoding import MISSING, encode_rows  # noqa: E402
 from oip_client import (OipClient, OipError, check_infer_response, outputs_by_name,  # noqa: E402
                         tensor)
 
 HOST = "127.0.0.1"
 TOLERANCE = 1e-5
-MISSING = {"", "NA", "NaN"}
 
 
 class CheckFailed(Exception):
@@ -189,29 +189,6 @@ def group_fmnist(port, name, version, deployment, images_path):
     print(f"{name}: 32 images flat, nested and binary, 8 alone: max |server - torch.jit.load| = {worst:.3g}")
 
 
-def encode_table(rows, header, manifest):
-    """Raw CSV rows as the model's FP32 input, from the manifest alone (as compare_table_model.py)."""
-    categories = {}
-    for step in manifest["preprocessing"]["steps"]:
-        if step["op"] == "one_hot":
-            for column in step["columns"]:
-                categories[column["name"]] = column["categories"]
-    positions = [header.index(feature) for feature in manifest["feature_names"]]
-    encoded = []
-    for row in rows:
-        values = []
-        for feature, position in zip(manifest["feature_names"], positions):
-            cell = row[position]
-            if cell in MISSING:
-                values.append(math.nan)
-            elif feature in categories:
-                values.append(float(categories[feature].index(cell)) if cell in categories[feature] else math.nan)
-            else:
-                values.append(float(cell))
-        encoded.append(values)
-    return encoded
-
-
 def group_table(port, name, version, deployment, table_path):
     """table PORT NAME VERSION DEPLOYMENT_DIR TABLE.csv: a table model, classifier or regression,
     on every row of the table: raw strings (BYTES) and codes (FP32, null for missing)."""
@@ -225,7 +202,7 @@ def group_table(port, name, version, deployment, table_path):
     positions = [header.index(feature) for feature in features]
     raw = [[row[p] for p in positions] for row in rows]
     require(any(cell in MISSING for row in raw for cell in row), f"{table_path}: no missing cell to test with")
-    encoded = encode_table(rows, header, manifest)
+    encoded = encode_rows(rows, header, manifest)
     expected = torch_outputs(deployment, encoded).flatten().tolist()
 
     client = OipClient(HOST, port)
