@@ -57,11 +57,14 @@ void run_eval(const EvalFlags& flags, CliState& state) {
   document["gates"] = outcome.evaluation.gates;
   document["evaluated_at"] = outcome.evaluation.at;
   document["data_files"] = data_files_json(outcome.evaluation.data_files);
+  document["data_fingerprint"] = outcome.evaluation.data_fingerprint;
+  document["on_test_split"] = outcome.evaluation.on_test_split.value_or(false);
   document["details"] = outcome.evaluation.details;
-  std::string human = fmt::format("{} {}: {} on {} test samples", subject(outcome.version),
-                                  to_string(outcome.version.state),
-                                  metrics_text(outcome.evaluation.metrics),
-                                  outcome.evaluation.samples);
+  std::string human = fmt::format("{} {}: {} on {} test samples\n  data fingerprint {} ({})",
+                                  subject(outcome.version), to_string(outcome.version.state),
+                                  metrics_text(outcome.evaluation.metrics), outcome.evaluation.samples,
+                                  outcome.evaluation.data_fingerprint,
+                                  options.data ? "the data named with --data" : "its test split");
   // The gates come back in the order given: the value beside the threshold it was held to.
   std::string failures;
   for (size_t i = 0; i < options.gates.size(); ++i) {

@@ -99,8 +99,16 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
   if (evaluation) {
     const std::string metrics = metrics_text(evaluation->metrics);
     text += evaluation->origin == "manifest"
-                ? fmt::format("  metrics      {} (stated by its manifest)\n", metrics)
+                ? fmt::format("  metrics      {} (self-reported by its manifest, not measured by mlc; "
+                              "a policy never counts them)\n", metrics)
                 : fmt::format("  evaluation   {} on {} samples ({})\n", metrics, evaluation->samples, evaluation->at);
+    if (evaluation->origin != "manifest") {
+      const std::string on = !evaluation->on_test_split ? "not recorded (catalogue schema 3 or older)"
+                             : *evaluation->on_test_split ? "its test split"
+                                                          : "other data (--data)";
+      text += fmt::format("  tested on    {}{}\n", on,
+                          evaluation->data_fingerprint.empty() ? "" : ", data fingerprint " + evaluation->data_fingerprint);
+    }
     text += per_class_lines(*evaluation);
   }
   text += lineage_lines(version.lineage);

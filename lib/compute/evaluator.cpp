@@ -39,11 +39,11 @@ void check_fits_model(const data::Splits& splits, const ModelInfo& info,
   }
 }
 
-// The splits of `data` as the trained model sees them: its seed (so that a CSV's test rows are
-// the ones held out in training) and its class names (so that label i means class i).
+// The splits of `data` as the trained model sees them: its split seed (so that a CSV's test rows
+// are the ones held out in training) and its class names (so that label i means class i).
 data::Splits load_test_split(const TrainedModel& trained, const ModelInfo& info,
                              const nlohmann::json& data) {
-  const auto seed = config_value<uint64_t>(trained.config, "/training/seed");
+  const uint64_t seed = data::split_seed(trained.config);
   // A table's columns and categories are the model's: the same value gets the same code.
   const data::TableColumns* columns = info.feature_names.empty() ? nullptr : &info.columns;
   data::Splits splits = data::load_splits(data, seed, info.class_names, columns);
@@ -70,6 +70,21 @@ void check_finite(const Metrics& metrics, const nlohmann::json& data) {
       throw not_finite(data, fmt::format("the model's {} on the test split ({})", name, value));
     }
   }
+}
+
+// EvalResult::correct or squared_errors, one per sample.
+void record_outcomes(Task task, const torch::Tensor& outputs, const torch::Tensor& targets,
+                     EvalResult& result) {
+  if (task == Task::classification) {
+    const torch::Tensor right = outputs.argmax(1).eq(targets).contiguous();
+    const bool* flags = right.data_ptr<bool>();
+    result.correct.assign(flags, flags + right.numel());
+    return;
+  }
+  const torch::Tensor squared =
+      (outputs.reshape({-1}).to(torch::kFloat64) - targets.reshape({-1}).to(torch::kFloat64)).pow(2).contiguous();
+  const double* values = squared.data_ptr<double>();
+  result.squared_errors.assign(values, values + squared.numel());
 }
 
 }  // namespace
@@ -116,6 +131,8 @@ EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data, con
   check_finite(result.metrics, data);
   result.samples = splits.test.count();
   result.data_files = splits.files;
+  result.data_fingerprint = splits.test_fingerprint;
+  record_outcomes(info.task, outputs, test.targets, result);
   return result;
 }
 

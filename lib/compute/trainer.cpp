@@ -391,9 +391,8 @@ TrainResult train(const TrainRequest& request) {
     check_thread_count(config_value<int64_t>(request.config, "/training/threads"),
                        "training.threads");
   }
-  const auto seed = config_value<uint64_t>(request.config, "/training/seed");
-  const data::Splits splits =
-      data::load_splits(config_value<nlohmann::json>(request.config, "/data"), seed);
+  const data::Splits splits = data::load_splits(config_value<nlohmann::json>(request.config, "/data"),
+                                                data::split_seed(request.config));
   return train_on_splits(request, splits);
 }
 

@@ -1,27 +1,14 @@
 #include "mlc/baseline.hpp"
 
-#include <algorithm>
 #include <utility>
-#include <vector>
 
 #include <fmt/format.h>
 
 namespace mlc {
-namespace {
-
-// The (role, sha256) pairs of an evaluation's files, sorted: what the data is, wherever it lies.
-std::vector<std::pair<std::string, std::string>> fingerprints(const EvaluationRecord& evaluation) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  for (const auto& file : evaluation.data_files) pairs.emplace_back(file.role, file.sha256);
-  std::sort(pairs.begin(), pairs.end());
-  return pairs;
-}
-
-}  // namespace
 
 bool same_data(const EvaluationRecord& a, const EvaluationRecord& b) {
-  return a.origin == "eval" && b.origin == "eval" && !a.data_files.empty() &&
-         a.samples == b.samples && fingerprints(a) == fingerprints(b);
+  return a.origin == "eval" && b.origin == "eval" && !a.data_fingerprint.empty() &&
+         a.data_fingerprint == b.data_fingerprint && a.samples == b.samples;
 }
 
 std::optional<EvaluationRecord> comparable_evaluation(const Catalog& catalog, int64_t version_id,

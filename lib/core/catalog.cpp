@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 
@@ -85,8 +86,9 @@ T named_cell(const sqlite::Statement& row, int index, const Cell& cell,
 
 constexpr std::array<std::pair<std::string_view, Origin>, 2> kOrigins{
     {{"train", Origin::train}, {"artifact", Origin::artifact}}};
-constexpr std::array<std::pair<std::string_view, Event>, 4> kEvents{
-    {{"transition", Event::transition}, {"alias", Event::alias}, {"metadata", Event::metadata}, {"purge", Event::purge}}};
+constexpr std::array<std::pair<std::string_view, Event>, 5> kEvents{
+    {{"transition", Event::transition}, {"alias", Event::alias}, {"metadata", Event::metadata},
+     {"purge", Event::purge}, {"evaluation", Event::evaluation}}};
 constexpr std::array<std::pair<std::string_view, TargetChange::Kind>, 3> kTargetKinds{
     {{"deploy", TargetChange::Kind::deploy}, {"rollback", TargetChange::Kind::rollback},
      {"remove", TargetChange::Kind::remove}}};
@@ -171,7 +173,62 @@ nlohmann::json details_cell(const sqlite::Statement& row, int index, const Cell&
   return details;
 }
 
-constexpr const char* kEvaluationColumns = "id, at, samples, passed, gates, data_files, origin, details";
+constexpr const char* kEvaluationColumns =
+    "id, at, samples, passed, gates, data_files, origin, details, data_fingerprint, on_test_split, outcomes";
+
+// Per-sample outcomes as text: "c" and a classifier's right/wrong flags, 4 to a hex digit
+// (10,000 samples in 2.5 KB), or "r" and a regression model's squared errors, each a float32 as
+// 8 hex digits. Float precision is plenty for a paired test.
+std::string outcomes_text(const EvaluationRecord& evaluation) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string text;
+  if (!evaluation.correct.empty()) {
+    text = "c";
+    for (size_t i = 0; i < evaluation.correct.size(); i += 4) {
+      unsigned nibble = 0;
+      for (size_t bit = 0; bit < 4 && i + bit < evaluation.correct.size(); ++bit) {
+        if (evaluation.correct[i + bit]) nibble |= 1U << bit;
+      }
+      text += kHex[nibble];
+    }
+  } else if (!evaluation.squared_errors.empty()) {
+    text = "r";
+    for (const double error : evaluation.squared_errors) {
+      const auto value = static_cast<float>(error);
+      uint32_t bits = 0;
+      std::memcpy(&bits, &value, sizeof bits);
+      for (int shift = 28; shift >= 0; shift -= 4) text += kHex[(bits >> shift) & 0xF];
+    }
+  }
+  return text;
+}
+
+void read_outcomes(const std::string& text, int64_t samples, const Cell& cell, EvaluationRecord& evaluation) {
+  if (text.empty()) return;
+  auto digit = [&](char c) -> unsigned {
+    if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
+    unreadable(cell, fmt::format("'{}' is not a hex digit", c));
+  };
+  const auto count = static_cast<size_t>(samples);
+  if (text[0] == 'c' && text.size() == 1 + (count + 3) / 4) {
+    evaluation.correct.resize(count);
+    for (size_t i = 0; i < count; ++i) evaluation.correct[i] = (digit(text[1 + i / 4]) >> (i % 4)) & 1U;
+    return;
+  }
+  if (text[0] == 'r' && text.size() == 1 + 8 * count) {
+    evaluation.squared_errors.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      uint32_t bits = 0;
+      for (size_t d = 0; d < 8; ++d) bits = (bits << 4) | digit(text[1 + 8 * i + d]);
+      float value = 0;
+      std::memcpy(&value, &bits, sizeof value);
+      evaluation.squared_errors[i] = value;
+    }
+    return;
+  }
+  unreadable(cell, fmt::format("not the outcomes of {} samples", samples));
+}
 
 // An evaluation without its metrics (a table of their own).
 EvaluationRecord read_evaluation_row(const sqlite::Statement& row) {
@@ -188,6 +245,9 @@ EvaluationRecord read_evaluation_row(const sqlite::Statement& row) {
   if (!row.column_is_null(7)) {
     evaluation.details = details_cell(row, 7, {"evaluations", id, "details"});
   }
+  evaluation.data_fingerprint = row.column_text(8);
+  if (!row.column_is_null(9)) evaluation.on_test_split = row.column_int(9) != 0;
+  read_outcomes(row.column_text(10), evaluation.samples, {"evaluations", id, "outcomes"}, evaluation);
   return evaluation;
 }
 
@@ -233,6 +293,7 @@ std::string_view to_string(Event event) {
     case Event::alias: return "alias";
     case Event::metadata: return "metadata";
     case Event::purge: return "purge";
+    case Event::evaluation: return "evaluation";
   }
   return "transition";
 }
@@ -659,15 +720,18 @@ VersionRecord Catalog::create_version(const NewVersion& version, const Transitio
   return record;
 }
 
-void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& evaluation) {
-  std::optional<std::string> details;
+void Catalog::record_evaluation(const VersionRecord& version, const EvaluationRecord& evaluation,
+                                const TransitionNote& note) {
+  std::optional<std::string> details, fingerprint, outcomes;
   if (!evaluation.details.is_null()) {
     details = evaluation.details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  db_->prepare(
-         "INSERT INTO evaluations (version_id, at, samples, passed, gates, data_files, origin, details) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, version_id)
+  if (!evaluation.data_fingerprint.empty()) fingerprint = evaluation.data_fingerprint;
+  if (std::string text = outcomes_text(evaluation); !text.empty()) outcomes = std::move(text);
+  auto insert = db_->prepare(
+      "INSERT INTO evaluations (version_id, at, samples, passed, gates, data_files, origin, details, "
+      "data_fingerprint, on_test_split, outcomes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, version.id)
       .bind(2, evaluation.at)
       .bind(3, evaluation.samples)
       .bind(4, int64_t{evaluation.passed ? 1 : 0})
@@ -675,7 +739,9 @@ void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& eval
       .bind(6, data_files_json(evaluation.data_files).dump())
       .bind(7, evaluation.origin)
       .bind_nullable(8, details)
-      .run();
+      .bind_nullable(9, fingerprint);
+  if (evaluation.on_test_split) insert.bind(10, int64_t{*evaluation.on_test_split ? 1 : 0});
+  insert.bind_nullable(11, outcomes).run();
   const int64_t evaluation_id = db_->last_insert_id();
   for (const auto& [name, value] : evaluation.metrics) {
     db_->prepare("INSERT INTO evaluation_metrics (evaluation_id, name, value) VALUES (?, ?, ?)")
@@ -684,6 +750,8 @@ void Catalog::record_evaluation(int64_t version_id, const EvaluationRecord& eval
         .bind(3, value)
         .run();
   }
+  append_history(version.id, evaluation.at, version.state, version.state, Event::evaluation, note,
+                 evaluation_event_json(evaluation));
 }
 
 void Catalog::append_history(int64_t version_id, const std::string& at, std::optional<State> from,

@@ -191,6 +191,48 @@ constexpr const char* kMigrationV2ToV3 = R"sql(
 ALTER TABLE evaluations ADD COLUMN details TEXT;
 )sql";
 
+// Version 4 (issue 10): evaluations record what data they measured (data_fingerprint: the test
+// split's, data::Splits::test_fingerprint), whether it was the version's own test split, and each
+// sample's outcome (for mlc compare's paired test); every evaluation is a history event. NULL in
+// the new columns: an evaluation made before, whose data is not known well enough to compare it
+// or to satisfy a policy. The history table is rebuilt because its CHECK names the events; its
+// append-only triggers go first so that nothing deletes its rows one by one.
+constexpr const char* kMigrationV3ToV4 = R"sql(
+ALTER TABLE evaluations ADD COLUMN data_fingerprint TEXT;
+ALTER TABLE evaluations ADD COLUMN on_test_split INTEGER;
+ALTER TABLE evaluations ADD COLUMN outcomes TEXT;
+CREATE INDEX evaluations_by_data ON evaluations(version_id, data_fingerprint);
+
+CREATE TABLE history_v4 (
+  id         INTEGER PRIMARY KEY,
+  version_id INTEGER NOT NULL REFERENCES versions(id),
+  at         TEXT NOT NULL,
+  from_state TEXT,
+  to_state   TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  target     TEXT NOT NULL,
+  command    TEXT NOT NULL,
+  event      TEXT NOT NULL DEFAULT 'transition'
+    CHECK (event IN ('transition','alias','metadata','purge','evaluation')),
+  host       TEXT NOT NULL DEFAULT '',
+  detail     TEXT
+);
+INSERT INTO history_v4 (id, version_id, at, from_state, to_state, actor, reason, target, command,
+                        event, host, detail)
+  SELECT id, version_id, at, from_state, to_state, actor, reason, target, command, event, host, detail
+  FROM history;
+DROP TRIGGER history_is_append_only_update;
+DROP TRIGGER history_is_append_only_delete;
+DROP TABLE history;
+ALTER TABLE history_v4 RENAME TO history;
+CREATE INDEX history_by_version ON history(version_id, id);
+CREATE TRIGGER history_is_append_only_update BEFORE UPDATE ON history
+  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
+  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+)sql";
+
 int read_user_version(sqlite::Database& db) {
   auto statement = db.prepare("PRAGMA user_version");
   statement.step();
@@ -277,6 +319,7 @@ void prepare_catalog_schema(sqlite::Database& db) {
     if (found < 1) db.execute(kSchemaV1);
     if (found < 2) migrate_1_to_2(db);
     if (found < 3) db.execute(kMigrationV2ToV3);
+    if (found < 4) db.execute(kMigrationV3ToV4);
     auto violations = db.prepare("PRAGMA foreign_key_check");
     if (violations.step()) {
       throw Error(ErrorKind::catalog, "catalogue upgrade from schema version " +

@@ -8,8 +8,9 @@ class Database;
 }
 
 // 1: the foundation. 2: artifacts registered from outside, aliases, target log, history events.
-// 3: evaluations.details (the confusion matrix).
-constexpr int kCatalogSchemaVersion = 3;
+// 3: evaluations.details (the confusion matrix). 4: evaluations' data fingerprints and per-sample
+// outcomes; evaluation history events.
+constexpr int kCatalogSchemaVersion = 4;
 
 // Creates the tables in an empty catalogue, upgrades an older one in place, and refuses one made
 // by a newer mlc (Error(catalog)). Runs inside its own write transaction.

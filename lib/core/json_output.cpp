@@ -58,7 +58,35 @@ nlohmann::json evaluation_json(const EvaluationRecord& evaluation) {
           {"metrics", evaluation.metrics},
           {"gates", evaluation.gates.is_null() ? nlohmann::json::array() : evaluation.gates},
           {"data_files", data_files_json(evaluation.data_files)},
-          {"details", evaluation.details}};
+          {"details", evaluation.details},
+          {"data_fingerprint", evaluation.data_fingerprint.empty() ? nlohmann::json(nullptr)
+                                                                   : nlohmann::json(evaluation.data_fingerprint)},
+          {"on_test_split", evaluation.on_test_split ? nlohmann::json(*evaluation.on_test_split)
+                                                     : nlohmann::json(nullptr)},
+          {"self_reported", evaluation.origin == "manifest"}};
+}
+
+nlohmann::json evaluation_event_json(const EvaluationRecord& evaluation) {
+  nlohmann::json event = evaluation_json(evaluation);
+  event.erase("metrics");
+  event.erase("details");
+  event.erase("gates");
+  event.erase("at");
+  return event;
+}
+
+std::string evaluation_text(const EvaluationRecord& evaluation) {
+  if (evaluation.origin == "manifest") {
+    return "self-reported by its manifest, not measured by mlc: " + metrics_text(evaluation.metrics);
+  }
+  const std::string data = !evaluation.on_test_split ? "on data not recorded (catalogue schema 3 or older)"
+                           : *evaluation.on_test_split ? "on its test split"
+                           : "on other data";
+  const std::string fingerprint = evaluation.data_fingerprint.empty()
+                                      ? std::string()
+                                      : " (data " + evaluation.data_fingerprint.substr(0, 12) + ")";
+  return fmt::format("{}, {} samples{}: {}", data, evaluation.samples, fingerprint,
+                     metrics_text(evaluation.metrics));
 }
 
 nlohmann::json version_detail_json(const VersionRecord& version,

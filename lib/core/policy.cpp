@@ -1,5 +1,6 @@
 #include "mlc/policy.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -39,6 +40,39 @@ std::string baseline_target_of(const MetricRule& rule, const std::string& target
   return *rule.baseline_target == "current" ? target : *rule.baseline_target;
 }
 
+// The newest evaluation the rules count, or why there is none, in words that end a refusal.
+struct CountedEvaluation {
+  std::optional<EvaluationRecord> evaluation;
+  std::string why_none;
+};
+
+CountedEvaluation counted_evaluation(const Catalog& catalog, const VersionRecord& version,
+                                     const TargetPolicy& rules, const std::string& target) {
+  const std::vector<EvaluationRecord> all = catalog.evaluations(version.id);
+  for (const auto& evaluation : all) {
+    if (evaluation.origin != "eval" || !evaluation.on_test_split) continue;
+    const bool named = std::find(rules.evaluation_data.begin(), rules.evaluation_data.end(),
+                                 evaluation.data_fingerprint) != rules.evaluation_data.end();
+    if (*evaluation.on_test_split || named) return {evaluation, ""};
+  }
+  if (all.empty()) return {std::nullopt, "it has no recorded evaluation (run mlc eval)"};
+  const EvaluationRecord& latest = all.front();
+  if (latest.origin == "manifest") {
+    return {std::nullopt, "its metrics are self-reported by its manifest, which a policy never "
+                          "counts; only evaluations mlc measured on its test split count"};
+  }
+  if (!latest.on_test_split) {
+    return {std::nullopt, fmt::format("its evaluations were recorded before mlc recorded what data "
+                                      "they measured; run mlc eval {}:{} again", version.model, version.version)};
+  }
+  return {std::nullopt,
+          fmt::format("its evaluations were on other data than its test split (latest: {} samples, data "
+                      "fingerprint {}), which counts only when targets.{}.evaluation_data names it; "
+                      "run mlc eval {}:{} for its test split",
+                      latest.samples, latest.data_fingerprint, shortened(target, 40), version.model,
+                      version.version)};
+}
+
 }  // namespace
 
 fs::path policy_file(const Home& home) { return home.root / "policy.json"; }
@@ -59,6 +93,9 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
     }
     target_policy.requires_metrics = metric_rules(rules, "requires_metrics", origin, target);
     target_policy.requires_better_than = metric_rules(rules, "requires_better_than", origin, target);
+    for (const auto& fingerprint : rules.value("evaluation_data", nlohmann::json::array())) {
+      target_policy.evaluation_data.push_back(fingerprint);
+    }
   }
   return policy;
 }
@@ -96,18 +133,20 @@ void check_policy(const Policy& policy, const std::string& target, const Version
                    fmt::format("it has never been deployed to '{}'", earlier));
     }
   }
-  const auto evaluation = catalog.latest_evaluation(version.id);
+  if (rules.requires_metrics.empty() && rules.requires_better_than.empty()) return;
+  const CountedEvaluation counted = counted_evaluation(catalog, version, rules, target);
+  const std::optional<EvaluationRecord>& evaluation = counted.evaluation;
   for (size_t i = 0; i < rules.requires_metrics.size(); ++i) {
     const MetricRule& rule = rules.requires_metrics[i];
     const std::string name = fmt::format("requires_metrics[{}] '{}'", i, rule.expression);
-    if (!evaluation) throw refuse(name, "it has no recorded evaluation (run mlc eval)");
+    if (!evaluation) throw refuse(name, counted.why_none);
     const auto metric = evaluation->metrics.find(rule.metric);
     if (metric == evaluation->metrics.end()) {
-      throw refuse(name, fmt::format("its latest evaluation ({}) has no metric '{}'", evaluation->at,
-                                     rule.metric));
+      throw refuse(name, fmt::format("its latest counted evaluation ({}) has no metric '{}'",
+                                     evaluation->at, rule.metric));
     }
     if (!metric_passes(metric->second, rule.comparison, rule.threshold)) {
-      throw refuse(name, fmt::format("{} is {} in its latest evaluation ({})", rule.metric,
+      throw refuse(name, fmt::format("{} is {} in its latest counted evaluation ({})", rule.metric,
                                      format_value(metric->second), evaluation->at));
     }
   }
@@ -119,23 +158,21 @@ void check_policy(const Policy& policy, const std::string& target, const Version
     if (!held || held->id == version.id) continue;  // nothing to beat
     const std::string held_name = fmt::format("{}'s {}:{}", baseline_target, held->model, held->version);
     const std::string run = fmt::format(
-        "run mlc eval {}:{} --gate '{}{}{}' (it evaluates {} on the same data too; add --data FILE "
-        "when their test splits differ)", version.model,
+        "run mlc eval {}:{} --gate '{}{}{}' (it evaluates {} on the same data too; when their test "
+        "splits differ, evaluate on one file with --data FILE and list its data fingerprint in "
+        "targets.{}.evaluation_data)", version.model,
         version.version, rule.metric, rule.comparison,
-        relative_threshold_text(baseline_target, rule.threshold), held_name);
-    if (!evaluation || evaluation->origin != "eval") {
-      throw refuse(name, fmt::format("it has no evaluation by mlc eval to compare with {}; {}",
-                                     held_name, run));
-    }
+        relative_threshold_text(baseline_target, rule.threshold), held_name, shortened(target, 40));
+    if (!evaluation) throw refuse(name, fmt::format("{}; to compare with {}: {}", counted.why_none, held_name, run));
     const auto baseline = comparable_evaluation(catalog, held->id, *evaluation);
     if (!baseline) {
-      throw refuse(name, fmt::format("{} has no evaluation on the data of its latest evaluation "
-                                     "({}); {}", held_name, evaluation->at, run));
+      throw refuse(name, fmt::format("{} has no evaluation on the data of its latest counted "
+                                     "evaluation ({}); {}", held_name, evaluation->at, run));
     }
     const auto value = evaluation->metrics.find(rule.metric);
     const auto baseline_value = baseline->metrics.find(rule.metric);
     if (value == evaluation->metrics.end() || baseline_value == baseline->metrics.end()) {
-      throw refuse(name, fmt::format("its latest evaluation ({}) or {}'s on the same data ({}) has "
+      throw refuse(name, fmt::format("its latest counted evaluation ({}) or {}'s on the same data ({}) has "
                                      "no metric '{}'", evaluation->at, held_name, baseline->at,
                                      rule.metric));
     }

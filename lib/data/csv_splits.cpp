@@ -329,6 +329,7 @@ Splits load_csv_splits(const nlohmann::json& config, uint64_t seed,
   splits.validation = samples_of(table, validation, splits);
   splits.test = samples_of(table, test, splits);
   splits.files = {data_file("path", table.path())};
+  splits.test_fingerprint = test_fingerprint(splits.files, test, splits.test.count());
   return splits;
 }
 

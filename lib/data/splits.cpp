@@ -95,7 +95,33 @@ Indices take_sorted(Indices& pool, size_t count) {
   return taken;
 }
 
+std::string test_fingerprint(const std::vector<DataFile>& files, const Indices& rows,
+                             int64_t samples) {
+  Sha256 hash;
+  hash.update("mlc test split 1\n");
+  for (const auto& file : files) hash.update(fmt::format("{} {}\n", file.role, file.sha256));
+  hash.update(fmt::format("samples {}\nrows {}\n", samples, rows.size()));
+  std::string text;
+  for (const size_t row : rows) {
+    text += std::to_string(row);
+    text += '\n';
+    if (text.size() > 65536) hash.update(text), text.clear();
+  }
+  hash.update(text);
+  return hash.hex();
+}
+
 }  // namespace detail
+
+uint64_t split_seed(const nlohmann::json& train_config) {
+  const auto& data = train_config.at("data");
+  const auto own = data.find("split_seed");
+  const nlohmann::json& seed = own != data.end() ? *own : train_config.at("training").at("seed");
+  if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<int64_t>() >= 0)) {
+    throw detail::invalid(fmt::format("config: the split seed must be a whole number of at least 0, found {}", seed.dump()));
+  }
+  return seed.get<uint64_t>();
+}
 
 namespace {
 
@@ -215,10 +241,11 @@ Splits load_idx_splits(const nlohmann::json& config, uint64_t seed,
   splits.validation = gather(train.images.values, train.labels, shape, validation);
   // The test split keeps the file's order: item i of the test file is test sample i, which the
   // interoperability tests compare against other tools' predictions.
-  splits.test = gather(test.images.values, test.labels, shape,
-                       all_indices(static_cast<size_t>(test.images.dims[0])));
+  const Indices test_rows = all_indices(static_cast<size_t>(test.images.dims[0]));
+  splits.test = gather(test.images.values, test.labels, shape, test_rows);
   splits.files = {data_file("train_images", train_images), data_file("train_labels", train_labels),
                   data_file("test_images", test_images), data_file("test_labels", test_labels)};
+  splits.test_fingerprint = test_fingerprint({splits.files[2], splits.files[3]}, test_rows, splits.test.count());
   return splits;
 }
 

@@ -95,9 +95,11 @@ ok "a retired version can never be deployed again"
 
 run_mlc 0 --json history fmnist:1
 validate history
-json_field "$OUT" "' '.join(str(h['from'])+'>'+h['to'] for h in d['history'])" \
+json_field "$OUT" "' '.join(str(h['from'])+'>'+h['to'] for h in d['history'] if h['event'] == 'transition')" \
   | grep -qx "None>trained trained>evaluated evaluated>exported exported>registered registered>deployed deployed>deployed deployed>deployed deployed>registered registered>retired" \
   || fail "history of v1: $OUT"
+json_field "$OUT" "[(h['event'], h['detail']['on_test_split'], len(h['detail']['data_fingerprint']), h['reason'].startswith('on its test split, ')) for h in d['history'] if h['event'] == 'evaluation']" \
+  | grep -qx "\[('evaluation', True, 64, True)\]" || fail "the evaluation is an event of the history: $OUT"
 json_field "$OUT" "all(h['actor']=='cli-test' and h['at'].endswith('Z') for h in d['history'])" | grep -qx True || fail "actor/time: $OUT"
 json_field "$OUT" "d['history'][-1]['reason']" | grep -qx "replaced by v2" || fail "reason: $OUT"
 run_mlc 0 history fmnist

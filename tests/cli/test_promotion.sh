@@ -22,19 +22,30 @@ mlc -q deploy m:1 --target staging > /dev/null
 mlc -q deploy m:4 --target staging > /dev/null
 mlc -q deploy m:5 --target staging > /dev/null
 before=$(catalogue_fingerprint)
-expect_error 6 "rule requires_metrics[0] 'accuracy>=0.9': accuracy is 0.8 in its latest evaluation" deploy m:1 --target production
-expect_error 6 "rule requires_metrics[0] 'accuracy>=0.9': its latest evaluation (" deploy m:4 --target production
+# A manifest's metrics are self-reported: shown as such, never counted by a policy (issue 10).
+self_reported="rule requires_metrics[0] 'accuracy>=0.9': its metrics are self-reported by its manifest, which a policy never counts"
+expect_error 6 "$self_reported" deploy m:1 --target production
+expect_error 6 "$self_reported" deploy m:4 --target production
 expect_error 6 "rule requires_metrics[0] 'accuracy>=0.9': it has no recorded evaluation" deploy m:5 --target production
 [ "$(catalogue_fingerprint)" = "$before" ] || fail "a refused promotion changed something"
 [ ! -e "$MLC_HOME/deployments/production" ] || fail "a refused promotion created a deployment"
-ok "a protected target refuses a version that skipped staging or misses a threshold, naming the rule"
+run_mlc 0 show m:2
+grep -qF "self-reported by its manifest, not measured by mlc; a policy never counts them" <<< "$OUT" || fail "show: $OUT"
+run_mlc 0 --json history m:2; validate history
+json_field "$OUT" "[(h['event'], h['detail']['self_reported'], h['reason']) for h in d['history'] if h['event'] == 'evaluation']" \
+  | grep -qF "[('evaluation', True, 'self-reported by its manifest, not measured by mlc: accuracy 0.9500')]" \
+  || fail "the history must say the metrics are self-reported: $OUT"
+ok "a protected target refuses a version that skipped staging or has only self-reported metrics, naming the rule"
+
+# Versions registered from artifacts cannot be measured by mlc: the rest runs under deployment rules.
+echo '{"targets": {"production": {"requires_deployed_to": ["staging"]}}}' > "$MLC_HOME/policy.json"
 
 for v in 2 3; do
   mlc -q deploy "m:$v" --target staging > /dev/null
   run_mlc 0 --json deploy "m:$v" --target production; validate deploy
 done
 [ "$(json_field "$OUT" "d['version'], d['replaced']['version']")" = "3 2" ] || fail "production promotion: $OUT"
-ok "a version that went through staging and passes the thresholds is promoted; the swap replaces the old one"
+ok "a version that went through staging is promoted; the swap replaces the old one"
 
 run_mlc 0 --json rollback m --target production --reason "m:3 misbehaves"; validate rollback
 json_field "$OUT" "d['version'], d['state'], d['replaced']['version'], d['replaced']['state']" | grep -qx "2 deployed 3 deployed" \

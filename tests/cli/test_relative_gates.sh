@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Relative gates (issue 10 item 4): eval --gate 'METRIC OP @TARGET[+-NUMBER]' holds a version to
-# the one TARGET holds, on the same data (same files by sha256, same number of samples): an
+# the one TARGET holds, on the same data (the same data fingerprint: files by sha256, rows): an
 # evaluation it has there is reused, else it is evaluated in the same command and recorded; other
 # data is never compared. Then the policy's requires_better_than refusing and accepting a deploy.
 # The wine CSV (178 rows, 30 epochs); about 15 s.
@@ -74,7 +74,7 @@ ok "without an evaluation on the same data, the target's version is evaluated on
 mlc -q train "$(wine_config "$WORK/other.csv")" --name wine > /dev/null   # wine:3, trained on other.csv
 run_mlc 3 --json eval wine:3 --gate 'accuracy>=@production-1'; validate eval
 case "$(gate_field "['reason']")" in
-  "production's wine:1 was tested on other data than wine:3 ("*" samples of other files); name the data to compare on with --data") ;;
+  "production's wine:1 was tested on other data than wine:3 ("*" samples, data fingerprint "*"); name the data to compare on with --data") ;;
   *) fail "other data compared: $OUT" ;;
 esac
 [ "$(json_field "$OUT" "d['gates'][0]['passed'], 'difference' in d['gates'][0]")" = "False False" ] \
@@ -100,21 +100,28 @@ cat > "$MLC_HOME/policy.json" <<'JSON'
 JSON
 mlc -q export wine:2 --out "$WORK/wine2.pt" > /dev/null
 mlc -q register wine:2 > /dev/null
-# wine:2's latest evaluation is on part.csv, where wine:1 was evaluated too.
+# wine:2's latest counted evaluation is on its test split, where wine:1 was evaluated too (its
+# newer ones on part.csv do not count: the policy does not name that data).
 expect_error 6 "policy.json: target 'production' refuses wine:2: rule requires_better_than[0] 'accuracy>=@current+1': accuracy = " \
   deploy wine:2 --target production
 grep -qF "vs production's wine:1 " <<< "$ERR" && grep -qF "needs >= @production+1" <<< "$ERR" || fail "$ERR"
 mlc -q deploy wine:1 --target canary > /dev/null   # canary held nothing: nothing to beat
-run_mlc 0 deploy wine:2 --target canary            # on part.csv, where canary's wine:1 was evaluated
+run_mlc 0 deploy wine:2 --target canary            # on the test split, where canary's wine:1 was evaluated
 # wine:3's latest evaluation: its own test split (of other.csv), where canary's wine:2 has none.
 mlc -q eval wine:3 > /dev/null
 mlc -q export wine:3 --out "$WORK/wine3.pt" > /dev/null
 mlc -q register wine:3 > /dev/null
 before=$(catalogue_fingerprint)
-expect_error 6 "rule requires_better_than[0] 'f1_macro>=@current-1': canary's wine:2 has no evaluation on the data of its latest evaluation" \
+expect_error 6 "rule requires_better_than[0] 'f1_macro>=@current-1': canary's wine:2 has no evaluation on the data of its latest counted evaluation" \
   deploy wine:3 --target canary
 grep -qF "run mlc eval wine:3 --gate 'f1_macro>=@canary-1'" <<< "$ERR" || fail "no command to run: $ERR"
+grep -qF "list its data fingerprint in targets.canary.evaluation_data" <<< "$ERR" || fail "no word on --data: $ERR"
 [ "$(catalogue_fingerprint)" = "$before" ] || fail "a refused deploy recorded something"
-mlc -q eval wine:3 --data part.csv --gate 'f1_macro>=@canary-1' > /dev/null
+run_mlc 0 --json eval wine:3 --data part.csv --gate 'f1_macro>=@canary-1'; validate eval
+part_fingerprint=$(json_field "$OUT" "d['data_fingerprint']")
+expect_error 6 "canary's wine:2 has no evaluation on the data of its latest counted evaluation" deploy wine:3 --target canary
+cat > "$MLC_HOME/policy.json" <<JSON
+{"targets": {"canary": {"requires_better_than": ["f1_macro>=@current-1"], "evaluation_data": ["$part_fingerprint"]}}}
+JSON
 run_mlc 0 deploy wine:3 --target canary
-ok "requires_better_than: no version to beat passes; a worse one is refused with both values (exit 6); without comparable evaluations it names the eval to run; then it accepts"
+ok "requires_better_than: no version to beat passes; a worse one is refused with both values (exit 6); without comparable evaluations it names the eval to run; --data counts once the policy names its fingerprint"

@@ -73,6 +73,27 @@ nlohmann::json evaluation_data(const VersionRecord& version,
   return config;
 }
 
+EvaluationRecord evaluate_now(const Session& session, const VersionRecord& version,
+                              const std::optional<fs::path>& data, const std::optional<fs::path>& labels,
+                              int top_k) {
+  const nlohmann::json config = evaluation_data(version, data, labels);
+  EvalResult result = load_compute_backend().evaluate(trained_model(session, version), config,
+                                                      EvalSettings{top_k});
+  if (!data) check_unchanged_inputs(version, result.data_files);
+  EvaluationRecord evaluation;
+  evaluation.at = utc_now();
+  evaluation.samples = result.samples;
+  evaluation.metrics = std::move(result.metrics);
+  evaluation.details = std::move(result.details);
+  evaluation.data_files = std::move(result.data_files);
+  evaluation.data_fingerprint = std::move(result.data_fingerprint);
+  evaluation.on_test_split = !data.has_value();
+  evaluation.correct = std::move(result.correct);
+  evaluation.squared_errors = std::move(result.squared_errors);
+  evaluation.gates = nlohmann::json::array();
+  return evaluation;
+}
+
 void check_unchanged_inputs(const VersionRecord& version, const std::vector<DataFile>& actual) {
   for (const auto& now : actual) {
     for (const auto& then : version.data_files) {

@@ -35,6 +35,13 @@ nlohmann::json evaluation_data(const VersionRecord& version,
                                const std::optional<std::filesystem::path>& data,
                                const std::optional<std::filesystem::path>& labels);
 
+// Evaluates the version now, loading the compute library: on its own test split (no `data`) or on
+// the files named, with top-K accuracy for K = top_k (0: none). The record is ready to store:
+// metrics, details, data files and fingerprint, on_test_split, each sample's outcome.
+EvaluationRecord evaluate_now(const Session& session, const VersionRecord& version,
+                              const std::optional<std::filesystem::path>& data,
+                              const std::optional<std::filesystem::path>& labels, int top_k);
+
 // Refuses `actual` inputs whose sha256 differs from what the version recorded for the same role.
 void check_unchanged_inputs(const VersionRecord& version, const std::vector<DataFile>& actual);
 

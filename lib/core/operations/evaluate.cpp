@@ -98,25 +98,10 @@ struct Baseline {
   std::string reason;          // when there is no evaluation to compare with
 };
 
-EvaluationRecord measured(const EvalResult& result) {
-  EvaluationRecord evaluation;
-  evaluation.at = utc_now();
-  evaluation.samples = result.samples;
-  evaluation.metrics = result.metrics;
-  evaluation.details = result.details;
-  evaluation.data_files = result.data_files;
-  evaluation.gates = nlohmann::json::array();
-  return evaluation;
-}
-
-EvalResult run_evaluation(const Session& session, const VersionRecord& version,
-                          const EvalOptions& options) {
-  const nlohmann::json data = detail::evaluation_data(version, options.data, options.labels);
-  const EvalSettings settings{top_k_for(version, options.top_k)};
-  EvalResult result =
-      load_compute_backend().evaluate(detail::trained_model(session, version), data, settings);
-  if (!options.data) detail::check_unchanged_inputs(version, result.data_files);
-  return result;
+EvaluationRecord run_evaluation(const Session& session, const VersionRecord& version,
+                                const EvalOptions& options) {
+  return detail::evaluate_now(session, version, options.data, options.labels,
+                              top_k_for(version, options.top_k));
 }
 
 // The baseline of gates relative to `target`: its evaluation on the data `evaluation` measured,
@@ -143,12 +128,12 @@ Baseline find_baseline(const Session& session, const Catalog& catalog, const Ver
                             "registered from a TorchScript file, without a checkpoint",
                             held));
   }
-  EvaluationRecord fresh = measured(run_evaluation(session, *baseline.version, options));
+  EvaluationRecord fresh = run_evaluation(session, *baseline.version, options);
   baseline.evaluated_now = true;
   if (!same_data(fresh, evaluation)) {
-    baseline.reason = fmt::format("{} was tested on other data than {} ({} samples of other files); "
-                                  "name the data to compare on with --data",
-                                  held, detail::subject(candidate), fresh.samples);
+    baseline.reason = fmt::format("{} was tested on other data than {} ({} samples, data fingerprint "
+                                  "{}); name the data to compare on with --data",
+                                  held, detail::subject(candidate), fresh.samples, fresh.data_fingerprint);
   }
   baseline.evaluation = std::move(fresh);
   return baseline;
@@ -196,7 +181,7 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
   Catalog catalog(session.home, Catalog::Mode::existing);
   const VersionRecord before = catalog.resolve(options.ref);
   next_state(Action::evaluate, before.state, detail::subject(before));  // refuse before computing
-  EvaluationRecord evaluation = measured(run_evaluation(session, before, options));
+  EvaluationRecord evaluation = run_evaluation(session, before, options);
   for (const auto& gate : options.gates) {  // every metric named, before any baseline is evaluated
     if (!evaluation.metrics.count(gate.metric)) throw not_reported(gate, evaluation.metrics);
   }
@@ -229,10 +214,12 @@ EvalOutcome evaluate_version(const Session& session, const EvalOptions& options)
     // Read again under the write lock: another process may have moved it meanwhile.
     VersionRecord current = catalog.resolve(detail::reference_to(before));
     const State next = next_state(Action::evaluate, current.state, detail::subject(current));
-    catalog.record_evaluation(current.id, evaluation);
+    catalog.record_evaluation(current, evaluation, detail::note_for(session, evaluation_text(evaluation)));
     // The baselines' versions are recorded as measured, whatever their targets hold by now.
     for (const auto& baseline : baselines_evaluated) {
-      catalog.record_evaluation(baseline.version.id, baseline.evaluation);
+      const VersionRecord now = catalog.resolve(detail::reference_to(baseline.version));
+      catalog.record_evaluation(now, baseline.evaluation,
+                                detail::note_for(session, evaluation_text(baseline.evaluation)));
     }
     if (evaluation.passed && next != current.state) {
       catalog.record_transition(current, next,

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "mlc/json_output.hpp"
 #include "mlc/error.hpp"
 #include "mlc/fs.hpp"
 #include "mlc/json_input.hpp"
@@ -127,7 +128,8 @@ RegisterArtifactOutcome register_artifact(const Session& session, const Register
       evaluation.origin = "manifest";
       evaluation.gates = nlohmann::json::array();
       for (const auto& [name, value] : given["metrics"].items()) evaluation.metrics[name] = value;
-      catalog.record_evaluation(record.id, evaluation);
+      catalog.record_evaluation(record, evaluation,
+                                detail::note_for(session, evaluation_text(evaluation)));
     }
     outcome.manifest = std::move(manifest);
     return record;

@@ -11,10 +11,10 @@
 
 namespace mlc {
 
-// Whether two evaluations measured the same data: both measured by mlc eval (a manifest's metrics
-// name no data), on the same files by role and sha256 (their paths may differ), and on the same
-// number of samples (a CSV's test split and the whole file have the same sha256; so do an IDX
-// test set and its first N images).
+// Whether two evaluations measured the same samples: both measured by mlc (a manifest's metrics
+// name no data) with equal data fingerprints (the files by sha256, wherever they lie, and the
+// rows of them: a CSV's test split and the whole file differ, as do splits by other seeds).
+// Evaluations recorded before catalogue schema version 4 have no fingerprint and match nothing.
 bool same_data(const EvaluationRecord& a, const EvaluationRecord& b);
 
 // The newest evaluation of the version `version_id` on the same data as `like`, if any.

@@ -70,12 +70,21 @@ struct EvaluationRecord {
   // EvalResult::details: a classifier's class names and confusion matrix; null for regression,
   // a manifest's metrics and evaluations recorded before schema version 3.
   nlohmann::json details;
+  // What data it measured (EvalResult::data_fingerprint) and whether that was the version's own
+  // test split (true) or data named with --data (false). Empty / nullopt: a manifest's metrics, or
+  // an evaluation recorded before schema version 4, whose data is not known well enough to
+  // compare it with another or to let it satisfy a policy.
+  std::string data_fingerprint;
+  std::optional<bool> on_test_split;
+  // EvalResult::correct / squared_errors (empty for the evaluations above).
+  std::vector<bool> correct;
+  std::vector<double> squared_errors;
 };
 
 // What a history row records. Transitions change (or confirm) a version's state; alias and
-// metadata changes and gc's purge leave the state as it is (from == to) and say what changed in
-// `detail`.
-enum class Event { transition, alias, metadata, purge };
+// metadata changes, gc's purge and evaluations (by mlc eval or compare, or stated by a manifest)
+// leave the state as it is (from == to) and say what changed in `detail`.
+enum class Event { transition, alias, metadata, purge, evaluation };
 std::string_view to_string(Event event);
 
 struct HistoryEntry {
@@ -237,7 +246,10 @@ class Catalog {
   // Creates the model if new, then version max+1 in state trained (registered for an artifact),
   // with a history row.
   VersionRecord create_version(const NewVersion& version, const TransitionNote& note);
-  void record_evaluation(int64_t version_id, const EvaluationRecord& evaluation);
+  // Records the evaluation of `version` and an evaluation history row (state unchanged) whose
+  // reason is note.reason and whose detail is evaluation_event_json() (json_output.hpp).
+  void record_evaluation(const VersionRecord& version, const EvaluationRecord& evaluation,
+                         const TransitionNote& note);
   // Sets the state and appends the history row (also when the state does not change, e.g. a
   // deployed version deployed to a second target: the history says so).
   void record_transition(const VersionRecord& version, State to, const TransitionNote& note);

@@ -102,6 +102,11 @@ struct EvalResult {
   nlohmann::json details;
   int64_t samples = 0;
   std::vector<DataFile> data_files;
+  std::string data_fingerprint;  // data::Splits::test_fingerprint of the samples measured
+  // Each sample's outcome, in test-split order, for paired tests between versions (mlc compare):
+  // a classifier's right or wrong, a regression model's squared error.
+  std::vector<bool> correct;
+  std::vector<double> squared_errors;
 };
 
 struct ExportResult {

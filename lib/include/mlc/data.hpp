@@ -80,11 +80,20 @@ struct Splits {
   TableColumns columns;                    // CSV only
   std::string target;                      // CSV only: the target column
   std::vector<DataFile> files;             // every file read, with its sha256
+  // What the test split is, wherever its files lie: sha256 over the files it was read from (by
+  // role and sha256), which of their rows it holds and how many samples came of them. Equal
+  // fingerprints mean the same test samples; evaluations are compared only when they are equal.
+  std::string test_fingerprint;
 };
+
+// The seed that chooses which rows are held out: the config's data.split_seed, else (a version
+// trained before data.split_seed existed) training.seed, which chose them then. Kept apart from
+// training.seed so that versions trained with different seeds are tested on the same rows.
+uint64_t split_seed(const nlohmann::json& train_config);
 
 // Loads what a train config's "data" object names (schemas/train-config.schema.json) and splits it:
 // - "idx": train_images/train_labels are split into train and validation (validation_fraction,
-//   shuffled with `seed`); test_images/test_labels are the test split, in file order (test sample
+//   shuffled with `seed`, split_seed() of the train config); test_images/test_labels are the test split, in file order (test sample
 //   i is item i of the test file). train_limit/test_limit keep the first N items of each file.
 //   Features are the raw pixel values 0..255. Class names: data.class_names, else "0", "1", ...
 //   up to the largest label in either file.

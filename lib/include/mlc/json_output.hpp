@@ -27,6 +27,12 @@ nlohmann::json epoch_json(const EpochMetrics& epoch);
 // are left out: `mlc show` tables them.
 std::string metrics_text(const Metrics& metrics);
 nlohmann::json evaluation_json(const EvaluationRecord& evaluation);
+// The detail of an evaluation's history row: {"origin", "samples", "passed", "data_fingerprint",
+// "on_test_split", "data_files"} (the metrics are in the evaluations table and the row's reason).
+nlohmann::json evaluation_event_json(const EvaluationRecord& evaluation);
+// "on its test split, 10000 samples (data 3fa1c2d4e5f6): accuracy 0.8812, loss 0.3301", or for a
+// manifest's metrics "self-reported by its manifest, not measured by mlc: accuracy 0.9900".
+std::string evaluation_text(const EvaluationRecord& evaluation);
 nlohmann::json history_entry_json(const HistoryEntry& entry);
 // {"at", "kind", "version" (null: the target was emptied), "actor", "host", "reason", "command"}
 nlohmann::json target_change_json(const TargetChange& change);

@@ -33,14 +33,18 @@ struct TargetPolicy {
   // The version must have been placed on each of these targets before (deployed or rolled back
   // to; it need not still be there).
   std::vector<std::string> requires_deployed_to;
-  // The version's latest recorded evaluation (mlc eval, or the metrics of a registered artifact's
-  // manifest) must pass each rule.
+  // The version's latest counted evaluation must pass each rule. Counted: measured by mlc on the
+  // version's own test split, or on data whose fingerprint evaluation_data lists; never metrics a
+  // manifest states (self-reported), an evaluation on other data, or one recorded before
+  // evaluations recorded their data (catalogue schema 3).
   std::vector<MetricRule> requires_metrics;
   // Relative rules, "METRIC OP @TARGET[+-NUMBER]" (gate.hpp), where @current is the target being
-  // deployed to: the version's latest recorded evaluation must pass each against the version
+  // deployed to: the version's latest counted evaluation must pass each against the version
   // TARGET holds now, evaluated on the same data (baseline.hpp). A target that holds no version
   // of the model, or holds this one, has nothing to beat: the rule passes.
   std::vector<MetricRule> requires_better_than;
+  // Data fingerprints (EvaluationRecord::data_fingerprint) whose evaluations count too.
+  std::vector<std::string> evaluation_data;
 };
 
 struct Policy {

@@ -43,7 +43,7 @@ TEST_CASE("export_torchscript writes a module that gives the backend's logits") 
         nlohmann::json::parse(R"([{"name":"logits","datatype":"FP32","shape":[-1,3]}])"));
 
   // The raw test rows, as the data library gives them to every other step.
-  const auto splits = mlc::data::load_splits(trained.config["data"], 42, {"0", "1", "2"});
+  const auto splits = mlc::data::load_splits(trained.config["data"], mlc::data::split_seed(trained.config), {"0", "1", "2"});
   const auto count = splits.test.count();
   const torch::Tensor features = torch::tensor(splits.test.features).reshape({count, 13});
   const mlc::Predictions predictions = backend().predict(trained, trained.config["data"], 0);

@@ -181,7 +181,7 @@ TEST_CASE("Catalog: schema versions") {
   exec_sql(temp.home().catalog_file(), "PRAGMA user_version = 42");
   REQUIRE_THROWS_WITH_AS(Catalog(temp.home(), Catalog::Mode::existing),
                          "the catalogue has schema version 42, made by a newer mlc; this mlc "
-                         "understands up to version 3: upgrade mlc",
+                         "understands up to version 4: upgrade mlc",
                          Error);
 }
 
@@ -196,19 +196,38 @@ TEST_CASE("Catalog: evaluations are recorded with their metrics and gates") {
   evaluation.passed = false;
   evaluation.metrics = {{"accuracy", 0.5}, {"loss", 1.5}};
   evaluation.gates = nlohmann::json::array({{{"expression", "accuracy>=0.9"}, {"passed", false}, {"value", 0.5}}});
-  catalog.in_transaction([&] { catalog.record_evaluation(v1.id, evaluation); });
+  evaluation.data_fingerprint = std::string(64, 'a');
+  evaluation.on_test_split = true;
+  evaluation.correct = {true, false, true, true, false, true, true, true, false, true};
+  catalog.in_transaction([&] { catalog.record_evaluation(v1, evaluation, kNote); });
   const auto latest = catalog.latest_evaluation(v1.id);
   REQUIRE(latest.has_value());
   CHECK_FALSE(latest->passed);
   CHECK(latest->metrics.at("loss") == doctest::Approx(1.5));
   CHECK(latest->gates[0]["expression"] == "accuracy>=0.9");
   CHECK(latest->details.is_null());
+  CHECK(latest->data_fingerprint == evaluation.data_fingerprint);
+  CHECK(latest->on_test_split == std::optional<bool>(true));
+  CHECK(latest->correct == evaluation.correct);
+  const auto history = catalog.history(ref("a:1"));
+  REQUIRE(history.size() == 2);
+  CHECK(history.back().event == mlc::Event::evaluation);
+  CHECK(history.back().detail.at("data_fingerprint") == evaluation.data_fingerprint);
+  CHECK(history.back().detail.at("on_test_split") == true);
 
   SUBCASE("with a classifier's details") {
     evaluation.details = {{"class_names", {"T-shirt/top", "Ankle boot"}},
                           {"confusion_matrix", {{3, 1}, {0, 6}}}};
-    catalog.in_transaction([&] { catalog.record_evaluation(v1.id, evaluation); });
+    catalog.in_transaction([&] { catalog.record_evaluation(v1, evaluation, kNote); });
     CHECK(catalog.latest_evaluation(v1.id)->details == evaluation.details);
+  }
+  SUBCASE("a regression model's squared errors, at float precision") {
+    evaluation.correct.clear();
+    evaluation.squared_errors = {0.25, 1e-9, 3.5, 0, 12345.678, 1, 2, 3, 4, 5};
+    catalog.in_transaction([&] { catalog.record_evaluation(v1, evaluation, kNote); });
+    const auto read = catalog.latest_evaluation(v1.id)->squared_errors;
+    REQUIRE(read.size() == 10);
+    for (size_t i = 0; i < read.size(); ++i) CHECK(read[i] == doctest::Approx(evaluation.squared_errors[i]).epsilon(1e-6));
   }
 }
 
@@ -346,7 +365,7 @@ TEST_CASE("Catalog: the fixture made by schema version 1 is upgraded in place") 
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(statement, 0) == 3);
+  CHECK(sqlite3_column_int(statement, 0) == 4);
   sqlite3_finalize(statement);
   sqlite3_close(db);
   const auto evaluation = catalog.latest_evaluation(wine1.id);
@@ -383,7 +402,7 @@ TEST_CASE("Catalog: a row changed behind mlc's back is a catalogue error naming 
     mlc::EvaluationRecord evaluation;
     evaluation.at = mlc::utc_now();
     evaluation.gates = nlohmann::json::array();
-    catalog.in_transaction([&] { catalog.record_evaluation(v1.id, evaluation); });
+    catalog.in_transaction([&] { catalog.record_evaluation(v1, evaluation, kNote); });
     CHECK(catalog.unreadable_rows().empty());
   }
   const auto db_file = temp.home().catalog_file();
@@ -433,7 +452,7 @@ TEST_CASE("Catalog: a row changed behind mlc's back is a catalogue error naming 
   }
   SUBCASE("a history row") {
     expect_catalog_error("DROP TRIGGER history_is_append_only_update; "
-                         "UPDATE history SET detail = '[]' WHERE version_id = 1",
+                         "UPDATE history SET detail = '[]' WHERE id = 1",
                          "the catalogue's table history, row 1, column detail: a JSON array where mlc writes a "
                          "JSON object");
   }

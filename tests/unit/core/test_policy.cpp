@@ -176,16 +176,23 @@ mlc::VersionRecord create_version(mlc::Catalog& catalog) {
   return catalog.in_transaction([&] { return catalog.create_version(version, kNote); });
 }
 
-// An evaluation by mlc eval of `samples` rows of a file whose sha256 is 64 times `fingerprint`.
+// An evaluation by mlc eval of `samples` samples whose data fingerprint is 64 times `fingerprint`,
+// on the version's own test split or (on_test_split false) on data named with --data.
 void evaluate(mlc::Catalog& catalog, const mlc::VersionRecord& version, double accuracy,
-              char fingerprint = 'd', int64_t samples = 50) {
+              char fingerprint = 'd', int64_t samples = 50, bool on_test_split = true,
+              const std::string& origin = "eval") {
   mlc::EvaluationRecord evaluation;
   evaluation.at = mlc::utc_now();
+  evaluation.origin = origin;
   evaluation.samples = samples;
   evaluation.metrics = {{"accuracy", accuracy}, {"loss", 0.5}};
   evaluation.gates = nlohmann::json::array();
-  evaluation.data_files = {{"path", "/data/" + std::string(1, fingerprint), std::string(64, fingerprint)}};
-  catalog.in_transaction([&] { catalog.record_evaluation(version.id, evaluation); });
+  if (origin == "eval") {
+    evaluation.data_files = {{"path", "/data/" + std::string(1, fingerprint), std::string(64, fingerprint)}};
+    evaluation.data_fingerprint = std::string(64, fingerprint);
+    evaluation.on_test_split = on_test_split;
+  }
+  catalog.in_transaction([&] { catalog.record_evaluation(version, evaluation, kNote); });
 }
 
 }  // namespace
@@ -216,17 +223,18 @@ TEST_CASE("check_policy: requires_better_than compares evaluations on the same d
     });
     const std::string run =
         "run mlc eval m:2 --gate 'accuracy>=@production-0.01' (it evaluates production's m:1 on the "
-        "same data too; add --data FILE when their test splits differ)";
+        "same data too; when their test splits differ, evaluate on one file with --data FILE and list "
+        "its data fingerprint in targets.production.evaluation_data)";
     SUBCASE("no evaluation of the candidate") {
       REQUIRE_THROWS_WITH_AS(
-          check(), (prefix + "it has no evaluation by mlc eval to compare with production's m:1; " + run).c_str(),
+          check(), (prefix + "it has no recorded evaluation (run mlc eval); to compare with production's m:1: " + run).c_str(),
           Error);
     }
     SUBCASE("the target's version evaluated on other data only: never compared") {
       evaluate(catalog, v1, 0.5, 'e');
       evaluate(catalog, v1, 0.5, 'd', 60);  // the same file, other rows
       evaluate(catalog, v2, 0.9, 'd');
-      CHECK_THROWS_WITH_AS(check(), doctest::Contains("production's m:1 has no evaluation on the data of its latest evaluation"),
+      CHECK_THROWS_WITH_AS(check(), doctest::Contains("production's m:1 has no evaluation on the data of its latest counted evaluation"),
                            Error);
       CHECK_THROWS_WITH_AS(check(), doctest::Contains(run.c_str()), Error);
     }
@@ -252,4 +260,46 @@ TEST_CASE("check_policy: requires_better_than compares evaluations on the same d
       CHECK_THROWS_AS(check(), Error);
     }
   }
+}
+
+TEST_CASE("check_policy: requires_metrics counts only evaluations mlc measured on trusted data") {
+  mlc::test::TempHome temp;
+  mlc::Catalog catalog(temp.home(), mlc::Catalog::Mode::create);
+  const std::string named(64, 'f');
+  const mlc::Policy policy = mlc::parse_policy(
+      R"({"targets": {"production": {"requires_metrics": ["accuracy>=0.8"], "evaluation_data": [")" +
+          named + R"("]}}})",
+      "policy.json");
+  const auto version = create_version(catalog);
+  const auto check = [&] { mlc::check_policy(policy, "production", version, catalog); };
+  const std::string prefix = "policy.json: target 'production' refuses m:1: rule requires_metrics[0] 'accuracy>=0.8': ";
+
+  SUBCASE("its own test split counts") {
+    evaluate(catalog, version, 0.9);
+    CHECK_NOTHROW(check());
+  }
+  SUBCASE("a manifest's self-reported metrics never count") {
+    evaluate(catalog, version, 0.99, 'd', 0, false, "manifest");
+    REQUIRE_THROWS_WITH_AS(check(), (prefix + "its metrics are self-reported by its manifest, which a policy never counts; only evaluations mlc measured on its test split count").c_str(), Error);
+  }
+  SUBCASE("five easy rows named with --data do not count") {
+    evaluate(catalog, version, 1.0, 'e', 5, false);
+    CHECK_THROWS_WITH_AS(check(), doctest::Contains("its evaluations were on other data than its test split (latest: 5 samples, data fingerprint eeee"), Error);
+    CHECK_THROWS_WITH_AS(check(), doctest::Contains("targets.production.evaluation_data"), Error);
+  }
+  SUBCASE("data the policy names by fingerprint counts") {
+    evaluate(catalog, version, 0.85, 'f', 500, false);
+    CHECK_NOTHROW(check());
+  }
+  SUBCASE("the newest counted evaluation decides, whatever came after it on other data") {
+    evaluate(catalog, version, 0.7);
+    evaluate(catalog, version, 1.0, 'e', 5, false);
+    REQUIRE_THROWS_WITH_AS(check(), doctest::Contains("accuracy is 0.7 in its latest counted evaluation"), Error);
+  }
+}
+
+TEST_CASE("parse_policy: evaluation_data holds sha256 fingerprints") {
+  CHECK_THROWS_WITH_AS(
+      mlc::parse_policy(R"({"targets": {"p": {"evaluation_data": ["abc"]}}})", "policy.json"),
+      doctest::Contains("evaluation_data"), Error);
 }

@@ -518,3 +518,44 @@ TEST_CASE("load_splits encodes missing cells, categories and regression targets"
     CHECK(std::isnan(splits.train.features[3]));  // blue: not a category of the model
   }
 }
+
+TEST_CASE("test_fingerprint names the test samples: the files by sha256 and the rows taken") {
+  const std::string wine = std::string(MLC_TEST_DATA_DIR) + "/wine.csv";
+  const json config = {{"format", "csv"}, {"path", wine}, {"target", "class"}};
+  const Splits first = load_splits(config, 42);
+  REQUIRE(first.test_fingerprint.size() == 64);
+  CHECK(load_splits(config, 42).test_fingerprint == first.test_fingerprint);
+  CHECK(load_splits(config, 43).test_fingerprint != first.test_fingerprint);  // other rows
+  json everything = config;
+  everything["test_fraction"] = 1.0;  // the same file, every row
+  CHECK(load_splits(everything, 42).test_fingerprint != first.test_fingerprint);
+
+  SUBCASE("wherever the file lies") {
+    TempDir dir;
+    std::filesystem::copy_file(wine, dir / "copy.csv");
+    json moved = config;
+    moved["path"] = (dir / "copy.csv").string();
+    CHECK(load_splits(moved, 42).test_fingerprint == first.test_fingerprint);
+  }
+  SUBCASE("an IDX test set: its files and how many of its items, whatever the training files") {
+    TempDir dir;
+    const json idx = idx_config(dir);
+    const Splits whole = load_splits(idx, 1);
+    CHECK(load_splits(idx, 2).test_fingerprint == whole.test_fingerprint);
+    json fewer_train = idx;
+    fewer_train["train_limit"] = 50;
+    CHECK(load_splits(fewer_train, 1).test_fingerprint == whole.test_fingerprint);
+    json fewer_test = idx;
+    fewer_test["test_limit"] = 3;
+    CHECK(load_splits(fewer_test, 1).test_fingerprint != whole.test_fingerprint);
+  }
+}
+
+TEST_CASE("split_seed: data.split_seed, else training.seed for configs made before it existed") {
+  json config = {{"data", {{"format", "csv"}}}, {"training", {{"seed", 42}}}};
+  CHECK(mlc::data::split_seed(config) == 42);
+  config["data"]["split_seed"] = 0;
+  CHECK(mlc::data::split_seed(config) == 0);
+  config["data"]["split_seed"] = -1;
+  CHECK_THROWS_AS(mlc::data::split_seed(config), mlc::Error);
+}
