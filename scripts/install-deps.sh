@@ -22,6 +22,8 @@ packages=(
   prometheus              # promtool: tests/cli/test_serve.sh lints mlc serve's /metrics with it
   wrk                     # the HTTP load generator of bench/ (mlc serve against its peer)
   strace                  # test_serve_swap.sh holds a deploy's directory exchange back with it
+  chromium                # test_card.sh renders mlc card's HTML headless (screenshot, DOM)
+  python3-pil             # ... and checks the screenshot's pixels
 )
 
 missing=()

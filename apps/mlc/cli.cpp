@@ -18,7 +18,7 @@
 namespace mlc::cli {
 namespace {
 
-constexpr std::array<Command, 16> kCommands = {{
+constexpr std::array<Command, 17> kCommands = {{
     {"train", setup_train},
     {"eval", setup_eval},
     {"export", setup_export},
@@ -32,6 +32,7 @@ constexpr std::array<Command, 16> kCommands = {{
     {"rollback", setup_rollback},
     {"alias", setup_alias},
     {"edit", setup_edit},
+    {"card", setup_card},
     {"verify", setup_verify},
     {"gc", setup_gc},
     {"serve", setup_serve},

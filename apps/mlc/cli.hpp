@@ -52,6 +52,7 @@ void setup_history(CLI::App& app, CliState& state);
 void setup_rollback(CLI::App& app, CliState& state);
 void setup_alias(CLI::App& app, CliState& state);
 void setup_edit(CLI::App& app, CliState& state);
+void setup_card(CLI::App& app, CliState& state);
 void setup_verify(CLI::App& app, CliState& state);
 void setup_gc(CLI::App& app, CliState& state);
 void setup_serve(CLI::App& app, CliState& state);

@@ -271,6 +271,23 @@ struct EditOutcome {
 };
 EditOutcome edit_version(const Session& session, const EditOptions& options);
 
+// mlc card REF: the version's model card, card.html (self-contained: inline CSS and SVG, nothing
+// fetched, no script) and card.md, written into `out` (created if missing; its parent must exist)
+// through a temporary file, fsync and rename each. Reads the catalogue only; never loads libtorch.
+struct CardOptions {
+  Reference ref;
+  std::optional<std::filesystem::path> out;  // default: ./NAME-vVERSION-card
+};
+struct CardOutcome {
+  VersionRecord version;
+  std::filesystem::path html_file;      // absolute
+  std::filesystem::path markdown_file;  // absolute
+};
+// Throws Error: not_found (no such version), usage (`out` inside MLC_HOME, links resolved; `out`
+// names a file), invalid_input (a parent directory that does not exist, a directory that cannot
+// be created or written, with the OS's reason).
+CardOutcome write_card(const Session& session, const CardOptions& options);
+
 // mlc verify: the catalogue's own integrity, every stored artifact against its sha256, every
 // deployment directory against the catalogue, the policy file. Changes of deployment directories
 // that a killed process left half-done are finished first (as SQLite rolls back a hot journal) and
