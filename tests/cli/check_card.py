@@ -5,8 +5,8 @@ Usage:
   check_card.py card DIR --classes K --sha256 HEX [--hostile TEXT]... [--regression]
   check_card.py png FILE
 
-card: DIR/card.html and DIR/card.md exist; every <svg>...</svg> in the HTML parses as XML on its
-own; the HTML has every section; the confusion matrix has K*K cells (0 for a regression, which
+card: DIR/card.html and DIR/card.md exist; the HTML loads nothing (no script, link, image or URL
+but the SVG namespace); every <svg>...</svg> in it parses as XML on its own; the HTML has every section; the confusion matrix has K*K cells (0 for a regression, which
 has the residual quantiles instead); both files name the data file's sha256; each TEXT (hostile
 catalogue text such as a class name '<b>&"x') never appears raw in the HTML or in the Markdown
 outside its fenced code blocks (literal there), and appears HTML-escaped in the HTML.
@@ -50,6 +50,19 @@ def check_card(args):
             fail(f"<svg> number {number} has no SVG namespace: {root.tag}")
         cells += sum(1 for rect in root.iter(SVG_NAMESPACE + "rect") if rect.get("class") == "cell")
 
+    # Self-contained: nothing to fetch or run; the only URL is the SVG namespace, which is a name.
+    # (Catalogue text is escaped, so a raw '<' is always mlc's own markup.)
+    style = "".join(re.findall(r"<style>(.*?)</style>", page, flags=re.DOTALL))
+    for needle in ["<script", "<link", "<img", "<iframe", "<object", "<embed"]:
+        if needle in page.lower():
+            fail(f"card.html is not self-contained: it holds {needle!r}")
+    if re.search(r"<[a-z][^>]*\s(src|href)=\"(?!#)", page, flags=re.IGNORECASE):
+        fail("card.html has an element that loads or links outside the page")
+    if "url(" in style or "@import" in style:
+        fail("card.html's style fetches something")
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", page)) - {"http://www.w3.org/2000/svg"}
+    if urls:
+        fail(f"card.html refers to {sorted(urls)}")
     for section in SECTIONS:
         if f'<section id="{section}">' not in page:
             fail(f"no section '{section}' in card.html")
