@@ -18,9 +18,10 @@
 namespace mlc::cli {
 namespace {
 
-constexpr std::array<Command, 17> kCommands = {{
+constexpr std::array<Command, 18> kCommands = {{
     {"train", setup_train},
     {"eval", setup_eval},
+    {"compare", setup_compare},
     {"export", setup_export},
     {"predict", setup_predict},
     {"register", setup_register},

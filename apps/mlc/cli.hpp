@@ -41,6 +41,7 @@ struct Command {
 
 void setup_train(CLI::App& app, CliState& state);
 void setup_eval(CLI::App& app, CliState& state);
+void setup_compare(CLI::App& app, CliState& state);
 void setup_export(CLI::App& app, CliState& state);
 void setup_predict(CLI::App& app, CliState& state);
 void setup_register(CLI::App& app, CliState& state);

@@ -73,6 +73,26 @@ nlohmann::json evaluation_data(const VersionRecord& version,
   return config;
 }
 
+// K of the top-K accuracy an evaluation records: --top-k, else 5 for a model of more than 5
+// classes, else none (0): top-5 of 5 classes or fewer is always 1.
+int top_k_for(const VersionRecord& version, std::optional<int> requested) {
+  const bool classifier = version.model_info.value("task", "") == "classification";
+  if (!classifier) {
+    if (requested) {
+      throw Error(ErrorKind::usage, fmt::format("--top-k: {} is a regression model; top-k accuracy "
+                                                "is for classifiers", detail::subject(version)));
+    }
+    return 0;
+  }
+  const int classes = static_cast<int>(version.model_info.value("class_names", nlohmann::json::array()).size());
+  if (!requested) return classes > 5 ? 5 : 0;
+  if (*requested < 1 || *requested >= classes) {
+    throw Error(ErrorKind::usage, fmt::format("--top-k {}: {} has {} classes; K must be from 1 to {}",
+                                              *requested, detail::subject(version), classes, classes - 1));
+  }
+  return *requested;
+}
+
 EvaluationRecord evaluate_now(const Session& session, const VersionRecord& version,
                               const std::optional<fs::path>& data, const std::optional<fs::path>& labels,
                               int top_k) {

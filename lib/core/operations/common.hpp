@@ -35,6 +35,10 @@ nlohmann::json evaluation_data(const VersionRecord& version,
                                const std::optional<std::filesystem::path>& data,
                                const std::optional<std::filesystem::path>& labels);
 
+// K of the top-K accuracy an evaluation records: `requested` (eval --top-k; Error(usage) unless a
+// classifier with more than K classes), else 5 for a model of more than 5 classes, else 0 (none).
+int top_k_for(const VersionRecord& version, std::optional<int> requested);
+
 // Evaluates the version now, loading the compute library: on its own test split (no `data`) or on
 // the files named, with top-K accuracy for K = top_k (0: none). The record is ready to store:
 // metrics, details, data files and fingerprint, on_test_split, each sample's outcome.

@@ -22,6 +22,7 @@
 #include "mlc/home.hpp"
 #include "mlc/lifecycle.hpp"
 #include "mlc/reference.hpp"
+#include "mlc/significance.hpp"
 
 namespace mlc {
 
@@ -102,6 +103,34 @@ struct EvalOutcome {
 // with options.data/labels) and recorded; Error(refused) when it cannot be (a version registered
 // from an artifact has no checkpoint).
 EvalOutcome evaluate_version(const Session& session, const EvalOptions& options);
+
+// mlc compare A B: two versions' metrics on the same data, side by side, and a paired test.
+struct CompareOptions {
+  Reference a;
+  Reference b;
+  std::optional<std::filesystem::path> data;    // as EvalOptions: another test set for both
+  std::optional<std::filesystem::path> labels;
+};
+struct ComparedVersion {
+  VersionRecord version;
+  EvaluationRecord evaluation;
+  bool evaluated_now = false;  // false: a recorded evaluation on the same data was reused
+};
+struct CompareOutcome {
+  ComparedVersion a;
+  ComparedVersion b;
+  PairedTest test;  // McNemar for classifiers, paired t on squared errors for regression
+  // Whether both were trained on the same files (by role and sha256); nullopt when either was
+  // registered from an artifact, whose training data mlc does not know.
+  std::optional<bool> same_training_data;
+};
+// Reuses each version's newest evaluation on the data (its own test split, or the --data files
+// by sha256) that recorded per-sample outcomes; evaluates (loading libtorch) only a version that
+// has none, and records that evaluation (state unchanged). Throws Error: usage (A and B the same
+// version), refused (a version to evaluate is retired or has no checkpoint; the tasks or classes
+// differ; the two evaluations measured different samples, e.g. test splits of different files:
+// name one data set with --data), and whatever evaluating throws.
+CompareOutcome compare_versions(const Session& session, const CompareOptions& options);
 
 struct ExportOptions {
   Reference ref;
