@@ -74,6 +74,14 @@ std::string measured_by(const EvaluationRecord& evaluation) {
   return evaluation.origin == "manifest" ? "self-reported (manifest), not measured by mlc" : "mlc " + evaluation.origin;
 }
 
+// What an evaluation was tested on: its data fingerprint and whether that was the version's test split.
+std::string tested_on(const EvaluationRecord& evaluation) {
+  if (evaluation.origin == "manifest") return "not stated";
+  if (!evaluation.on_test_split) return "not recorded (catalogue schema 3 or older)";
+  return fmt::format("{}, data fingerprint {}", *evaluation.on_test_split ? "its test split" : "other data (--data)",
+                     evaluation.data_fingerprint);
+}
+
 std::string gates_text(const EvaluationRecord& evaluation) {
   std::vector<std::string> gates;
   if (evaluation.gates.is_array()) {
@@ -103,6 +111,7 @@ Section latest_evaluation(const CardFacts& facts) {
   blocks.push_back(card::facts({fact("At", evaluation.at), fact("Measured by", measured_by(evaluation)),
                                 fact("Samples", evaluation.samples > 0 ? std::to_string(evaluation.samples)
                                                                        : "not stated"),
+                                fact("Tested on", tested_on(evaluation)),
                                 fact("Gates", gates_text(evaluation))}));
   Table metrics{{text_column("metric"), number_column("value")}, {}};
   Table residuals{{text_column("quantile of target - prediction"), number_column("value")}, {}};
@@ -151,13 +160,14 @@ Section latest_evaluation(const CardFacts& facts) {
 Section all_evaluations(const CardFacts& facts) {
   if (facts.evaluations.empty()) return Section{"evaluations", "All evaluations", {card::paragraph("None.")}};
   Table table{{text_column("at"), text_column("measured by"), number_column("samples"), text_column("metrics"),
-               text_column("gates"), code_column("data (sha256)")},
+               text_column("gates"), text_column("tested on"), code_column("data (sha256)")},
               {}};
   for (const auto& evaluation : facts.evaluations) {
     std::vector<std::string> data;
     for (const auto& file : evaluation.data_files) data.push_back(file.role + " " + file.sha256);
     table.rows.push_back({evaluation.at, measured_by(evaluation), std::to_string(evaluation.samples),
-                          metrics_text(evaluation.metrics), gates_text(evaluation), joined_or(data, "not recorded")});
+                          metrics_text(evaluation.metrics), gates_text(evaluation), tested_on(evaluation),
+                          joined_or(data, "not recorded")});
   }
   return Section{"evaluations", "All evaluations", {card::paragraph("Newest first."), card::table(std::move(table))}};
 }

@@ -14,6 +14,10 @@ run_mlc 0 card fm
 [ "$OUT" = "fm:1 card: $WORK/fm-v1-card/card.html and $WORK/fm-v1-card/card.md" ] || fail "card's line: $OUT"
 check_card card fm-v1-card --classes 10 --sha256 "$(data_sha256 fm)"
 grep -qF "T-shirt/top" fm-v1-card/card.html || fail "the class names are not in the card"
+fingerprint=$(json_field "$(mlc --json show fm)" "d['evaluation']['data_fingerprint']")
+for file in card.html card.md; do
+  grep -qF "its test split, data fingerprint $fingerprint" "fm-v1-card/$file" || fail "$file does not say what the evaluation tested"
+done
 ok "a classifier's card (default ./NAME-vVERSION-card): valid SVG, every section, a 10x10 heat map, the data's sha256"
 
 run_mlc 0 --json card fm --out "$WORK/cards"; validate card
