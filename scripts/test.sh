@@ -6,7 +6,7 @@
 #               included: the unit tests and the CLI suites not labelled slow or ulimit
 #               (tests/CMakeLists.txt says why); any sanitizer report fails;
 #  build-fuzz/  clang-14 libFuzzer (MLC_BUILD_FUZZERS): each fuzzer of tests/fuzz for
-#               MLC_FUZZ_SECONDS (default 60) from its seed corpus; a crash fails.
+#               MLC_FUZZ_SECONDS (default 30) from its seed corpus; a crash fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -36,6 +36,6 @@ fi
 [ "$status" -eq 0 ] || exit "$status"
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
-  -DMLC_BUILD_TESTS=OFF -DMLC_BUILD_FUZZERS=ON -DMLC_FUZZ_SECONDS="${MLC_FUZZ_SECONDS:-60}"
+  -DMLC_BUILD_TESTS=OFF -DMLC_BUILD_FUZZERS=ON -DMLC_FUZZ_SECONDS="${MLC_FUZZ_SECONDS:-30}"
 cmake --build build-fuzz -j "$jobs" --target fuzzers
 ctest --test-dir build-fuzz --output-on-failure -j "$jobs"
