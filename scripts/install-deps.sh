@@ -13,6 +13,7 @@ packages=(
   python3-jsonschema      # tests validate every --json output against schemas/
   python3-sklearn         # test_eval_metrics.sh checks eval's metrics against scikit-learn's
   man-db                  # `man -l man/mlc.1` in the tests
+  zsh                     # test_completion.sh loads and runs the zsh completion (completions/_mlc)
   json-schema-test-suite  # the official JSON Schema tests, run against mlc's validator
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # the fuzzers (tests/fuzz): libFuzzer, ASan, UBSan
   libboost-dev            # Boost.Beast (header-only): the HTTP server of mlc serve

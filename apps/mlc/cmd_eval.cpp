@@ -92,7 +92,8 @@ void run_eval(const EvalFlags& flags, CliState& state) {
 
 void setup_eval(CLI::App& app, CliState& state) {
   auto flags = std::make_shared<EvalFlags>();
-  CLI::App* command = app.add_subcommand("eval", "Evaluate a version on its test split");
+  CLI::App* command = app.add_subcommand(
+      "eval", "Evaluate a version on its test split, or on other data (--data), and record the metrics");
   command->add_option("ref", flags->ref, "NAME, NAME:VERSION or NAME@TARGET")->required();
   command->add_option("--gate", flags->gates,
                       "Quality gate METRIC OP NUMBER, e.g. 'accuracy>=0.85', or relative to what a target holds, "

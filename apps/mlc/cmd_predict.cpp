@@ -102,7 +102,9 @@ void run_predict(const PredictFlags& flags, CliState& state) {
 void setup_predict(CLI::App& app, CliState& state) {
   auto flags = std::make_shared<PredictFlags>();
   CLI::App* command = app.add_subcommand(
-      "predict", "Run a version on the first samples of its test split, or score new data (--input)");
+      "predict",
+      "Run a version on the first samples of its test split or of --data, with their labels, or "
+      "score new data without labels (--input)");
   command->add_option("ref", flags->ref, "NAME, NAME:VERSION or NAME@TARGET")->required();
   CLI::Option* limit = command->add_option("--limit", flags->limit, "How many samples (0 = all)")
       ->capture_default_str()

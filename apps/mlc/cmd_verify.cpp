@@ -20,8 +20,9 @@ void run_verify(CliState& state) {
   }
   human += fmt::format("catalogue {}; {} versions, {} artifacts, {} deployments checked: {}",
                        report.integrity, report.versions, report.artifacts, report.deployments,
-                       report.problems.empty() ? "no problems"
-                                               : fmt::format("{} problems", report.problems.size()));
+                       report.problems.empty()        ? "no problems"
+                       : report.problems.size() == 1 ? "1 problem"
+                                                     : fmt::format("{} problems", report.problems.size()));
   state.print({{"ok", report.problems.empty()},
                {"integrity", report.integrity},
                {"versions", report.versions},
@@ -32,7 +33,8 @@ void run_verify(CliState& state) {
               human);
   if (!report.problems.empty()) {
     std::cerr << "mlc: error: verify found " << report.problems.size()
-              << " problem(s) in the catalogue, the store or the deployments\n";
+              << (report.problems.size() == 1 ? " problem" : " problems")
+              << " in the catalogue, the store or the deployments\n";
     // A catalogue that cannot be read back is exit 8 (as any command reading it fails); a store or
     // deployment that does not match a readable catalogue is 7.
     const bool catalogue = std::any_of(report.problems.begin(), report.problems.end(),

@@ -128,7 +128,7 @@ run_mlc 8 --json verify; validate verify
 [ "$(json_field "$OUT" "[p['kind'] for p in d['problems']]")" = "['catalogue']" ] || fail "verify of a corrupt row: $OUT"
 json_field "$OUT" "d['problems'][0]['message']" \
   | grep -q "^the catalogue's table versions, row $seed_id, column config: invalid JSON: " || fail "verify message: $OUT"
-[ "$ERR" = "mlc: error: verify found 1 problem(s) in the catalogue, the store or the deployments" ] || fail "verify stderr: $ERR"
+[ "$ERR" = "mlc: error: verify found 1 problem in the catalogue, the store or the deployments" ] || fail "verify stderr: $ERR"
 sql "UPDATE versions SET config = '[]' WHERE id = $seed_id"
 expect_error 8 "the catalogue's table versions, row $seed_id, column config: a JSON array where mlc writes a JSON object" show seed:1
 sql "UPDATE versions SET config = '{}', train_samples = 'many' WHERE id = $seed_id"

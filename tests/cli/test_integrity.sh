@@ -21,9 +21,10 @@ stored="$MLC_HOME/artifacts/sha256/${sha:0:2}/$sha"
 cp "$stored" saved; chmod u+w "$stored"; printf 'x' >> "$stored"
 run_mlc 7 --json verify; validate verify
 json_field "$OUT" "[(p['kind'], p['subject']) for p in d['problems']]" | grep -qx "\[('artifact_corrupt', 'w:1')\]" || fail "corrupt artifact: $OUT"
-case "$ERR" in "mlc: error: verify found 1 problem(s)"*) ;; *) fail "verify stderr: $ERR" ;; esac
+[ "$ERR" = "mlc: error: verify found 1 problem in the catalogue, the store or the deployments" ] || fail "verify stderr: $ERR"
 run_mlc 7 verify
 case "$OUT" in *"artifact_corrupt: $stored is corrupt: its sha256 is "*"(needed by w:1)"*) ;; *) fail "human verify: $OUT" ;; esac
+case "$OUT" in *": 1 problem") ;; *) fail "human verify's summary is not singular: $OUT" ;; esac
 rm "$stored"
 run_mlc 7 --json verify
 json_field "$OUT" "[p['kind'] for p in d['problems']]" | grep -qx "\['artifact_missing'\]" || fail "missing artifact: $OUT"
