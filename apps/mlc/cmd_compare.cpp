@@ -71,6 +71,9 @@ std::string test_text(const PairedTest& test, const std::string& a, const std::s
                        test.only_a_right, a, test.only_b_right, b, test.p_value, test.statistic,
                        verdict, test.why);
   }
+  if (test.samples < 2) {
+    return fmt::format("Paired t-test on squared errors: {} sample, too few to test (p = 1)", test.samples);
+  }
   return fmt::format("Paired t-test on squared errors: mean difference ({} - {}) {:.6g}, t = {:.4g} "
                      "with {} degrees of freedom; p = {:.4g}: {}\n  why this test: {}",
                      a, b, test.mean_difference, test.statistic, test.samples - 1, test.p_value,

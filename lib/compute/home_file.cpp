@@ -45,7 +45,7 @@ void write_home_file(const std::filesystem::path& path, std::string_view bytes) 
   const auto fail = [&](int error) {
     ::unlink(temporary.c_str());
     throw Error(ErrorKind::catalog,
-                fmt::format("cannot write {}: {}", path.string(), std::strerror(error)));
+                fmt::format("cannot write {}: {}", path.string(), os_error_text(error)));
   };
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(errno);

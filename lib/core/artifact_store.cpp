@@ -52,7 +52,7 @@ std::string copy_hashing(const SourceFile& from, const fs::path& source, int to,
   for (;;) {
     const ssize_t got = ::read(from.fd(), buffer.data(), buffer.size());
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw Error(ErrorKind::invalid_input, "cannot read " + source.string() + ": " + std::strerror(errno));
+    if (got < 0) throw Error(ErrorKind::invalid_input, "cannot read " + source.string() + ": " + os_error_text(errno));
     if (got == 0) break;
     write_all(to, buffer.data(), static_cast<size_t>(got), target);
     digest.update(std::string_view(buffer.data(), static_cast<size_t>(got)));

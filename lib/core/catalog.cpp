@@ -177,10 +177,15 @@ constexpr const char* kEvaluationColumns =
     "id, at, samples, passed, gates, data_files, origin, details, data_fingerprint, on_test_split, outcomes";
 
 // Per-sample outcomes as text: "c" and a classifier's right/wrong flags, 4 to a hex digit
-// (10,000 samples in 2.5 KB), or "r" and a regression model's squared errors, each a float32 as
-// 8 hex digits. Float precision is plenty for a paired test.
+// (10,000 samples in 2.5 KB), or "r" and a regression model's squared errors, each a double's
+// bits as 16 hex digits, so that a comparison that reuses them computes what a fresh one did.
 std::string outcomes_text(const EvaluationRecord& evaluation) {
   constexpr char kHex[] = "0123456789abcdef";
+  const size_t count = evaluation.correct.empty() ? evaluation.squared_errors.size() : evaluation.correct.size();
+  if (count != 0 && count != static_cast<size_t>(evaluation.samples)) {
+    throw Error(ErrorKind::internal, fmt::format("an evaluation of {} samples with {} outcomes",
+                                                 evaluation.samples, count));
+  }
   std::string text;
   if (!evaluation.correct.empty()) {
     text = "c";
@@ -194,10 +199,9 @@ std::string outcomes_text(const EvaluationRecord& evaluation) {
   } else if (!evaluation.squared_errors.empty()) {
     text = "r";
     for (const double error : evaluation.squared_errors) {
-      const auto value = static_cast<float>(error);
-      uint32_t bits = 0;
-      std::memcpy(&bits, &value, sizeof bits);
-      for (int shift = 28; shift >= 0; shift -= 4) text += kHex[(bits >> shift) & 0xF];
+      uint64_t bits = 0;
+      std::memcpy(&bits, &error, sizeof bits);
+      for (int shift = 60; shift >= 0; shift -= 4) text += kHex[(bits >> shift) & 0xF];
     }
   }
   return text;
@@ -205,6 +209,7 @@ std::string outcomes_text(const EvaluationRecord& evaluation) {
 
 void read_outcomes(const std::string& text, int64_t samples, const Cell& cell, EvaluationRecord& evaluation) {
   if (text.empty()) return;
+  if (samples < 0) unreadable(cell, fmt::format("outcomes of {} samples", samples));
   auto digit = [&](char c) -> unsigned {
     if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
     if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
@@ -216,14 +221,12 @@ void read_outcomes(const std::string& text, int64_t samples, const Cell& cell, E
     for (size_t i = 0; i < count; ++i) evaluation.correct[i] = (digit(text[1 + i / 4]) >> (i % 4)) & 1U;
     return;
   }
-  if (text[0] == 'r' && text.size() == 1 + 8 * count) {
+  if (text[0] == 'r' && text.size() == 1 + 16 * count) {
     evaluation.squared_errors.resize(count);
     for (size_t i = 0; i < count; ++i) {
-      uint32_t bits = 0;
-      for (size_t d = 0; d < 8; ++d) bits = (bits << 4) | digit(text[1 + 8 * i + d]);
-      float value = 0;
-      std::memcpy(&value, &bits, sizeof value);
-      evaluation.squared_errors[i] = value;
+      uint64_t bits = 0;
+      for (size_t d = 0; d < 16; ++d) bits = (bits << 4) | digit(text[1 + 16 * i + d]);
+      std::memcpy(&evaluation.squared_errors[i], &bits, sizeof bits);
     }
     return;
   }

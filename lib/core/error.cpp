@@ -1,6 +1,23 @@
 #include "mlc/error.hpp"
 
+#include <string.h>  // strerror_r: glibc declares its GNU form here with _GNU_SOURCE (g++ defines it)
+
 namespace mlc {
+namespace {
+
+// strerror_r comes in two forms: GNU returns the text (maybe not in `buffer`), XSI returns 0 and
+// fills `buffer`. Overloads on the return type take whichever this libc declares.
+[[maybe_unused]] std::string strerror_result(const char* text, const char*) { return text; }
+[[maybe_unused]] std::string strerror_result(int status, const char* buffer) {
+  return status == 0 ? std::string(buffer) : std::string("unknown error");
+}
+
+}  // namespace
+
+std::string os_error_text(int error) {
+  char buffer[256] = {};
+  return strerror_result(strerror_r(error, buffer, sizeof buffer), buffer);
+}
 
 int exit_code(ErrorKind kind) {
   switch (kind) {

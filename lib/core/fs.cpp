@@ -55,7 +55,7 @@ void commit_temporary(const fs::path& tmp, const fs::path& path) {
 }  // namespace
 
 void throw_os_error(const std::string& what, const fs::path& path) {
-  throw Error(ErrorKind::catalog, what + " " + path.string() + ": " + std::strerror(errno));
+  throw Error(ErrorKind::catalog, what + " " + path.string() + ": " + os_error_text(errno));
 }
 
 std::string unique_suffix() {

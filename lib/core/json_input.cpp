@@ -44,7 +44,7 @@ class FileDescriptor {
 
 Error cannot_read(const fs::path& file, int error) {
   return Error(ErrorKind::not_found,
-               fmt::format("cannot read {}: {}", file.string(), std::strerror(error)));
+               fmt::format("cannot read {}: {}", file.string(), os_error_text(error)));
 }
 
 Error too_large(const fs::path& file, uint64_t limit) {

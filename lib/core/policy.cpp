@@ -49,13 +49,29 @@ struct CountedEvaluation {
 CountedEvaluation counted_evaluation(const Catalog& catalog, const VersionRecord& version,
                                      const TargetPolicy& rules, const std::string& target) {
   const std::vector<EvaluationRecord> all = catalog.evaluations(version.id);
+  const EvaluationRecord* too_small = nullptr;  // the newest on trusted data but too few samples
   for (const auto& evaluation : all) {
     if (evaluation.origin != "eval" || !evaluation.on_test_split) continue;
     const bool named = std::find(rules.evaluation_data.begin(), rules.evaluation_data.end(),
                                  evaluation.data_fingerprint) != rules.evaluation_data.end();
-    if (*evaluation.on_test_split || named) return {evaluation, ""};
+    if (!named && (rules.evaluation_data_only || !*evaluation.on_test_split)) continue;
+    if (evaluation.samples < rules.min_samples) {
+      if (too_small == nullptr) too_small = &evaluation;
+      continue;
+    }
+    return {evaluation, ""};
   }
   if (all.empty()) return {std::nullopt, "it has no recorded evaluation (run mlc eval)"};
+  if (too_small != nullptr) {
+    return {std::nullopt, fmt::format("its latest evaluation on data the policy counts has {} samples, fewer "
+                                      "than targets.{}.min_samples ({})",
+                                      too_small->samples, shortened(target, 40), rules.min_samples)};
+  }
+  if (rules.evaluation_data_only) {
+    return {std::nullopt, fmt::format("it has no evaluation on the data targets.{}.evaluation_data names "
+                                      "(evaluation_data_only); evaluate it with mlc eval {}:{} --data FILE",
+                                      shortened(target, 40), version.model, version.version)};
+  }
   const EvaluationRecord& latest = all.front();
   if (latest.origin == "manifest") {
     return {std::nullopt, "its metrics are self-reported by its manifest, which a policy never "
@@ -96,6 +112,8 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
     for (const auto& fingerprint : rules.value("evaluation_data", nlohmann::json::array())) {
       target_policy.evaluation_data.push_back(fingerprint);
     }
+    target_policy.evaluation_data_only = rules.value("evaluation_data_only", false);
+    target_policy.min_samples = rules.value("min_samples", int64_t{0});
   }
   return policy;
 }

@@ -111,7 +111,11 @@ PairedTest paired_t_test(const std::vector<double>& a_squared_errors,
              "squared error beyond noise";
   test.samples = static_cast<int64_t>(a_squared_errors.size());
   const auto n = static_cast<double>(test.samples);
-  if (test.samples == 0) return test;
+  // One sample has no variance to test against: no evidence either way (p = 1, no statistic).
+  if (test.samples < 2) {
+    test.statistic = std::numeric_limits<double>::quiet_NaN();
+    return test;
+  }
   double mean = 0;
   for (size_t i = 0; i < a_squared_errors.size(); ++i) mean += a_squared_errors[i] - b_squared_errors[i];
   mean /= n;

@@ -236,12 +236,13 @@ class Table {
     for (size_t index : chosen) values.push_back(number_at(index, target_column_));
     return values;
   }
+  // The line in the file of used row `index`.
+  int64_t line_of(size_t index) const { return table_.line_numbers[rows_[index]]; }
 
  private:
   const std::string& cell_at(size_t index, size_t column) const {
     return table_.rows[rows_[index]][column];
   }
-  int64_t line_of(size_t index) const { return table_.line_numbers[rows_[index]]; }
   bool missing(const std::string& cell) const { return settings_.missing_values.count(cell) > 0; }
 
   float number_at(size_t index, size_t column) const {
@@ -329,7 +330,16 @@ Splits load_csv_splits(const nlohmann::json& config, uint64_t seed,
   splits.validation = samples_of(table, validation, splits);
   splits.test = samples_of(table, test, splits);
   splits.files = {data_file("path", table.path())};
-  splits.test_fingerprint = test_fingerprint(splits.files, test, splits.test.count());
+  // The test rows by their line in the file (what drop_row left out is not counted), and the
+  // settings that decide what a row's sample is: its label, its missing cells, its columns.
+  Indices test_lines;
+  for (const size_t row : test) test_lines.push_back(static_cast<size_t>(table.line_of(row)));
+  const nlohmann::json sample_settings = {
+      {"target", config.value("target", "")}, {"task", config.value("task", "classification")},
+      {"missing_values", config.value("missing_values", nlohmann::json())},
+      {"delimiter", config.value("delimiter", nlohmann::json())}};
+  splits.test_fingerprint =
+      test_fingerprint(splits.files, sample_settings.dump(), test_lines, splits.test.count());
   return splits;
 }
 

@@ -33,9 +33,12 @@ size_t share_of(double fraction, size_t count);
 // Takes the first `count` indices off the front of `pool`, in ascending order.
 Indices take_sorted(Indices& pool, size_t count);
 
-// Splits::test_fingerprint of a test split read from `files`, holding `rows` of them (in the
-// files' own numbering) that gave `samples` samples.
-std::string test_fingerprint(const std::vector<DataFile>& files, const Indices& rows, int64_t samples);
+// Splits::test_fingerprint of a test split read from `files` with the reading `settings` that
+// decide what a row's sample is (a CSV's target, task, missing values, delimiter), holding `rows`
+// of them in the files' own numbering (a CSV's line numbers, an IDX file's item numbers) that
+// gave `samples` samples.
+std::string test_fingerprint(const std::vector<DataFile>& files, const std::string& settings,
+                             const Indices& rows, int64_t samples);
 
 Splits load_csv_splits(const nlohmann::json& config, uint64_t seed,
                        const std::vector<std::string>& known_classes,

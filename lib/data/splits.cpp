@@ -95,11 +95,12 @@ Indices take_sorted(Indices& pool, size_t count) {
   return taken;
 }
 
-std::string test_fingerprint(const std::vector<DataFile>& files, const Indices& rows,
-                             int64_t samples) {
+std::string test_fingerprint(const std::vector<DataFile>& files, const std::string& settings,
+                             const Indices& rows, int64_t samples) {
   Sha256 hash;
-  hash.update("mlc test split 1\n");
+  hash.update("mlc test split 2\n");
   for (const auto& file : files) hash.update(fmt::format("{} {}\n", file.role, file.sha256));
+  hash.update(fmt::format("settings {}\n", settings));
   hash.update(fmt::format("samples {}\nrows {}\n", samples, rows.size()));
   std::string text;
   for (const size_t row : rows) {
@@ -245,7 +246,8 @@ Splits load_idx_splits(const nlohmann::json& config, uint64_t seed,
   splits.test = gather(test.images.values, test.labels, shape, test_rows);
   splits.files = {data_file("train_images", train_images), data_file("train_labels", train_labels),
                   data_file("test_images", test_images), data_file("test_labels", test_labels)};
-  splits.test_fingerprint = test_fingerprint({splits.files[2], splits.files[3]}, test_rows, splits.test.count());
+  splits.test_fingerprint =
+      test_fingerprint({splits.files[2], splits.files[3]}, "", test_rows, splits.test.count());
   return splits;
 }
 

@@ -41,6 +41,23 @@ json_field "$OUT" "d['a']['version'], d['a']['evaluation']['evaluated_now'], d['
 [ "$(evaluations_of fm 1) $(evaluations_of fm 2)" = "1 1" ] || fail "evaluated again"
 ok "recorded evaluations on the same data are reused: no libtorch (MLC_COMPUTE_LIB=/nonexistent), nothing recorded"
 
+# IDX --data: the images and their labels, both by sha256
+"$PYTHON" - "$MLC_FASHION_MNIST_DIR" <<'PY'   # the last 300 test items, as IDX files of their own
+import gzip, struct, sys
+for kind, item in (("images", 784), ("labels", 1)):
+    data = gzip.open(f"{sys.argv[1]}/t10k-{kind}-idx{3 if item > 1 else 1}-ubyte.gz").read()
+    header = 16 if item > 1 else 8
+    body = data[header:][-300 * item:]
+    head = bytearray(data[:header]); head[4:8] = struct.pack(">I", 300)
+    open(f"last-{kind}.idx", "wb").write(bytes(head) + body)
+PY
+images="$WORK/last-images.idx" labels="$WORK/last-labels.idx"
+run_mlc 0 --json compare fm:1 fm:2 --data "$images" --labels "$labels"; validate compare; printf '%s' "$OUT" > compare.json
+[ "$(json_field "$OUT" "d['data']['samples'], d['data']['on_test_split'], d['a']['evaluation']['evaluated_now']")" = "300 False True" ] \
+  || fail "IDX --data: $OUT"
+check_compare fm:1 fm:2 --data "$images" --labels "$labels"
+ok "IDX --data with --labels (300 items the models were not tested on): McNemar against scipy"
+
 # --- CSV: the test split is the same rows whatever training.seed; --data; other data refused ----
 mlc -q train "$(wine_config)" --name wine > /dev/null
 mlc -q train "$(wine_config)" --name wine --set training.seed=11 --set training.epochs=2 > /dev/null
@@ -78,6 +95,14 @@ mlc -q train alcohol.json --name alcohol --set training.seed=5 > /dev/null
 run_mlc 0 --json compare alcohol:1 alcohol:2; validate compare; printf '%s' "$OUT" > compare.json
 [ "$(json_field "$OUT" "d['test']['name'], 'rmse' in [m['name'] for m in d['metrics']]")" = "paired_t True" ] || fail "$OUT"
 check_compare alcohol:1 alcohol:2
+fresh=$(json_field "$OUT" "d['test']['statistic'], d['test']['p_value']")
+run_mlc 0 --json compare alcohol:1 alcohol:2; validate compare
+[ "$(json_field "$OUT" "d['test']['statistic'], d['test']['p_value'], d['a']['evaluation']['evaluated_now']")" = "$fresh False" ] \
+  || fail "a reused regression comparison differs from the fresh one ($fresh): $OUT"
+head -2 "$MLC_TEST_DATA_DIR/wine.csv" > one.csv
+run_mlc 0 --json compare alcohol:1 alcohol:2 --data one.csv; validate compare
+[ "$(json_field "$OUT" "d['test']['p_value'], d['test']['statistic'], d['test']['significant']")" = "1.0 None False" ] \
+  || fail "one sample: $OUT"
 ok "two regression models: a paired t-test on squared errors that agrees with scipy.stats.ttest_rel"
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -91,5 +116,7 @@ expect_error 6 "wine:4 has no evaluation with per-sample outcomes on this data, 
 expect_error 2 "--labels needs --data" compare wine:1 wine:2 --labels x
 mlc -q train "$(wine_config)" --name wine > /dev/null   # wine:5, never evaluated
 mlc -q retire wine:5 > /dev/null
-expect_error 6 "wine:5" compare wine:1 wine:5
+expect_error 6 "cannot evaluate wine:5: it is retired" compare wine:1 wine:5
+expect_error 4 "$WORK/nope.csv: no such file" compare wine:1 wine:2 --data "$WORK/nope.csv"
+expect_error 2 "IDX data needs --labels FILE beside --data FILE" compare fm:1 fm:2 --data "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz"
 ok "refused: the same version twice (exit 2), an unknown one (4), other tasks or classes, an artifact or retired version without an evaluation (6)"

@@ -29,14 +29,20 @@ JSON
 run_mlc 0 deploy wine:1 --target production
 ok "a data set the policy names by its fingerprint counts"
 
-cat > "$MLC_HOME/policy.json" <<'JSON'
-{"targets": {"production": {"requires_metrics": ["accuracy>=0.5"]}}}
-JSON
-mlc -q train "$(wine_config)" --name wine --set training.seed=11 > /dev/null   # wine:2
-mlc -q eval wine:2 > /dev/null
-mlc -q eval wine:2 --data five.csv > /dev/null   # newer, on other data: not the one counted
+mlc -q train "$(wine_config)" --name wine --set training.seed=11 --set training.epochs=2 > /dev/null   # wine:2
+accuracy=$(json_field "$(mlc --json eval wine:2)" "d['metrics']['accuracy']")
+five_accuracy=$(json_field "$(mlc --json eval wine:2 --data five.csv)" "d['metrics']['accuracy']")   # newer
 mlc -q export wine:2 --out "$WORK/wine2.pt" > /dev/null
 mlc -q register wine:2 > /dev/null
+# A threshold between the two accuracies: only the evaluation counted decides.
+threshold=$("$PYTHON" -c "import sys; a, f = float(sys.argv[1]), float(sys.argv[2]); print((a + f) / 2 if a != f else '')" "$accuracy" "$five_accuracy")
+[ -n "$threshold" ] || fail "wine:2 scores the same on both ($accuracy): the test cannot tell which counted"
+if "$PYTHON" -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$accuracy" "$five_accuracy"; then
+  rule="accuracy>=$threshold"   # its test split passes, the five rows would not
+else
+  rule="accuracy<=$threshold"
+fi
+echo "{\"targets\": {\"production\": {\"requires_metrics\": [\"$rule\"]}}}" > "$MLC_HOME/policy.json"
 run_mlc 0 deploy wine:2 --target production
 run_mlc 0 --json history wine:2; validate history
 json_field "$OUT" "[(h['detail']['on_test_split'], h['detail']['samples']) for h in d['history'] if h['event'] == 'evaluation']" \
@@ -45,6 +51,15 @@ run_mlc 0 history wine:2
 grep -qF "on its test split, 36 samples (data " <<< "$OUT" && grep -qF "on other data, 5 samples (data ${five:0:12}): accuracy" <<< "$OUT" \
   || fail "history's reasons: $OUT"
 ok "its own test split counts, whatever came after it on other data; every evaluation is a history event with its data"
+
+echo '{"targets": {"canary": {"requires_metrics": ["accuracy>=0"], "min_samples": 50}}}' > "$MLC_HOME/policy.json"
+expect_error 6 "target 'canary' refuses wine:2: rule requires_metrics[0] 'accuracy>=0': its latest evaluation on data the policy counts has 36 samples, fewer than targets.canary.min_samples (50)" \
+  deploy wine:2 --target canary
+echo "{\"targets\": {\"canary\": {\"requires_metrics\": [\"accuracy>=0\"], \"evaluation_data_only\": true, \"evaluation_data\": [\"$five\"]}}}" > "$MLC_HOME/policy.json"
+run_mlc 0 deploy wine:2 --target canary   # its evaluation on five.csv, named
+echo '{"targets": {"canary": {"requires_metrics": ["accuracy>=0"], "evaluation_data_only": true}}}' > "$MLC_HOME/policy.json"
+expect_error 6 "it has no evaluation on the data targets.canary.evaluation_data names (evaluation_data_only)" deploy wine:1 --target canary
+ok "min_samples refuses a test split of too few rows; evaluation_data_only counts the named data alone"
 
 echo '{"targets": {"production": {"evaluation_data": ["not-a-fingerprint"]}}}' > "$MLC_HOME/policy.json"
 expect_error 5 "policy.json: targets.production.evaluation_data[0]" deploy wine:1 --target production

@@ -23,7 +23,7 @@ void check_stream(gzFile stream, const std::filesystem::path& file) {
   const char* message = gzerror(stream, &code);
   if (code == Z_OK || code == Z_STREAM_END) return;
   if (code == Z_BUF_ERROR) throw invalid(file, "truncated gzip stream");
-  if (code == Z_ERRNO) throw invalid(file, fmt::format("cannot read: {}", std::strerror(errno)));
+  if (code == Z_ERRNO) throw invalid(file, fmt::format("cannot read: {}", os_error_text(errno)));
   throw invalid(file, fmt::format("corrupt gzip stream ({})", message));
 }
 
@@ -35,7 +35,7 @@ std::string read_input_file(const std::filesystem::path& file) {
   std::unique_ptr<gzFile_s, decltype(&gzclose)> stream(gzopen(file.c_str(), "rb"), &gzclose);
   if (!stream) {
     throw Error(ErrorKind::not_found, fmt::format("cannot open {}: {}", file.string(),
-                                                  errno != 0 ? std::strerror(errno) : "out of memory"));
+                                                  errno != 0 ? os_error_text(errno) : "out of memory"));
   }
   const uint64_t limit = max_data_bytes();
   std::string bytes;

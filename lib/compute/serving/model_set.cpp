@@ -35,7 +35,7 @@ class Descriptor {
 };
 
 Error os_error(const fs::path& path, const char* what) {
-  return Error(ErrorKind::not_found, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(errno)));
+  return Error(ErrorKind::not_found, fmt::format("cannot {} {}: {}", what, path.string(), os_error_text(errno)));
 }
 
 // The whole file `name` inside the directory `dir` (no link followed).

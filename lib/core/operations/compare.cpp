@@ -21,11 +21,18 @@ std::vector<DataFile> named_files(const VersionRecord& version, const CompareOpt
   if (!options.data) return {};
   const bool idx = version.config.is_object() && version.config.contains("data") &&
                    version.config["data"].value("format", "") == "idx";
+  // As eval refuses them: whatever evaluations the catalogue holds must not change the answer.
+  if (idx && !options.labels) throw Error(ErrorKind::usage, "IDX data needs --labels FILE beside --data FILE");
+  if (!idx && options.labels) throw Error(ErrorKind::usage, "--labels is for IDX data; this model reads CSV");
   std::vector<DataFile> files;
   auto add = [&](const char* role, const fs::path& path) {
     std::error_code error;
-    if (!fs::is_regular_file(path, error)) {
-      throw Error(ErrorKind::invalid_input, fmt::format("{}: no such file", path.string()));
+    const fs::file_status status = fs::status(path, error);
+    if (status.type() == fs::file_type::not_found) {
+      throw Error(ErrorKind::not_found, fmt::format("{}: no such file", path.string()));
+    }
+    if (status.type() != fs::file_type::regular) {
+      throw Error(ErrorKind::invalid_input, fmt::format("{}: not a regular file", path.string()));
     }
     files.push_back({role, fs::absolute(path).lexically_normal().string(), sha256_file(path)});
   };
@@ -79,22 +86,33 @@ std::string data_text(const EvaluationRecord& evaluation) {
                      evaluation.data_fingerprint.substr(0, 12));
 }
 
+// Refuses versions whose outputs mean different things, before anything is evaluated. A version
+// registered from an artifact states no task; its evaluation, if one is reused, says it below.
+void check_same_task(const VersionRecord& a, const VersionRecord& b) {
+  const auto task = [](const VersionRecord& version) {
+    return version.model_info.value("task", std::string("classification"));
+  };
+  if (a.origin == Origin::train && b.origin == Origin::train && task(a) != task(b)) {
+    throw Error(ErrorKind::refused,
+                fmt::format("{} is a {} model and {} a {} model: their metrics cannot be compared",
+                            detail::subject(a), task(a), detail::subject(b), task(b)));
+  }
+  const auto classes_a = a.model_info.value("class_names", nlohmann::json::array());
+  const auto classes_b = b.model_info.value("class_names", nlohmann::json::array());
+  if (!classes_a.empty() && !classes_b.empty() && classes_a != classes_b) {
+    throw Error(ErrorKind::refused, fmt::format("{} and {} have different classes ({} and {})",
+                                                detail::subject(a), detail::subject(b), classes_a.dump(),
+                                                classes_b.dump()));
+  }
+}
+
 void check_comparable(const ComparedVersion& a, const ComparedVersion& b) {
-  const std::string task_a = a.version.model_info.value("task", "classification");
-  const std::string task_b = b.version.model_info.value("task", "classification");
   const bool a_classifies = !a.evaluation.correct.empty(), b_classifies = !b.evaluation.correct.empty();
   if (a_classifies != b_classifies) {
     throw Error(ErrorKind::refused,
                 fmt::format("{} is a {} model and {} a {} model: their metrics cannot be compared",
                             detail::subject(a.version), a_classifies ? "classification" : "regression",
                             detail::subject(b.version), b_classifies ? "classification" : "regression"));
-  }
-  const auto classes_a = a.version.model_info.value("class_names", nlohmann::json::array());
-  const auto classes_b = b.version.model_info.value("class_names", nlohmann::json::array());
-  if (a_classifies && classes_a != classes_b) {
-    throw Error(ErrorKind::refused, fmt::format("{} and {} have different classes ({} and {})",
-                                                detail::subject(a.version), detail::subject(b.version),
-                                                classes_a.dump(), classes_b.dump()));
   }
   if (a.evaluation.data_fingerprint != b.evaluation.data_fingerprint ||
       a.evaluation.samples != b.evaluation.samples) {
@@ -128,6 +146,7 @@ CompareOutcome compare_versions(const Session& session, const CompareOptions& op
     throw Error(ErrorKind::usage, fmt::format("{} and {} are the same version; compare needs two",
                                               options.a.text, options.b.text));
   }
+  check_same_task(a, b);
   CompareOutcome outcome;
   outcome.a = measure(session, catalog, std::move(a), options);
   outcome.b = measure(session, catalog, std::move(b), options);
@@ -141,8 +160,10 @@ CompareOutcome compare_versions(const Session& session, const CompareOptions& op
     catalog.in_transaction([&] {
       for (ComparedVersion* compared : {&outcome.a, &outcome.b}) {
         if (!compared->evaluated_now) continue;
-        // Read again under the write lock: its state may have moved; an evaluation leaves it.
+        // Read again under the write lock: it may have been retired meanwhile; an evaluation
+        // leaves any other state as it is.
         compared->version = catalog.resolve(detail::reference_to(compared->version));
+        next_state(Action::evaluate, compared->version.state, detail::subject(compared->version));
         catalog.record_evaluation(compared->version, compared->evaluation,
                                   detail::note_for(session, evaluation_text(compared->evaluation)));
       }

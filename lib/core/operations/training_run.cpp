@@ -49,7 +49,7 @@ nlohmann::json read_record(const fs::path& dir) {
   if (!in) {
     throw Error(ErrorKind::not_found,
                 fmt::format("{}: cannot read the run: {}", path.string(),
-                            errno != 0 ? std::strerror(errno) : "unreadable"));
+                            errno != 0 ? os_error_text(errno) : "unreadable"));
   }
   try {
     nlohmann::json record = nlohmann::json::parse(in);

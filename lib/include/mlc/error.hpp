@@ -27,6 +27,10 @@ enum class ErrorKind {
 // Process exit status for each kind; documented in README.md and man/mlc.1.
 int exit_code(ErrorKind kind);
 
+// The OS's description of errno value `error` ("No such file or directory"), through strerror_r:
+// std::strerror may return a buffer shared between threads, and mlc serve reads files from several.
+std::string os_error_text(int error);
+
 class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}

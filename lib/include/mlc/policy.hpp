@@ -43,8 +43,13 @@ struct TargetPolicy {
   // TARGET holds now, evaluated on the same data (baseline.hpp). A target that holds no version
   // of the model, or holds this one, has nothing to beat: the rule passes.
   std::vector<MetricRule> requires_better_than;
-  // Data fingerprints (EvaluationRecord::data_fingerprint) whose evaluations count too.
+  // Data fingerprints (EvaluationRecord::data_fingerprint) whose evaluations count too; with
+  // evaluation_data_only, they alone count (not the version's own test split, whose size and rows
+  // its own config chose).
   std::vector<std::string> evaluation_data;
+  bool evaluation_data_only = false;
+  // Evaluations on fewer samples do not count (0: any number).
+  int64_t min_samples = 0;
 };
 
 struct Policy {

@@ -30,8 +30,9 @@ struct PairedTest {
 PairedTest mcnemar_test(const std::vector<bool>& a_correct, const std::vector<bool>& b_correct);
 
 // A two-sided paired t-test on two regression models' squared errors (per sample, A minus B):
-// whether one has the lower mean squared error beyond noise. With fewer than 2 samples, or no
-// variation in the differences, p is 1 when the mean difference is 0 and 0 otherwise.
+// whether one has the lower mean squared error beyond noise. Fewer than 2 samples: p = 1 and a NaN
+// statistic (nothing to test). No variation in the differences: p is 1 when they are all 0 and 0
+// otherwise (t is infinite), as scipy.stats.ttest_rel has it.
 PairedTest paired_t_test(const std::vector<double>& a_squared_errors,
                          const std::vector<double>& b_squared_errors);
 

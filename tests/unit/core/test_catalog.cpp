@@ -221,13 +221,15 @@ TEST_CASE("Catalog: evaluations are recorded with their metrics and gates") {
     catalog.in_transaction([&] { catalog.record_evaluation(v1, evaluation, kNote); });
     CHECK(catalog.latest_evaluation(v1.id)->details == evaluation.details);
   }
-  SUBCASE("a regression model's squared errors, at float precision") {
+  SUBCASE("a regression model's squared errors, exactly") {
     evaluation.correct.clear();
-    evaluation.squared_errors = {0.25, 1e-9, 3.5, 0, 12345.678, 1, 2, 3, 4, 5};
+    evaluation.squared_errors = {0.25, 1e-9, 3.5, 0, 12345.678, 1e300, 2, 3, 4, 5.000000000000001};
     catalog.in_transaction([&] { catalog.record_evaluation(v1, evaluation, kNote); });
-    const auto read = catalog.latest_evaluation(v1.id)->squared_errors;
-    REQUIRE(read.size() == 10);
-    for (size_t i = 0; i < read.size(); ++i) CHECK(read[i] == doctest::Approx(evaluation.squared_errors[i]).epsilon(1e-6));
+    CHECK(catalog.latest_evaluation(v1.id)->squared_errors == evaluation.squared_errors);
+  }
+  SUBCASE("outcomes that do not match the samples are a bug, refused before anything is written") {
+    evaluation.correct.push_back(true);
+    CHECK_THROWS_AS(catalog.in_transaction([&] { catalog.record_evaluation(v1, evaluation, kNote); }), Error);
   }
 }
 

@@ -44,7 +44,8 @@ TEST_CASE("load_policy: errors name the file and the key") {
   SUBCASE("a misspelt rule") {
     REQUIRE_THROWS_WITH_AS(
         mlc::load_policy(home_with_policy(temp, R"({"targets": {"production": {"requires_deploy_to": []}}})")),
-        (file + ": targets.production: unknown key 'requires_deploy_to'").c_str(), Error);
+        (file + ": targets.production: unknown key 'requires_deploy_to'; did you mean 'requires_deployed_to'?").c_str(),
+        Error);
   }
   SUBCASE("a metric rule that is not METRIC OP NUMBER") {
     CHECK_THROWS_WITH_AS(
@@ -302,4 +303,35 @@ TEST_CASE("parse_policy: evaluation_data holds sha256 fingerprints") {
   CHECK_THROWS_WITH_AS(
       mlc::parse_policy(R"({"targets": {"p": {"evaluation_data": ["abc"]}}})", "policy.json"),
       doctest::Contains("evaluation_data"), Error);
+}
+
+TEST_CASE("check_policy: min_samples and evaluation_data_only") {
+  mlc::test::TempHome temp;
+  mlc::Catalog catalog(temp.home(), mlc::Catalog::Mode::create);
+  const std::string named(64, 'f');
+  const auto version = create_version(catalog);
+  auto check = [&](const std::string& rules) {
+    const mlc::Policy policy = mlc::parse_policy(
+        R"({"targets": {"production": {"requires_metrics": ["accuracy>=0.8"], )" + rules + "}}}", "policy.json");
+    mlc::check_policy(policy, "production", version, catalog);
+  };
+  SUBCASE("a test split of five rows does not count under min_samples") {
+    evaluate(catalog, version, 1.0, 'd', 5);
+    CHECK_NOTHROW(check(R"("min_samples": 5)"));
+    CHECK_THROWS_WITH_AS(check(R"("min_samples": 100)"),
+                         doctest::Contains("its latest evaluation on data the policy counts has 5 samples, fewer than "
+                                           "targets.production.min_samples (100)"),
+                         Error);
+    evaluate(catalog, version, 0.9, 'f', 500, false);
+    CHECK_NOTHROW(check(R"("min_samples": 100, "evaluation_data": [")" + named + R"("])"));
+  }
+  SUBCASE("evaluation_data_only: its own test split does not count, the named data does") {
+    evaluate(catalog, version, 0.99);
+    const std::string only = R"("evaluation_data_only": true, "evaluation_data": [")" + named + R"("])";
+    CHECK_THROWS_WITH_AS(check(only), doctest::Contains("it has no evaluation on the data targets.production.evaluation_data names"), Error);
+    evaluate(catalog, version, 0.7, 'f', 500, false);
+    CHECK_THROWS_WITH_AS(check(only), doctest::Contains("accuracy is 0.7 in its latest counted evaluation"), Error);
+    evaluate(catalog, version, 0.95);  // newer, its own split: still not the one counted
+    CHECK_THROWS_WITH_AS(check(only), doctest::Contains("accuracy is 0.7"), Error);
+  }
 }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "mlc/error.hpp"
@@ -65,6 +66,11 @@ TEST_CASE("paired_t_test on squared errors") {
   SUBCASE("no variation in the differences") {
     CHECK(mlc::paired_t_test({1, 2}, {1, 2}).p_value == 1.0);
     CHECK(mlc::paired_t_test({2, 3}, {1, 2}).p_value == 0.0);
-    CHECK(mlc::paired_t_test({2}, {1}).p_value == 0.0);
+  }
+  SUBCASE("one sample: nothing to test") {
+    const mlc::PairedTest one = mlc::paired_t_test({2}, {1});
+    CHECK(one.p_value == 1.0);
+    CHECK(std::isnan(one.statistic));
+    CHECK(mlc::paired_t_test({}, {}).p_value == 1.0);
   }
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "data_fixtures.hpp"
 #include "mlc/data.hpp"
@@ -558,4 +559,28 @@ TEST_CASE("split_seed: data.split_seed, else training.seed for configs made befo
   CHECK(mlc::data::split_seed(config) == 0);
   config["data"]["split_seed"] = -1;
   CHECK_THROWS_AS(mlc::data::split_seed(config), mlc::Error);
+}
+
+TEST_CASE("test_fingerprint: what a row's sample is counts too (target, missing values, rows dropped)") {
+  TempDir dir;
+  // 40 rows; the categorical column c holds "?" on one row and "unknown" on another.
+  std::string text = "x,c,y\n";
+  for (int i = 0; i < 40; ++i) {
+    const std::string category = i == 3 ? "?" : i == 17 ? "unknown" : (i % 2 ? "a" : "b");
+    text += std::to_string(i) + "," + category + "," + std::to_string(i % 3) + "\n";
+  }
+  const auto file = dir / "t.csv";
+  std::ofstream(file) << text;
+  json question = {{"format", "csv"}, {"path", file.string()}, {"target", "y"}, {"categorical", {"c"}},
+                   {"missing_values", {"?"}}, {"impute", {{"strategy", "drop_row"}}}};
+  json unknown = question;
+  unknown["missing_values"] = {"unknown"};
+  const Splits by_question = load_splits(question, 5), by_unknown = load_splits(unknown, 5);
+  CHECK(by_question.test.count() == by_unknown.test.count());
+  CHECK(by_question.test_fingerprint != by_unknown.test_fingerprint);
+  json regression = question;
+  regression["target"] = "x";
+  regression["task"] = "regression";
+  regression["categorical"] = json::array({"c"});
+  CHECK(load_splits(regression, 5).test_fingerprint != by_question.test_fingerprint);
 }
