@@ -104,6 +104,18 @@ JSON
   echo "$WORK/wine.json"
 }
 
+# alcohol_config [EPOCHS]: a regression of the wine table's alcohol column (30 epochs by default).
+alcohol_config() {
+  cat > "$WORK/alcohol.json" <<JSON
+{"data": {"format": "csv", "path": "$MLC_TEST_DATA_DIR/wine.csv", "target": "alcohol", "task": "regression",
+          "test_fraction": 0.2},
+ "model": {"architecture": "mlp", "hidden_layers": [16]},
+ "training": {"epochs": ${1:-30}, "batch_size": 16, "seed": 3, "threads": 1,
+              "optimizer": {"name": "adam", "learning_rate": 0.01}}}
+JSON
+  echo "$WORK/alcohol.json"
+}
+
 # take_through NAME:V STATE: moves a trained version forward to STATE.
 take_through() {
   local ref=$1 state=$2

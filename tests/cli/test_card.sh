@@ -27,14 +27,7 @@ run_mlc 0 --json card fm --out "$WORK/cards"; validate card
 MLC_COMPUTE_LIB=/nonexistent/libmlc_compute.so run_mlc 0 card fm --out "$WORK/cards"
 ok "--json: model, version and the two absolute paths, valid against card.schema.json; written again without libtorch"
 
-cat > "$WORK/alcohol.json" <<JSON
-{"data": {"format": "csv", "path": "$MLC_TEST_DATA_DIR/wine.csv", "target": "alcohol", "task": "regression",
-          "test_fraction": 0.2},
- "model": {"architecture": "mlp", "hidden_layers": [16]},
- "training": {"epochs": 3, "batch_size": 16, "seed": 3, "threads": 1,
-              "optimizer": {"name": "adam", "learning_rate": 0.01}}}
-JSON
-mlc -q train "$WORK/alcohol.json" --name alcohol > /dev/null
+mlc -q train "$(alcohol_config 3)" --name alcohol > /dev/null
 mlc -q eval alcohol > /dev/null
 run_mlc 0 card alcohol --out alcohol-card
 check_card card alcohol-card --regression --sha256 "$(data_sha256 alcohol)"

@@ -84,14 +84,8 @@ grep -qF "note: wine:1 and wine:3 were trained on different data" <<< "$OUT" || 
 ok "versions tested on different rows are refused (exit 6); on one --data file they compare, with a note that they were trained on different data"
 
 # --- regression: a paired t-test on squared errors --------------------------------------------
-cat > alcohol.json <<JSON
-{"data": {"format": "csv", "path": "$MLC_TEST_DATA_DIR/wine.csv", "target": "alcohol", "task": "regression"},
- "model": {"architecture": "mlp", "hidden_layers": [16]},
- "training": {"epochs": 20, "batch_size": 16, "seed": 3, "threads": 1,
-              "optimizer": {"name": "adam", "learning_rate": 0.01}}}
-JSON
-mlc -q train alcohol.json --name alcohol > /dev/null
-mlc -q train alcohol.json --name alcohol --set training.seed=5 > /dev/null
+mlc -q train "$(alcohol_config 20)" --name alcohol > /dev/null
+mlc -q train "$WORK/alcohol.json" --name alcohol --set training.seed=5 > /dev/null
 run_mlc 0 --json compare alcohol:1 alcohol:2; validate compare; printf '%s' "$OUT" > compare.json
 [ "$(json_field "$OUT" "d['test']['name'], 'rmse' in [m['name'] for m in d['metrics']]")" = "paired_t True" ] || fail "$OUT"
 check_compare alcohol:1 alcohol:2

@@ -36,14 +36,7 @@ mlc -q train "$(wine_config)" --name wine > /dev/null
 run_mlc 0 --json eval wine; validate eval
 check_metrics wine 0
 expect_error 2 "--top-k 3: wine:1 has 3 classes; K must be from 1 to 2" eval wine --top-k 3
-cat > "$WORK/alcohol.json" <<JSON
-{"data": {"format": "csv", "path": "$MLC_TEST_DATA_DIR/wine.csv", "target": "alcohol", "task": "regression",
-          "test_fraction": 0.2},
- "model": {"architecture": "mlp", "hidden_layers": [16]},
- "training": {"epochs": 30, "batch_size": 16, "seed": 3, "threads": 1,
-              "optimizer": {"name": "adam", "learning_rate": 0.01}}}
-JSON
-mlc -q train "$WORK/alcohol.json" --name alcohol > /dev/null
+mlc -q train "$(alcohol_config)" --name alcohol > /dev/null
 run_mlc 0 --json eval alcohol; validate eval
 check_metrics alcohol
 expect_error 2 "--top-k: alcohol:1 is a regression model; top-k accuracy is for classifiers" eval alcohol --top-k 2
