@@ -85,7 +85,7 @@ void flush_stdout() {
   std::cout.flush();
   if (!std::cout || std::ferror(stdout)) {
     const int error = errno != 0 ? errno : EIO;
-    throw Error(ErrorKind::internal, fmt::format("cannot write to stdout: {}", std::strerror(error)));
+    throw Error(ErrorKind::internal, fmt::format("cannot write to stdout: {}", os_error_text(error)));
   }
 }
 
@@ -143,7 +143,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    print_error(e.what());
+    print_error(explain_parse_error(app, std::vector<std::string>(argv + 1, argv + argc), e.what()));
     return exit_code(ErrorKind::usage);
   } catch (const Error& e) {
     print_error(e.what());

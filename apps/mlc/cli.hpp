@@ -61,6 +61,13 @@ void setup_serve(CLI::App& app, CliState& state);
 // Parses argv, runs the chosen subcommand, prints any error once and returns the exit code.
 int run(int argc, char** argv);
 
+// CLI11's `parser_message` about `words` (argv without argv[0]) said by the word at fault when
+// there is one: "unknown command 'lst'; did you mean 'list'?", "unknown option '--epoch' of 'mlc
+// train'; did you mean '--epochs'?", "'-x:1' is not a reference: it starts with '-', ...";
+// else `parser_message` itself. Suggestions by nearest_name (mlc/suggest.hpp).
+std::string explain_parse_error(const CLI::App& app, const std::vector<std::string>& words,
+                                const std::string& parser_message);
+
 // "fmnist:3"
 std::string subject(const VersionRecord& version);
 

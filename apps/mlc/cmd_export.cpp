@@ -31,9 +31,10 @@ void run_export(const ExportFlags& flags, CliState& state) {
 
 void setup_export(CLI::App& app, CliState& state) {
   auto flags = std::make_shared<ExportFlags>();
-  CLI::App* command = app.add_subcommand("export", "Write a version as TorchScript with a manifest.json beside it");
+  CLI::App* command = app.add_subcommand("export", "Write a version as TorchScript with its manifest beside it");
   command->add_option("ref", flags->ref, "NAME, NAME:VERSION or NAME@TARGET")->required();
-  command->add_option("--out", flags->out, "Model file to write (default ./NAME-vVERSION.pt)");
+  command->add_option("--out", flags->out, "Model file to write, or a directory DIR/ for DIR/NAME-vVERSION.pt (default ./NAME-vVERSION.pt); "
+                      "the manifest is FILE's name with .manifest.json");
   command->callback([flags, &state] { run_export(*flags, state); });
 }
 

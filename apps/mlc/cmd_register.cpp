@@ -52,8 +52,15 @@ void run_register(const RegisterFlags& flags, CliState& state) {
   options.ref = parse_reference(*flags.ref);
   options.description = flags.description;
   for (const auto& tag : flags.tags) options.tags.insert(parse_tag(tag));
-  const VersionRecord version = register_version(state.session(), options);
-  state.print(version_summary_json(version), subject(version) + " registered");
+  const RegisterOutcome outcome = register_version(state.session(), options);
+  nlohmann::json document = version_summary_json(outcome.version);
+  document["changed"] = outcome.changed;
+  state.print(document, outcome.changed ? subject(outcome.version) + " registered"
+                                        : fmt::format("{} is already registered{}; nothing changed",
+                                                      subject(outcome.version),
+                                                      outcome.version.state == State::deployed
+                                                          ? " (deployed)"
+                                                          : ""));
 }
 
 }  // namespace

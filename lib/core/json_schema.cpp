@@ -15,6 +15,7 @@
 
 #include "mlc/error.hpp"
 #include "mlc/json_input.hpp"
+#include "mlc/suggest.hpp"
 
 namespace mlc {
 namespace {
@@ -161,6 +162,25 @@ bool within_bounds(const json& instance, const json& schema) {
          bound("exclusiveMaximum", std::less<long double>());
 }
 
+// Abbreviations edit distance cannot find ("lr" is 11 edits from "learning_rate"), offered when
+// the full name is a property at that place.
+const std::map<std::string, std::string> kKeyAbbreviations = {
+    {"lr", "learning_rate"}, {"bs", "batch_size"}, {"wd", "weight_decay"}};
+
+// "; did you mean 'learning_rate'?" for an unknown key, from the keys the schema declares there;
+// "" when none is close (suggest.hpp).
+std::string suggestion_for(const std::string& key, json::const_iterator properties,
+                           const json& schema) {
+  if (properties == schema.end()) return "";
+  std::vector<std::string> names;
+  for (const auto& [name, property] : properties->items()) names.push_back(name);
+  if (auto full = kKeyAbbreviations.find(key);
+      full != kKeyAbbreviations.end() && properties->contains(full->second)) {
+    return "; did you mean '" + full->second + "'?";
+  }
+  return did_you_mean(key, names);
+}
+
 std::string plural_items(size_t count) {
   return fmt::format("{} item{}", count, count == 1 ? "" : "s");
 }
@@ -281,7 +301,9 @@ Outcome Checker::check_object(const json& instance, const json& schema,
     bool declared = properties != schema.end() && properties->contains(key);
     if (declared || additional == schema.end()) continue;
     if (additional->is_boolean()) {
-      if (!additional->get<bool>()) return Failure{path, fmt::format("unknown key '{}'", key)};
+      if (!additional->get<bool>()) {
+        return Failure{path, fmt::format("unknown key '{}'{}", key, suggestion_for(key, properties, schema))};
+      }
     } else if (auto failure = check(value, *additional, child_path(path, key))) {
       return failure;
     }

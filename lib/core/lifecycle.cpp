@@ -66,9 +66,8 @@ State next_state(Action action, State from, std::string_view subject, Force forc
       return from == State::evaluated ? State::exported : from;
     case Action::register_model:
       if (from == State::exported) return State::registered;
-      if (from == State::registered || from == State::deployed) {
-        throw refusal(action, from, subject, "it is already registered");
-      }
+      // Registering again changes nothing, so that a pipeline can be run twice.
+      if (from == State::registered || from == State::deployed) return from;
       throw refusal(action, from, subject, "only an exported version can be registered (run mlc export first)");
     case Action::deploy:
       if (from == State::registered || from == State::deployed) return State::deployed;

@@ -16,7 +16,7 @@ mlc -q eval w:1 > /dev/null
 pids=()
 for i in 1 2 3; do mlc -q export w:1 --out "$WORK/parallel-$i/model.pt" > /dev/null & pids+=($!); done
 for pid in "${pids[@]}"; do wait "$pid" || fail "a parallel export failed"; done
-cmp -s "$WORK/parallel-1/model.pt" "$WORK/parallel-2/model.pt" && cmp -s "$WORK/parallel-1/manifest.json" "$WORK/parallel-3/manifest.json" \
+cmp -s "$WORK/parallel-1/model.pt" "$WORK/parallel-2/model.pt" && cmp -s "$WORK/parallel-1/model.manifest.json" "$WORK/parallel-3/model.manifest.json" \
   || fail "parallel exports of one version must hand out the same files"
 run_mlc 0 --json history w:1
 [ "$(json_field "$OUT" "sum(1 for h in d['history'] if h['to']=='exported')")" = 1 ] || fail "one export transition expected: $OUT"

@@ -34,12 +34,12 @@ ok "eval on the test split moves the version to evaluated"
 
 run_mlc 0 --json export fmnist --out "$WORK/export/model.pt"
 validate export
-[ -f "$WORK/export/model.pt" ] && [ -f "$WORK/export/manifest.json" ] || fail "export files missing"
-"$PYTHON" "$MLC_SOURCE_DIR/tests/cli/validate_json.py" manifest "$WORK/export/manifest.json" > /dev/null
-manifest_sha=$(json_field "$(cat "$WORK/export/manifest.json")" "d['model_file']['sha256']")
+[ -f "$WORK/export/model.pt" ] && [ -f "$WORK/export/model.manifest.json" ] || fail "export files missing"
+"$PYTHON" "$MLC_SOURCE_DIR/tests/cli/validate_json.py" manifest "$WORK/export/model.manifest.json" > /dev/null
+manifest_sha=$(json_field "$(cat "$WORK/export/model.manifest.json")" "d['model_file']['sha256']")
 [ "$manifest_sha" = "$(sha256sum "$WORK/export/model.pt" | cut -d' ' -f1)" ] || fail "manifest sha256 is not the model file's"
-json_field "$(cat "$WORK/export/manifest.json")" "d['inputs'][0]['shape'], d['outputs'][0]['shape'], d['inputs'][0]['datatype']" \
-  | grep -qx "\[-1, 28, 28\] \[-1, 10\] FP32" || fail "manifest inputs/outputs: $(cat "$WORK/export/manifest.json")"
+json_field "$(cat "$WORK/export/model.manifest.json")" "d['inputs'][0]['shape'], d['outputs'][0]['shape'], d['inputs'][0]['datatype']" \
+  | grep -qx "\[-1, 28, 28\] \[-1, 10\] FP32" || fail "manifest inputs/outputs: $(cat "$WORK/export/model.manifest.json")"
 ok "export writes TorchScript and a manifest with OIP metadata and the file's sha256"
 
 run_mlc 0 --json predict fmnist --limit 100

@@ -72,7 +72,7 @@ printf '%s' "$OUT" > from-export.json
 json_field "$OUT" "d['model_source']" | grep -qx export || fail "an exported version runs its model.pt: $OUT"
 same_numbers from-export.json from-checkpoint.json logits logits
 "$PYTHON" "$MLC_SOURCE_DIR/tests/python/compare_scores.py" "$WORK/wines-export/model.pt" \
-  "$WORK/wines-export/manifest.json" new.csv from-export.json > /dev/null \
+  "$WORK/wines-export/model.manifest.json" new.csv from-export.json > /dev/null \
   || fail "Python's torch.jit.load disagrees with predict --input on the table"
 ok "an exported version scores with its stored model.pt; Python's torch.jit.load agrees within 1e-5"
 
@@ -103,7 +103,7 @@ cmp -s scores.csv out/scores2.csv || fail "--output holds the CSV with --json to
 ok "CSV on stdout or --output: id, predicted index and label, p_<class>; gzipped input reads the same"
 
 # The same rows as an infer request of raw cells (BYTES), as `mlc serve` takes them.
-"$PYTHON" - "$WORK/wines-export/manifest.json" <<'PY'
+"$PYTHON" - "$WORK/wines-export/model.manifest.json" <<'PY'
 import csv, json, sys
 features = json.load(open(sys.argv[1]))["feature_names"]
 rows = list(csv.DictReader(open("new.csv")))[:4]
@@ -229,7 +229,7 @@ printf '%s' "$OUT" > idx-export.json
 json_field "$OUT" "d['model_source']" | grep -qx export || fail "exported: $OUT"
 same_numbers idx-export.json idx.json logits logits
 "$PYTHON" "$MLC_SOURCE_DIR/tests/python/compare_scores.py" "$WORK/fm-export/model.pt" \
-  "$WORK/fm-export/manifest.json" imgs/images-idx3-ubyte idx-export.json > /dev/null \
+  "$WORK/fm-export/model.manifest.json" imgs/images-idx3-ubyte idx-export.json > /dev/null \
   || fail "Python's torch.jit.load disagrees with predict --input on images"
 ok "images: the export's numbers, and Python's torch.jit.load agrees within 1e-5"
 

@@ -72,6 +72,12 @@ DeployOutcome place_on_target(const Session& session, Catalog& catalog, const Ve
                               const std::string& target, const std::string& reason,
                               TargetChange::Kind kind, std::optional<Deployer::Swap>& swap);
 
+// The version rollback puts back on `target` for this model: the first version below the one it
+// holds now in its log (a deploy pushes, a rollback or a remove pops) that is not retired; nullopt
+// when there is none. Call inside an open transaction. Used by rollback and retire --rollback.
+std::optional<VersionRecord> version_to_roll_back_to(const Catalog& catalog, int64_t model_id,
+                                                     const std::string& target);
+
 // Whether `path` is `root` or below it, both resolved (symbolic links followed): files a user asks
 // for (export --out, predict --output) must not overwrite the home's own.
 bool resolves_inside(const std::filesystem::path& path, const std::filesystem::path& root);

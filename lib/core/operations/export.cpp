@@ -45,16 +45,22 @@ void write_out(const ArtifactStore& store, const VersionRecord& version, const f
   }
 }
 
+constexpr std::string_view kManifestSuffix = ".manifest.json";
+
+bool ends_with(const std::string& text, std::string_view tail) {
+  return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
                           const VersionRecord& version) {
-  const fs::path requested = out.value_or(fmt::format("{}-v{}.pt", version.model, version.version));
+  const std::string default_name = fmt::format("{}-v{}.pt", version.model, version.version);
+  fs::path requested = out.value_or(default_name);
+  // A directory (one that exists, or a path ending in '/') gets the file under its default name.
+  if (!requested.has_filename() || fs::is_directory(requested)) requested /= default_name;
   const fs::path model_file = fs::absolute(requested).lexically_normal();
-  if (!requested.has_filename() || fs::is_directory(model_file)) {
-    throw Error(ErrorKind::usage, "--out " + requested.string() + " names a directory; name the model file");
-  }
-  if (model_file.filename() == "manifest.json") {
-    throw Error(ErrorKind::usage, "--out " + requested.string() +
-                                      ": manifest.json is the manifest's own name beside the model");
+  if (ends_with(model_file.filename().string(), kManifestSuffix)) {
+    throw Error(ErrorKind::usage, "--out " + requested.string() + ": names ending in " +
+                                      std::string(kManifestSuffix) + " are for the manifest beside the model");
   }
   // The home's files are mlc's own (the catalogue, the store, live deployments): an export there
   // would overwrite them. Resolved, so that a link into the home is caught too; the directory
@@ -69,13 +75,17 @@ fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
 
 }  // namespace
 
+fs::path manifest_path_for(const fs::path& model_file) {
+  return model_file.parent_path() / (model_file.stem().string() + std::string(kManifestSuffix));
+}
+
 ExportOutcome export_version(const Session& session, const ExportOptions& options) {
   Catalog catalog(session.home, Catalog::Mode::existing);
   const ArtifactStore store = detail::artifact_store(session);
   VersionRecord version = catalog.resolve(options.ref);
   next_state(Action::export_model, version.state, detail::subject(version));
   const fs::path model_file = checked_out_path(session.home, options.out, version);
-  const fs::path manifest_file = model_file.parent_path() / "manifest.json";
+  const fs::path manifest_file = manifest_path_for(model_file);
 
   if (version.model_sha256) {  // exported before: the same stored bytes again
     store.verify(*version.model_sha256);

@@ -32,6 +32,21 @@ std::vector<int64_t> held_versions(const std::vector<TargetChange>& log) {
 
 }  // namespace
 
+std::optional<VersionRecord> detail::version_to_roll_back_to(const Catalog& catalog, int64_t model_id,
+                                                             const std::string& target) {
+  const auto current = catalog.deployed_on(model_id, target);
+  std::vector<int64_t> stack = held_versions(catalog.target_log(model_id, target));
+  if (current && (stack.empty() || stack.back() != current->id)) stack.push_back(current->id);
+  if (current) stack.pop_back();  // what it holds now is not a candidate
+
+  for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
+    if (current && *it == current->id) continue;
+    VersionRecord candidate = catalog.version_by_id(*it);
+    if (candidate.state != State::retired) return candidate;
+  }
+  return std::nullopt;
+}
+
 DeployOutcome rollback_target(const Session& session, const RollbackOptions& options) {
   check_name(options.model, "model name");
   check_name(options.target, "target");
@@ -43,16 +58,8 @@ DeployOutcome rollback_target(const Session& session, const RollbackOptions& opt
   const auto model_id = catalog.model_id(options.model);
   if (!model_id) throw Error(ErrorKind::not_found, "no model named '" + options.model + "'");
   const auto current = catalog.deployed_on(*model_id, options.target);
-  std::vector<int64_t> stack = held_versions(catalog.target_log(*model_id, options.target));
-  if (current && (stack.empty() || stack.back() != current->id)) stack.push_back(current->id);
-  if (current) stack.pop_back();  // what it holds now is not a candidate
-
-  std::optional<VersionRecord> earlier;
-  for (auto it = stack.rbegin(); it != stack.rend() && !earlier; ++it) {
-    if (current && *it == current->id) continue;
-    VersionRecord candidate = catalog.version_by_id(*it);
-    if (candidate.state != State::retired) earlier = std::move(candidate);
-  }
+  const std::optional<VersionRecord> earlier =
+      detail::version_to_roll_back_to(catalog, *model_id, options.target);
   if (!earlier) {
     throw Error(ErrorKind::refused,
                 fmt::format("cannot roll back {} on {}: the target held no earlier version that is "

@@ -40,9 +40,11 @@ const nlohmann::json& embedded_schema(const std::string& file_name);
 // Checks `instance` against `schema` and returns if it conforms. Otherwise throws
 // Error(invalid_input) with one line naming the first problem found, "SOURCE: KEY_PATH: REASON":
 //   mlp.json: model.hidden_layers[1]: must be an integer >= 1, got -3
-//   mlp.json: training: unknown key 'epoch'
+//   mlp.json: training: unknown key 'epoch'; did you mean 'epochs'?
 // KEY_PATH is dotted, with [i] for array items, and "(root)" for the document itself. Unknown keys
-// are reported before missing ones, since a misspelt key is both. When no branch of a oneOf or
+// are reported before missing ones, since a misspelt key is both, with the nearest key declared
+// there when one is close (nearest_name in suggest.hpp; "lr", "bs" and "wd" by a list of
+// abbreviations, which no edit distance finds). When no branch of a oneOf or
 // anyOf matches, the branch that a const property of the instance selects (such as
 // "format": "csv") gives the reason, rather than a bare "matches none".
 // Throws Error(internal) if the schema uses an unsupported keyword, an unresolvable $ref or is

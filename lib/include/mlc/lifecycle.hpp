@@ -25,7 +25,8 @@ enum class Force { no, yes };
 
 // The state a version in `from` moves to when `action` is done on it. Equal to `from` when the
 // action is allowed but does not advance the life (re-evaluating a registered version, exporting
-// an already exported one, deploying a deployed version to another target).
+// an already exported one, registering a registered or deployed one, deploying a deployed version
+// to another target).
 // Throws Error(refused) naming `subject` (e.g. "fmnist:3"), its state and what would be needed.
 State next_state(Action action, State from, std::string_view subject, Force force = Force::no);
 

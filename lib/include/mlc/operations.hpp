@@ -46,6 +46,7 @@ struct TrainOptions {
   std::function<void(const EpochMetrics&)> on_epoch;     // progress; may be empty
   std::function<void(const BatchProgress&)> on_batch;   // progress; may be empty
   const std::atomic<int>* stop_requests = nullptr;       // see TrainRequest
+  PhaseCallback on_phase;                                // progress; may be empty
 };
 struct TrainOutcome {
   VersionRecord version;
@@ -134,14 +135,21 @@ CompareOutcome compare_versions(const Session& session, const CompareOptions& op
 
 struct ExportOptions {
   Reference ref;
-  std::optional<std::filesystem::path> out;  // default: ./NAME-vVERSION.pt
+  // The model file; a directory (one that exists, or a path ending in '/', created if missing)
+  // gets DIR/NAME-vVERSION.pt. Default: ./NAME-vVERSION.pt. A name ending in ".manifest.json" is
+  // refused (Error(usage)): that is the manifest's.
+  std::optional<std::filesystem::path> out;
 };
 struct ExportOutcome {
   VersionRecord version;
   std::filesystem::path model_file;
-  std::filesystem::path manifest_file;  // manifest.json beside model_file
+  std::filesystem::path manifest_file;  // manifest_path_for(model_file)
   nlohmann::json manifest;
 };
+// The manifest written beside an exported model file, named after it so that two exports into
+// one directory keep their own: "out/model.pt" -> "out/model.manifest.json", "m-v3.pt" ->
+// "m-v3.manifest.json". (A deployment directory holds model.pt and manifest.json, fixed names.)
+std::filesystem::path manifest_path_for(const std::filesystem::path& model_file);
 // The first export of a version builds the TorchScript file and stores it; later exports copy the
 // stored file out again (same bytes, same sha256).
 ExportOutcome export_version(const Session& session, const ExportOptions& options);
@@ -213,7 +221,15 @@ struct RegisterOptions {
   std::string description;
   std::map<std::string, std::string> tags;
 };
-VersionRecord register_version(const Session& session, const RegisterOptions& options);
+struct RegisterOutcome {
+  VersionRecord version;
+  bool changed = true;  // false: it was registered (or deployed) already; nothing was recorded
+};
+// Registering a version that is registered or deployed already changes nothing (changed = false),
+// so that a pipeline can run twice, unless it would set a description or tag other than the
+// version's: that is Error(refused) pointing to mlc edit. Throws Error(refused) for a version that
+// is not exported (lifecycle.hpp).
+RegisterOutcome register_version(const Session& session, const RegisterOptions& options);
 
 // mlc register --artifact: a TorchScript file trained elsewhere becomes the next version of
 // `model_name`, in state registered, with its file and a manifest in the store. The file must load
@@ -361,15 +377,29 @@ struct GcOutcome {
 };
 GcOutcome collect_garbage(const Session& session, const GcOptions& options);
 
+// mlc retire REF [--force [--rollback]]. A deployed version needs force, which takes it off every
+// target it stands on; with rollback, each of those targets gets back the version it held before
+// (as mlc rollback would choose it; the policy is not checked again), in the same transaction,
+// and a target that held no earlier version that is not retired is left empty.
+enum class Rollback { no, yes };
 struct RetireOptions {
   Reference ref;
   std::string reason;
   Force force = Force::no;
+  Rollback rollback = Rollback::no;
 };
 struct RetireOutcome {
   VersionRecord version;
   std::vector<std::string> removed_from;  // targets it was taken off (--force)
+  std::vector<std::string> emptied;       // of those, the ones that now hold no version of the model
+  struct PutBack {
+    std::string target;
+    VersionRecord version;  // after it was put back
+  };
+  std::vector<PutBack> rolled_back;  // with Rollback::yes: the others, and what each holds now
 };
+// Throws Error(usage) for rollback without force, Error(refused) for a deployed version without
+// force or a retired one (lifecycle.hpp).
 RetireOutcome retire_version(const Session& session, const RetireOptions& options);
 
 // mlc's own version ("0.1.0").

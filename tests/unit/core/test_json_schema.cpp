@@ -207,11 +207,15 @@ TEST_CASE("validate_json: objects") {
   }
   SUBCASE("additionalProperties false") {
     REQUIRE_THROWS_WITH_AS(validate(R"({"epochs": 3, "sed": 1})", schema),
-                           "t.json: (root): unknown key 'sed'", mlc::Error);
+                           "t.json: (root): unknown key 'sed'; did you mean 'seed'?", mlc::Error);
+  }
+  SUBCASE("an unknown key far from every declared one gets no suggestion") {
+    REQUIRE_THROWS_WITH_AS(validate(R"({"epochs": 3, "colour": 1})", schema),
+                           "t.json: (root): unknown key 'colour'", mlc::Error);
   }
   SUBCASE("a misspelt key is reported as unknown rather than as missing") {
     REQUIRE_THROWS_WITH_AS(validate(R"({"epoch": 3})", schema),
-                           "t.json: (root): unknown key 'epoch'", mlc::Error);
+                           "t.json: (root): unknown key 'epoch'; did you mean 'epochs'?", mlc::Error);
   }
   SUBCASE("properties") {
     REQUIRE_THROWS_WITH_AS(validate(R"({"epochs": 0})", schema),

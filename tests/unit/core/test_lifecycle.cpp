@@ -22,6 +22,8 @@ TEST_CASE("next_state: allowed actions that do not advance the life") {
   CHECK(next_state(Action::evaluate, State::deployed, "m:1") == State::deployed);
   CHECK(next_state(Action::export_model, State::registered, "m:1") == State::registered);
   CHECK(next_state(Action::deploy, State::deployed, "m:1") == State::deployed);
+  CHECK(next_state(Action::register_model, State::registered, "m:1") == State::registered);
+  CHECK(next_state(Action::register_model, State::deployed, "m:1") == State::deployed);
 }
 
 TEST_CASE("next_state: refusals name the version, its state and what is needed") {
@@ -31,9 +33,11 @@ TEST_CASE("next_state: refusals name the version, its state and what is needed")
                            "exported (run mlc eval first)",
                            Error);
   }
-  SUBCASE("register twice") {
-    REQUIRE_THROWS_WITH_AS(next_state(Action::register_model, State::registered, "m:1"),
-                           "cannot register m:1: it is registered; it is already registered", Error);
+  SUBCASE("register before export") {
+    REQUIRE_THROWS_WITH_AS(next_state(Action::register_model, State::evaluated, "m:1"),
+                           "cannot register m:1: it is evaluated; only an exported version can be "
+                           "registered (run mlc export first)",
+                           Error);
   }
   SUBCASE("deploy before register") {
     REQUIRE_THROWS_WITH_AS(next_state(Action::deploy, State::exported, "m:1"),

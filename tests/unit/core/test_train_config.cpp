@@ -101,6 +101,57 @@ TEST_CASE("load_train_config: data paths are made absolute against the config's 
   }
 }
 
+namespace {
+
+// Runs a test from another working directory, and goes back to the old one afterwards.
+class ScopedCurrentPath {
+ public:
+  explicit ScopedCurrentPath(const fs::path& path) : previous_(fs::current_path()) {
+    fs::current_path(path);
+  }
+  ~ScopedCurrentPath() { fs::current_path(previous_); }
+  ScopedCurrentPath(const ScopedCurrentPath&) = delete;
+  ScopedCurrentPath& operator=(const ScopedCurrentPath&) = delete;
+
+ private:
+  fs::path previous_;
+};
+
+}  // namespace
+
+TEST_CASE("load_train_config: a data path is resolved against where it was written") {
+  TempDir dir;
+  const fs::path config = dir.write("configs/mlp.json", kCsvConfig);
+  fs::create_directories(dir / "work");
+  const ScopedCurrentPath in_work(dir / "work");
+
+  SUBCASE("in the config file: against the file's directory, from any directory") {
+    CHECK(mlc::load_train_config(config, {})["data"]["path"] ==
+          (dir.path() / "configs/wine.csv").string());
+    CHECK(mlc::load_train_config("../configs/mlp.json", {})["data"]["path"] ==
+          (dir.path() / "configs/wine.csv").string());
+  }
+  SUBCASE("with --set: against the current directory") {
+    CHECK(mlc::load_train_config(config, {"data.path=rel.csv"})["data"]["path"] ==
+          (dir.path() / "work/rel.csv").string());
+    CHECK(mlc::load_train_config(config, {"data.path=../data/./t.csv.gz"})["data"]["path"] ==
+          (dir.path() / "data/t.csv.gz").string());
+  }
+  SUBCASE("a whole data object with --set: its file names too") {
+    const json data = mlc::load_train_config(
+        config, {R"(data={"format": "csv", "path": "t.csv", "target": "y"})"})["data"];
+    CHECK(data["path"] == (dir.path() / "work/t.csv").string());
+  }
+  SUBCASE("--set of another data key leaves the file's path to the file") {
+    CHECK(mlc::load_train_config(config, {"data.target=quality"})["data"]["path"] ==
+          (dir.path() / "configs/wine.csv").string());
+  }
+  SUBCASE("an absolute name stays as it is") {
+    CHECK(mlc::load_train_config(config, {"data.path=/srv/tables/t.csv"})["data"]["path"] ==
+          "/srv/tables/t.csv");
+  }
+}
+
 TEST_CASE("load_train_config: --set overrides") {
   TempDir dir;
 
@@ -123,9 +174,9 @@ TEST_CASE("load_train_config: --set overrides") {
   SUBCASE("a new key in a nested object") {
     CHECK(load_csv_config(dir, {"training.threads=2"})["training"]["threads"] == 2);
   }
-  SUBCASE("a file name, resolved like the file's own") {
+  SUBCASE("a file name, resolved against the current directory") {
     CHECK(load_csv_config(dir, {"data.path=other/data.csv"})["data"]["path"] ==
-          (dir.path() / "other/data.csv").string());
+          (fs::current_path() / "other/data.csv").string());
   }
   SUBCASE("later overrides win") {
     CHECK(load_csv_config(dir, {"training.epochs=3", "training.epochs=4"})["training"]["epochs"] ==
@@ -206,7 +257,13 @@ TEST_CASE("load_train_config: schema violations name the key") {
 
   SUBCASE("an unknown key") {
     REQUIRE_THROWS_WITH_AS(load_with("\"epochs\"", "\"epoch\""),
-                           schema_error(dir, "training: unknown key 'epoch'").c_str(), mlc::Error);
+                           schema_error(dir, "training: unknown key 'epoch'; did you mean 'epochs'?").c_str(),
+                           mlc::Error);
+  }
+  SUBCASE("an abbreviation edit distance cannot find") {
+    REQUIRE_THROWS_WITH_AS(load_with("\"learning_rate\"", "\"lr\""),
+                           schema_error(dir, "training.optimizer: unknown key 'lr'; did you mean 'learning_rate'?").c_str(),
+                           mlc::Error);
   }
   SUBCASE("a negative learning rate") {
     REQUIRE_THROWS_WITH_AS(
@@ -292,7 +349,7 @@ TEST_CASE("load_train_config: each architecture's model") {
     REQUIRE_THROWS_WITH_AS(
         load_model(R"({"architecture": "cnn", "layers": [{"type": "max_pool2d",
                        "kernel_size": 2, "strides": 2}]})"),
-        schema_error(dir, "model.layers[0]: unknown key 'strides'").c_str(), mlc::Error);
+        schema_error(dir, "model.layers[0]: unknown key 'strides'; did you mean 'stride'?").c_str(), mlc::Error);
     REQUIRE_THROWS_WITH_AS(
         load_model(R"({"architecture": "cnn", "layers": [{"type": "linear",
                        "out_features": -4}]})"),
