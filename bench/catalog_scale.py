@@ -3,8 +3,8 @@
 
 Builds a catalogue with mlc itself (one model trained, evaluated, exported and registered from
 tests/data/wine.csv), then copies that version's rows (version, epochs, data fingerprints, tags,
-four history rows) into 100 models x 100 versions with SQLite, in the catalogue's own schema, so
-that every copy points at the same real stored files. Then times mlc's catalogue commands on it,
+its evaluation and its metrics, the history rows) into 100 models x 100 versions with SQLite, in
+the catalogue's own schema, so that every copy points at the same real stored files. Then times mlc's catalogue commands on it,
 each run a fresh process, and reports the median wall time; `register --artifact`, which loads
 the file with libtorch, is reported beside them.
 
@@ -41,6 +41,9 @@ def populate(db_file, models, versions):
     history = con.execute("SELECT from_state, to_state, actor, reason, target, command, event, host "
                           "FROM history WHERE version_id = 1 ORDER BY id").fetchall()
     copied = [c for c in columns if c not in ("id", "model_id", "version", "created_at", "state")]
+    evaluation_columns = [c[1] for c in con.execute("PRAGMA table_info(evaluations)") if c[1] not in ("id", "version_id")]
+    evaluations = [(e[0], e[1:]) for e in con.execute(
+        f"SELECT id, {', '.join(evaluation_columns)} FROM evaluations WHERE version_id = 1 ORDER BY id")]
     with con:
         for m in range(models):
             model_id = con.execute("INSERT INTO models (name, created_at) VALUES (?, ?)",
@@ -56,6 +59,12 @@ def populate(db_file, models, versions):
                 con.executemany("INSERT INTO version_inputs VALUES (?, ?, ?, ?)",
                                 [(version_id,) + i for i in inputs])
                 con.execute("INSERT INTO tags VALUES (?, 'batch', ?)", (version_id, str(v % 10)))
+                for seed_evaluation, values in evaluations:
+                    evaluation_id = con.execute(
+                        f"INSERT INTO evaluations (version_id, {', '.join(evaluation_columns)}) "
+                        f"VALUES (?, {', '.join('?' * len(evaluation_columns))})", (version_id,) + values).lastrowid
+                    con.execute("INSERT INTO evaluation_metrics SELECT ?, name, value FROM evaluation_metrics "
+                                "WHERE evaluation_id = ?", (evaluation_id, seed_evaluation))
                 con.executemany(
                     "INSERT INTO history (version_id, at, from_state, to_state, actor, reason, target, "
                     "command, event, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -95,6 +104,9 @@ def main():
     plan = [
         ("list NAME --state registered", lambda i: ["--json", "list", model, "--state", "registered"]),
         ("list --state deployed", lambda i: ["--json", "list", "--state", "deployed"]),
+        ("list (every version)", lambda i: ["--json", "list"]),
+        ("list --tag batch=3 --sort accuracy --limit 10",
+         lambda i: ["--json", "list", "--tag", "batch=3", "--sort", "accuracy", "--limit", "10"]),
         ("show NAME:VERSION", lambda i: ["--json", "show", f"{model}:{1 + i % args.versions}"]),
         ("history NAME", lambda i: ["--json", "history", model]),
         ("deploy NAME:VERSION --target staging", lambda i: ["--json", "deploy", f"{model}:{1 + i}", "--target", "staging"]),

@@ -1,9 +1,13 @@
+#include <cstddef>
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "cli.hpp"
 #include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
 #include "mlc/text.hpp"
+#include "mlc/text_table.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -12,7 +16,17 @@ struct HistoryFlags {
   std::string ref;
   std::optional<std::string> target;
   std::optional<std::string> at;
+  std::optional<int64_t> limit;
 };
+
+// The newest `limit` rows, still oldest first.
+template <class Row>
+std::vector<Row> newest(std::vector<Row> rows, const std::optional<int64_t>& limit) {
+  if (limit && static_cast<size_t>(*limit) < rows.size()) {
+    rows.erase(rows.begin(), rows.end() - static_cast<std::ptrdiff_t>(*limit));
+  }
+  return rows;
+}
 
 std::string version_text(const std::string& model, const std::optional<int64_t>& version) {
   if (!version) return "(none)";
@@ -34,25 +48,26 @@ void run_target_history(const HistoryFlags& flags, CliState& state) {
   Catalog catalog(state.session().home, Catalog::Mode::existing);
   const auto model_id = catalog.model_id(ref.model);
   if (!model_id) throw Error(ErrorKind::not_found, "no model named '" + ref.model + "'");
-  const auto log = catalog.target_log(*model_id, *flags.target);
-  if (log.empty()) {
+  const auto full_log = catalog.target_log(*model_id, *flags.target);
+  if (full_log.empty()) {
     throw Error(ErrorKind::not_found,
                 fmt::format("model '{}' was never deployed to '{}'", ref.model, *flags.target));
   }
 
   nlohmann::json document = {{"model", ref.model}, {"target", *flags.target}};
   auto changes = nlohmann::json::array();
-  std::string human = fmt::format("{:<24}  {:<8}  {:<16}  {:<12}  {}\n", "AT (UTC)", "CHANGE", "HOLDS",
-                                  "ACTOR", "REASON");
-  const TargetChange* then = nullptr;
-  for (const auto& change : log) {
+  TextTable table({"AT (UTC)", "CHANGE", "HOLDS", "ACTOR", "REASON"});
+  for (const auto& change : newest(full_log, flags.limit)) {
     changes.push_back(target_change_json(change));
-    human += fmt::format("{:<24}  {:<8}  {:<16}  {:<12}  {}\n", change.at, to_string(change.kind),
-                         version_text(ref.model, change.version), printable(change.actor),
-                         printable(change.reason));
-    if (at && change.at <= *at) then = &change;
+    table.add_row({change.at, std::string(to_string(change.kind)), version_text(ref.model, change.version),
+                   printable(change.actor), printable(change.reason)});
   }
   document["changes"] = changes;
+  std::string human = table.render();
+  const TargetChange* then = nullptr;  // --at looks at every change, whatever --limit shows
+  for (const auto& change : full_log) {
+    if (at && change.at <= *at) then = &change;
+  }
   if (at) {
     // Before the first change the target held nothing; "since" is when what it held arrived.
     const std::optional<int64_t> held = then ? then->version : std::nullopt;
@@ -63,7 +78,7 @@ void run_target_history(const HistoryFlags& flags, CliState& state) {
                                version_text(ref.model, held), *at, then->at, to_string(then->kind),
                                printable(then->actor), printable(then->reason))
                  : fmt::format("{} held no version of {} at {} (first change: {})", *flags.target,
-                               ref.model, *at, log.front().at);
+                               ref.model, *at, full_log.front().at);
   }
   state.print(document, human);
 }
@@ -73,21 +88,19 @@ void run_history(const HistoryFlags& flags, CliState& state) {
   if (flags.at) throw Error(ErrorKind::usage, "history --at needs --target TARGET");
   const Reference ref = parse_reference(flags.ref);
   Catalog catalog(state.session().home, Catalog::Mode::existing);
-  const auto entries = catalog.history(ref);
+  const auto entries = newest(catalog.history(ref), flags.limit);
 
   auto rows = nlohmann::json::array();
-  std::string human = fmt::format("{:<24}  {:<16}  {:<10}  {:<10}  {:<12}  {}\n", "AT (UTC)", "VERSION",
-                                  "FROM", "TO", "ACTOR", "REASON");
+  TextTable table({"AT (UTC)", "VERSION", "FROM", "TO", "ACTOR", "REASON"});
   for (const auto& entry : entries) {
     rows.push_back(history_entry_json(entry));
     const std::string to = entry.event == Event::transition ? std::string(to_string(entry.to))
                                                             : std::string(to_string(entry.event));
-    human += fmt::format("{:<24}  {:<16}  {:<10}  {:<10}  {:<12}  {}\n", entry.at,
-                         fmt::format("{}:{}", entry.model, entry.version),
-                         entry.event != Event::transition ? "" : entry.from ? to_string(*entry.from) : "-",
-                         to, printable(entry.actor), printable(entry.reason));
+    table.add_row({entry.at, fmt::format("{}:{}", entry.model, entry.version),
+                   entry.event != Event::transition ? "" : entry.from ? std::string(to_string(*entry.from)) : "-",
+                   to, printable(entry.actor), printable(entry.reason)});
   }
-  state.print({{"model", ref.model}, {"history", rows}}, human);
+  state.print({{"model", ref.model}, {"history", rows}}, table.render());
 }
 
 }  // namespace
@@ -99,6 +112,8 @@ void setup_history(CLI::App& app, CliState& state) {
   command->add_option("ref", flags->ref, "NAME (all versions), NAME:VERSION or NAME@TARGET/ALIAS")->required();
   command->add_option("--target", flags->target, "Every change of what TARGET held for model NAME");
   command->add_option("--at", flags->at, "With --target: the version it held at this time (ISO 8601, e.g. 2026-11-01T12:00:00Z)");
+  command->add_option("--limit", flags->limit, "Only the N newest rows (still printed oldest first)")
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   command->callback([flags, &state] { run_history(*flags, state); });
 }
 

@@ -77,6 +77,75 @@ std::string per_class_lines(const EvaluationRecord& evaluation) {
   return text;
 }
 
+// A config value as compact text: 3, 0.1, [3, 3], true.
+std::string value_text(const nlohmann::json& value) {
+  if (value.is_array()) {
+    std::vector<std::string> items;
+    for (const auto& item : value) items.push_back(value_text(item));
+    return fmt::format("[{}]", fmt::join(items, ", "));
+  }
+  return printable(value.is_string() ? value.get<std::string>()
+                                     : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// "KEY VALUE" for each key the config states, as "hidden size 64".
+std::string stated(const nlohmann::json& section, std::initializer_list<std::pair<const char*, const char*>> keys) {
+  std::vector<std::string> parts;
+  for (const auto& [key, label] : keys) {
+    if (section.contains(key) && !section[key].is_null()) parts.push_back(fmt::format("{} {}", label, value_text(section[key])));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// One CNN layer: its type and the sizes that define it ("conv2d 32 kernel 3", "max_pool2d kernel 2").
+std::string cnn_layer_text(const nlohmann::json& layer) {
+  const std::string type = layer.value("type", "?");
+  const std::string sizes = stated(layer, {{"out_channels", "out"}, {"out_features", "out"}, {"kernel_size", "kernel"},
+                                           {"stride", "stride"}, {"padding", "padding"}, {"p", "p"}});
+  return sizes.empty() ? printable(type) : printable(type) + " " + sizes;
+}
+
+// The architecture's layers as the config states them, one line per fact.
+std::string architecture_lines(const nlohmann::json& model) {
+  const std::string architecture = model.value("architecture", "");
+  std::string text = fmt::format("  architecture {}\n", printable(architecture));
+  const auto line = [&](const std::string& facts) {
+    if (!facts.empty()) text += fmt::format("  layers       {}\n", facts);
+  };
+  if (architecture == "mlp") {
+    const auto& hidden = model.contains("hidden_layers") ? model["hidden_layers"] : nlohmann::json::array();
+    line(fmt::format("hidden {}{}", hidden.empty() ? "none (linear)" : value_text(hidden),
+                     [&] {
+                       const std::string rest = stated(model, {{"activation", "activation"}, {"dropout", "dropout"},
+                                                               {"batch_norm", "batch norm"}});
+                       return rest.empty() ? rest : ", " + rest;
+                     }()));
+  } else if (architecture == "cnn" && model.contains("layers") && model["layers"].is_array()) {
+    for (const auto& layer : model["layers"]) line(cnn_layer_text(layer));
+  } else if (architecture == "lstm" || architecture == "gru") {
+    line(stated(model, {{"hidden_size", "hidden size"}, {"num_layers", "layers"}, {"bidirectional", "bidirectional"},
+                        {"dropout", "dropout"}, {"pooling", "pooling"}}));
+  } else if (architecture == "transformer") {
+    line(stated(model, {{"d_model", "d_model"}, {"nhead", "heads"}, {"num_layers", "layers"},
+                        {"dim_feedforward", "feedforward"}, {"patch_size", "patch size"}, {"dropout", "dropout"},
+                        {"pooling", "pooling"}}));
+  }
+  return text;
+}
+
+// The optimizer and learning rate (and schedule) from the config's "training" section.
+std::string optimizer_line(const nlohmann::json& config) {
+  if (!config.contains("training") || !config["training"].contains("optimizer")) return "";
+  const auto& optimizer = config["training"]["optimizer"];
+  std::string text = fmt::format("  optimizer    {}", printable(optimizer.value("name", "?")));
+  if (optimizer.contains("learning_rate")) text += ", learning rate " + value_text(optimizer["learning_rate"]);
+  const auto& training = config["training"];
+  if (training.contains("schedule") && training["schedule"].is_object() && training["schedule"].contains("name")) {
+    text += ", schedule " + value_text(training["schedule"]["name"]);
+  }
+  return text + "\n";
+}
+
 std::string human_detail(const VersionRecord& version, const std::vector<EpochMetrics>& epochs,
                          const std::optional<EvaluationRecord>& evaluation) {
   std::string text = fmt::format("{}  {}\n", subject(version), to_string(version.state));
@@ -88,7 +157,8 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
   if (!version.targets.empty()) text += fmt::format("  deployed to  {}\n", fmt::join(version.targets, ", "));
   if (!version.aliases.empty()) text += fmt::format("  aliases      {}\n", fmt::join(version.aliases, ", "));
   if (version.origin == Origin::train) {
-    text += fmt::format("  architecture {}\n", version.config.at("model").at("architecture").get<std::string>());
+    text += architecture_lines(version.config.at("model"));
+    text += optimizer_line(version.config);
     text += fmt::format("  training     {} samples, {:.1f} s, {:.0f} samples/s\n", version.train_samples,
                         version.train_seconds, version.samples_per_second);
     text += learning_curve(version, epochs);

@@ -2,7 +2,7 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -12,6 +12,7 @@
 #include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
 #include "mlc/limits.hpp"
+#include "mlc/training_progress.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -74,57 +75,35 @@ class StopSignals {
   struct sigaction previous_terminate_ {};
 };
 
-std::string epoch_line(const EpochMetrics& epoch) {
-  std::string line = fmt::format("epoch {}: train loss {:.4f}", epoch.epoch, epoch.train_loss);
-  for (const auto& [name, value] : epoch.validation) {
-    line += fmt::format(", validation {} {:.4f}", name, value);
-  }
-  return line + fmt::format(" ({:.1f} s)", epoch.seconds);
-}
-
-std::string duration_text(double seconds) {
-  const auto total = static_cast<long long>(seconds + 0.5);
-  if (total >= 3600) return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
-  return fmt::format("{}:{:02}", total / 60, total % 60);
-}
-
-// On a terminal, one line per epoch that updates in place (batch i/n, loss, samples/s, ETA);
-// elsewhere (CI logs, files) one plain line per finished epoch.
+// Progress on stderr (TrainingProgress decides what): a live line on a terminal, plain lines in a
+// pipe or file; nothing with --quiet or --json.
 class Progress {
  public:
   explicit Progress(const CliState& state)
-      : state_(state),
-        live_(!state.global.quiet && !state.global.json && ::isatty(STDERR_FILENO) == 1) {}
+      : enabled_(!state.global.quiet && !state.global.json),
+        terminal_(::isatty(STDERR_FILENO) == 1),
+        progress_(terminal_ ? TrainingProgress::Output::terminal : TrainingProgress::Output::log,
+                  terminal_width(STDERR_FILENO)) {}
 
-  void batch(const BatchProgress& batch) {
-    if (!live_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (batch.batch < batch.batches && now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    const double per_batch = batch.epoch_seconds / static_cast<double>(std::max<int64_t>(1, batch.batch));
-    const double eta = per_batch * static_cast<double>(batch.batches - batch.batch);
-    fmt::print(stderr, "\r\033[Kepoch {}/{}  batch {}/{}  loss {:.4f}  {:.0f} samples/s  ETA {}",
-               batch.epoch, batch.epochs, batch.batch, batch.batches, batch.loss,
-               batch.samples_per_second, duration_text(eta));
-    std::fflush(stderr);
-    line_open_ = true;
-  }
-
-  void epoch(const EpochMetrics& epoch) {
-    close_line();
-    state_.progress(epoch_line(epoch));
-  }
-
-  void close_line() {
-    if (line_open_) fmt::print(stderr, "\r\033[K");
-    line_open_ = false;
-  }
+  void phase(TrainPhase phase, int epoch) { write(progress_.phase(phase, epoch, now())); }
+  void batch(const BatchProgress& batch) { write(progress_.batch(batch, now())); }
+  void epoch(const EpochMetrics& epoch) { write(progress_.epoch(epoch, now())); }
+  void close_line() { write(progress_.close()); }
 
  private:
-  const CliState& state_;
-  bool live_;
-  bool line_open_ = false;
-  std::chrono::steady_clock::time_point last_{};
+  TrainingProgress::Clock::time_point now() {
+    if (terminal_) progress_.set_width(terminal_width(STDERR_FILENO));  // it may have been resized
+    return TrainingProgress::Clock::now();
+  }
+  void write(const std::string& text) const {
+    if (!enabled_ || text.empty()) return;
+    std::fputs(text.c_str(), stderr);
+    std::fflush(stderr);
+  }
+
+  bool enabled_;
+  bool terminal_;
+  TrainingProgress progress_;
 };
 
 nlohmann::json metrics_json(const TrainResult& result) {
@@ -164,6 +143,7 @@ void run_train(const TrainFlags& flags, CliState& state) {
   Progress progress(state);
   options.on_batch = [&progress](const BatchProgress& batch) { progress.batch(batch); };
   options.on_epoch = [&progress](const EpochMetrics& epoch) { progress.epoch(epoch); };
+  options.on_phase = [&progress](TrainPhase phase, int epoch) { progress.phase(phase, epoch); };
   g_stop_requests = 0;
   options.stop_requests = &g_stop_requests;
 

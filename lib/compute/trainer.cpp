@@ -260,6 +260,7 @@ class Run {
     metrics.epoch = progress_.epoch;
     metrics.train_loss = progress_.loss_sum / static_cast<double>(count);
     if (validation_.targets.size(0) > 0) {
+      if (request_.on_phase) request_.on_phase(TrainPhase::validating, progress_.epoch);
       metrics.validation = measure(*model_, info_.task, validation_.features, validation_.targets);
     }
     metrics.seconds = progress_.epoch_seconds + seconds_since(started);
@@ -391,6 +392,7 @@ TrainResult train(const TrainRequest& request) {
     check_thread_count(config_value<int64_t>(request.config, "/training/threads"),
                        "training.threads");
   }
+  if (request.on_phase) request.on_phase(TrainPhase::loading_data, 0);
   const data::Splits splits = data::load_splits(config_value<nlohmann::json>(request.config, "/data"),
                                                 data::split_seed(request.config));
   return train_on_splits(request, splits);

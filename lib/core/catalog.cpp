@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -564,19 +565,83 @@ std::vector<std::string> Catalog::unreadable_rows() const {
   return found;
 }
 
-std::vector<VersionRecord> Catalog::list(const std::optional<std::string>& model,
-                                         const std::optional<State>& state) const {
+std::vector<ListedVersion> Catalog::list(const ListFilter& filter) const {
   // Only the filters given, so that SQLite can use an index for each ("?1 IS NULL OR ..." would
-  // make it scan every version: 10,000 of them in bench/catalog_scale.py).
-  std::string sql = "SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id WHERE 1";
-  if (model) sql += " AND m.name = ?1";
-  if (state) sql += " AND v.state = ?2";
-  auto rows = db_->prepare(sql + " ORDER BY m.name, v.version");
-  if (model) rows.bind(1, *model);
-  if (state) rows.bind(2, to_string(*state));
-  std::vector<VersionRecord> records;
-  while (rows.step()) records.push_back(load_version(rows.column_int(0)));
-  return records;
+  // make it scan every version: 10,000 of them in bench/catalog_scale.py). The side tables come
+  // in one query each over the same versions, not one per version.
+  const std::string versions_of = " FROM versions v JOIN models m ON m.id = v.model_id";
+  std::string where = " WHERE 1";
+  if (filter.model) where += " AND m.name = ?";
+  if (filter.state) where += " AND v.state = ?";
+  for (size_t i = 0; i < filter.tags.size(); ++i) {
+    where += " AND EXISTS (SELECT 1 FROM tags f WHERE f.version_id = v.id AND f.key = ? AND f.value = ?)";
+  }
+  // Binds the filter's values, then `names` (the metrics query's IN list).
+  const auto query = [&](const std::string& sql, const std::vector<std::string>& names) {
+    auto rows = db_->prepare(sql);
+    int index = 0;
+    if (filter.model) rows.bind(++index, *filter.model);
+    if (filter.state) rows.bind(++index, to_string(*filter.state));
+    for (const auto& [key, value] : filter.tags) {
+      rows.bind(++index, key);
+      rows.bind(++index, value);
+    }
+    for (const auto& name : names) rows.bind(++index, name);
+    return rows;
+  };
+
+  std::vector<ListedVersion> listed;
+  std::unordered_map<int64_t, size_t> position;
+  auto versions = query(
+      "SELECT v.id, v.model_id, m.name, v.version, v.state, v.created_at, v.description, v.origin, "
+      "(SELECT e.origin FROM evaluations e WHERE e.version_id = v.id ORDER BY e.id DESC LIMIT 1)" +
+      versions_of + where + " ORDER BY m.name, v.version", {});
+  while (versions.step()) {
+    ListedVersion item;
+    VersionRecord& record = item.version;
+    record.id = versions.column_int(0);
+    record.model_id = versions.column_int(1);
+    record.model = versions.column_text(2);
+    record.version = versions.column_int(3);
+    record.state = state_cell(versions, 4, {"versions", record.id, "state"});
+    record.created_at = versions.column_text(5);
+    record.description = versions.column_text(6);
+    record.origin = named_cell(versions, 7, {"versions", record.id, "origin"}, kOrigins);
+    if (!versions.column_is_null(8)) item.evaluation_origin = versions.column_text(8);
+    position[record.id] = listed.size();
+    listed.push_back(std::move(item));
+  }
+  const auto each_row = [&](const std::string& sql, auto read, const std::vector<std::string>& names = {}) {
+    auto rows = query(sql, names);
+    while (rows.step()) read(listed[position.at(rows.column_int(0))], rows);
+  };
+  each_row("SELECT v.id, t.key, t.value" + versions_of + " JOIN tags t ON t.version_id = v.id" + where,
+           [](ListedVersion& item, const sqlite::Statement& row) {
+             item.version.tags[row.column_text(1)] = row.column_text(2);
+           });
+  each_row("SELECT v.id, d.target" + versions_of + " JOIN deployments d ON d.version_id = v.id" + where +
+               " ORDER BY d.target",
+           [](ListedVersion& item, const sqlite::Statement& row) {
+             item.version.targets.push_back(row.column_text(1));
+           });
+  each_row("SELECT v.id, a.alias" + versions_of + " JOIN aliases a ON a.version_id = v.id" + where +
+               " ORDER BY a.alias",
+           [](ListedVersion& item, const sqlite::Statement& row) {
+             item.version.aliases.push_back(row.column_text(1));
+           });
+  if (!filter.metrics.empty()) {
+    std::string names = "?";
+    for (size_t i = 1; i < filter.metrics.size(); ++i) names += ", ?";
+    each_row("SELECT v.id, em.name, em.value" + versions_of +
+                 " JOIN evaluation_metrics em ON em.evaluation_id = "
+                 "(SELECT MAX(e.id) FROM evaluations e WHERE e.version_id = v.id)" +
+                 where + " AND em.name IN (" + names + ")",
+             [](ListedVersion& item, const sqlite::Statement& row) {
+               item.metrics[row.column_text(1)] = row.column_double(2);
+             },
+             filter.metrics);
+  }
+  return listed;
 }
 
 std::vector<EpochMetrics> Catalog::epochs(int64_t version_id) const {

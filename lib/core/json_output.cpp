@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "mlc/listing.hpp"
 #include "mlc/text.hpp"
 
 namespace mlc {
@@ -24,6 +25,17 @@ nlohmann::json version_summary_json(const VersionRecord& version) {
       {"targets", version.targets},
       {"aliases", version.aliases},
   };
+}
+
+nlohmann::json listed_version_json(const ListedVersion& version) {
+  nlohmann::json json = version_summary_json(version.version);
+  const std::optional<Headline> best = headline(version);
+  json["headline"] = best ? nlohmann::json{{"metric", best->metric},
+                                           {"value", best->value},
+                                           {"self_reported", best->self_reported}}
+                          : nlohmann::json(nullptr);
+  json["latest_metrics"] = version.metrics;
+  return json;
 }
 
 nlohmann::json data_files_json(const std::vector<DataFile>& files) {

@@ -50,7 +50,7 @@ TrainOutcome train_version(const Session& session, const TrainOptions& options) 
   }
 
   TrainRequest request{run.config(), run.dir(), resumed, options.on_epoch, options.on_batch,
-                       options.stop_requests};
+                       options.stop_requests, options.on_phase};
   TrainResult result;
   try {
     result = backend.train(request);

@@ -55,6 +55,11 @@ struct BatchProgress {
   double epoch_seconds = 0;  // since the epoch (or its resumed part) began
 };
 
+// What a run is doing between batches, reported as it starts: reading and splitting the data
+// (epoch 0), or measuring an epoch's validation split.
+enum class TrainPhase { loading_data, validating };
+using PhaseCallback = std::function<void(TrainPhase phase, int epoch)>;
+
 struct TrainRequest {
   nlohmann::json config;          // validated train config, paths absolute (train_config.hpp)
   std::filesystem::path run_dir;  // the run's own directory: state.pt after every epoch, best.pt
@@ -64,6 +69,7 @@ struct TrainRequest {
   // Signals counted by the caller: 1 = stop after this epoch, 2 or more = stop now. Either way the
   // state is saved in run_dir and Error(interrupted) is thrown. May be null.
   const std::atomic<int>* stop_requests = nullptr;
+  PhaseCallback on_phase;  // may be empty
 };
 
 struct TrainResult {

@@ -14,6 +14,11 @@ namespace mlc {
 // prints per version and every lifecycle command prints about the version it acted on.
 nlohmann::json version_summary_json(const VersionRecord& version);
 
+// What `mlc list` prints per version: the summary plus "headline" ({"metric", "value",
+// "self_reported"}, or null: listing.hpp) and "latest_metrics" (those of ListFilter::metrics its
+// latest evaluation has).
+nlohmann::json listed_version_json(const ListedVersion& version);
+
 // The summary plus config, model_info, lineage, data files, the learning curve and the latest
 // evaluation: what `mlc show` prints.
 nlohmann::json version_detail_json(const VersionRecord& version,

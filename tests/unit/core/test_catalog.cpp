@@ -157,7 +157,7 @@ TEST_CASE("Catalog: history is append-only in the database itself") {
 TEST_CASE("Catalog: read-only on a missing catalogue is empty and creates nothing") {
   mlc::test::TempHome temp;
   Catalog catalog(temp.home(), Catalog::Mode::existing);
-  CHECK(catalog.list(std::nullopt, std::nullopt).empty());
+  CHECK(catalog.list({}).empty());
   CHECK_FALSE(std::filesystem::exists(temp.home().root));
 }
 
@@ -168,11 +168,61 @@ TEST_CASE("Catalog: list filters by model and state") {
   create(catalog, "a");
   create(catalog, "b");
   catalog.in_transaction([&] { catalog.record_transition(a1, State::evaluated, kNote); });
-  CHECK(catalog.list(std::nullopt, std::nullopt).size() == 3);
-  CHECK(catalog.list(std::string("a"), std::nullopt).size() == 2);
-  const auto evaluated = catalog.list(std::nullopt, State::evaluated);
+  CHECK(catalog.list({}).size() == 3);
+  mlc::ListFilter only_a;
+  only_a.model = "a";
+  CHECK(catalog.list(only_a).size() == 2);
+  mlc::ListFilter only_evaluated;
+  only_evaluated.state = State::evaluated;
+  const auto evaluated = catalog.list(only_evaluated);
   REQUIRE(evaluated.size() == 1);
-  CHECK(evaluated[0].version == 1);
+  CHECK(evaluated[0].version.version == 1);
+}
+
+TEST_CASE("Catalog: list filters by every tag given and reads the latest evaluation's metrics") {
+  mlc::test::TempHome temp;
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  auto a1 = create(catalog, "a");
+  auto a2 = create(catalog, "a");
+  create(catalog, "b");
+  catalog.in_transaction([&] {
+    catalog.set_registration(a1.id, "first", {{"team", "x"}, {"stage", "beta"}});
+    catalog.set_registration(a2.id, "second", {{"team", "x"}, {"stage", "ga"}});
+    catalog.set_deployment(a2.model_id, "prod", a2.id, mlc::TargetChange::Kind::deploy, kNote);
+    catalog.set_deployment(a2.model_id, "canary", a2.id, mlc::TargetChange::Kind::deploy, kNote);
+    catalog.set_alias(a2.model_id, "champion", a2, std::nullopt, kNote);
+  });
+  mlc::EvaluationRecord evaluation;
+  evaluation.at = "2026-11-20T12:00:00.000Z";
+  evaluation.samples = 1;
+  evaluation.gates = nlohmann::json::array();
+  evaluation.metrics = {{"accuracy", 0.5}, {"loss", 1.5}, {"f1[a]", 0.1}};
+  catalog.in_transaction([&] { catalog.record_evaluation(a2, evaluation, kNote); });
+  evaluation.metrics = {{"accuracy", 0.75}, {"loss", 1.0}};
+  evaluation.origin = "manifest";
+  catalog.in_transaction([&] { catalog.record_evaluation(a2, evaluation, kNote); });
+
+  mlc::ListFilter filter;
+  filter.tags = {{"team", "x"}};
+  filter.metrics = {"accuracy", "rmse"};
+  auto listed = catalog.list(filter);
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].version.description == "first");
+  CHECK(listed[0].version.tags.at("stage") == "beta");
+  CHECK_FALSE(listed[0].evaluation_origin.has_value());
+  CHECK(listed[0].metrics.empty());
+  CHECK(listed[1].version.targets == std::vector<std::string>{"canary", "prod"});
+  CHECK(listed[1].version.aliases == std::vector<std::string>{"champion"});
+  CHECK(listed[1].evaluation_origin == std::optional<std::string>("manifest"));
+  CHECK(listed[1].metrics == mlc::Metrics{{"accuracy", 0.75}});  // the latest only, named only
+  CHECK(listed[1].version.config.is_null());                       // never parsed
+
+  filter.tags = {{"team", "x"}, {"stage", "ga"}};
+  listed = catalog.list(filter);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].version.version == 2);
+  filter.tags = {{"team", "y"}};
+  CHECK(catalog.list(filter).empty());
 }
 
 TEST_CASE("Catalog: schema versions") {
