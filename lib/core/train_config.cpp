@@ -1,6 +1,7 @@
 #include "mlc/train_config.hpp"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include <fmt/format.h>
@@ -33,9 +34,14 @@ std::vector<std::string> split_key_path(const std::string& key_path) {
   return keys;
 }
 
+// Where each data file name of a config came from, so that a relative one is resolved against
+// what the person who wrote it was looking at: the config file's directory, or (for --set) the
+// current directory.
+using PathOrigins = std::map<std::string, fs::path>;  // data key -> directory to resolve against
+
 // Applies one "KEY.PATH=VALUE". A value that is not JSON is a string, so that names and file
 // names need no shell-escaped quotes.
-void apply_override(json& config, const std::string& assignment) {
+void apply_override(json& config, const std::string& assignment, PathOrigins& origins) {
   check_utf8(assignment, "--set");
   auto equals = assignment.find('=');
   auto keys = split_key_path(assignment.substr(0, equals));
@@ -62,6 +68,12 @@ void apply_override(json& config, const std::string& assignment) {
     }
     if (index + 1 == keys.size()) {
       (*node)[keys[index]] = std::move(value);
+      // "data.path=x.csv", or "data={...}" with file names in it, was typed here.
+      for (const char* key : kDataPathKeys) {
+        if (keys[0] == "data" && (keys.size() == 1 || (keys.size() == 2 && keys[1] == key))) {
+          origins[key] = fs::current_path();
+        }
+      }
     } else {
       node = &node->emplace(keys[index], json::object()).first.value();
       walked = index == 0 ? keys[index] : walked + "." + keys[index];
@@ -69,11 +81,14 @@ void apply_override(json& config, const std::string& assignment) {
   }
 }
 
-void resolve_data_paths(json& data, const fs::path& config_dir) {
+// Makes the data file names absolute (an absolute one stays as it is) and lexically normal.
+void resolve_data_paths(json& data, const fs::path& config_dir, const PathOrigins& origins) {
   for (const char* key : kDataPathKeys) {
     auto value = data.find(key);
     if (value == data.end()) continue;
-    *value = fs::absolute(config_dir / value->get<std::string>()).lexically_normal().string();
+    const auto origin = origins.find(key);
+    const fs::path& base = origin != origins.end() ? origin->second : config_dir;
+    *value = fs::absolute(base / value->get<std::string>()).lexically_normal().string();
     // The catalogue records the name as JSON, which holds only UTF-8.
     check_utf8(value->get_ref<const std::string&>(), fmt::format("data.{}", key));
   }
@@ -85,11 +100,12 @@ json load_train_config(const fs::path& file, const std::vector<std::string>& ove
   // The catalogue records the config's name as JSON, which holds only UTF-8.
   check_utf8(fs::absolute(file).string(), "train config file name");
   json config = read_json_file(file);
-  for (const auto& assignment : overrides) apply_override(config, assignment);
+  PathOrigins origins;
+  for (const auto& assignment : overrides) apply_override(config, assignment, origins);
   const json& schema = embedded_schema(kSchemaName);
   apply_schema_defaults(config, schema);
   validate_json(config, schema, file.string());
-  resolve_data_paths(config["data"], file.parent_path());
+  resolve_data_paths(config["data"], file.parent_path(), origins);
   return config;
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -46,6 +47,19 @@ std::vector<std::string> string_list(const nlohmann::json& config, const char* k
     throw invalid(fmt::format("data config: '{}' must be an array of strings", key));
   }
   return it->get<std::vector<std::string>>();
+}
+
+// data.delimiter: absent, the table's own is sniffed (sniff_delimiter).
+std::optional<char> delimiter_member(const nlohmann::json& config) {
+  const auto it = config.find("delimiter");
+  if (it == config.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string() || it->get_ref<const std::string&>().size() != 1 ||
+      kCsvDelimiters.find(it->get_ref<const std::string&>()[0]) == std::string_view::npos) {
+    throw invalid(fmt::format(
+        "data config: 'delimiter' must be one character of \",\", \";\", \"\\t\", \"|\", found {}",
+        it->dump()));
+  }
+  return it->get_ref<const std::string&>()[0];
 }
 
 // The settings of the "data" object that shape the table, checked against its header.
@@ -127,7 +141,8 @@ std::vector<std::string> sorted_distinct(const std::set<std::string>& values) {
 class Table {
  public:
   explicit Table(const nlohmann::json& config)
-      : table_(read_csv(path_member(config, "path"))), settings_(table_settings(config, table_)) {
+      : table_(read_csv(path_member(config, "path"), delimiter_member(config))),
+        settings_(table_settings(config, table_)) {
     for (size_t column = 0; column < table_.header.size(); ++column) {
       const std::string& name = table_.header[column];
       if (name == settings_.target) {
@@ -311,13 +326,19 @@ Splits load_csv_splits(const nlohmann::json& config, uint64_t seed,
                        const TableColumns* known_columns) {
   const double test_fraction = fraction_member(config, "test_fraction", 0.2);
   const double validation_fraction = fraction_member(config, "validation_fraction", 0.1);
+  const int64_t train_limit = limit_member(config, "train_limit");
   const Table table(config);
   if (known_columns != nullptr) check_known_columns(table, *known_columns);
 
   Indices pool = shuffled_indices(table.row_count(), seed);
   const Indices test = take_sorted(pool, share_of(test_fraction, pool.size()));
   const Indices validation = take_sorted(pool, share_of(validation_fraction, pool.size()));
-  const Indices training = take_sorted(pool, pool.size());
+  // After the test and validation rows are taken, so that a quick run on fewer training rows is
+  // tested and validated on the same rows as a full one.
+  const size_t training_count =
+      train_limit > 0 ? std::min(pool.size(), static_cast<size_t>(train_limit)) : pool.size();
+  Indices training = take_sorted(pool, pool.size());
+  training.resize(training_count);
 
   Splits splits;
   splits.target = table.settings().target;

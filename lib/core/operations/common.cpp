@@ -64,6 +64,7 @@ nlohmann::json evaluation_data(const VersionRecord& version,
     if (labels) throw Error(ErrorKind::usage, "--labels is for IDX data; this model reads CSV");
     config["path"] = data_path;
     config["test_fraction"] = 1.0;  // every row of the named file is a test row
+    config.erase("delimiter");      // the training file's; the named file's own is sniffed
     return config;
   }
   if (!labels) throw Error(ErrorKind::usage, "IDX data needs --labels FILE beside --data FILE");

@@ -4,14 +4,16 @@
 //
 // Every function throws mlc::Error naming the file (and the line, column or field at fault):
 // ErrorKind::not_found for a file that cannot be opened, ErrorKind::invalid_input for content
-// that cannot be used (bad magic number, wrong size, truncated gzip, ragged CSV row, non-numeric
-// cell, bytes that are not UTF-8, unknown target column, unknown class value) and for a file of
-// more than max_data_bytes() (mlc/limits.hpp: a CSV file's size, an IDX file's data after
-// gunzipping, refused from its header before anything is allocated).
+// that cannot be used (bad magic number, wrong size, truncated or corrupt gzip, ragged CSV row,
+// non-numeric cell, bytes that are not UTF-8, unknown target column, unknown class value) and for
+// a file of more than max_data_bytes() (mlc/limits.hpp: a CSV file's size, and again its text
+// after gunzipping; an IDX file's data after gunzipping, refused from its header before anything
+// is allocated).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,18 +35,36 @@ struct IdxArray {
 // of the first dimension; the items after them are then neither read nor checked.
 IdxArray read_idx(const std::filesystem::path& path, int64_t limit = 0);
 
+// The characters that may separate a CSV table's fields (data.delimiter), in the order sniffing
+// prefers them on a tie.
+inline constexpr std::string_view kCsvDelimiters = ",;\t|";
+
+// The delimiter of a table that names none: the one of kCsvDelimiters that occurs most often in
+// its first non-blank record (the header) outside double-quoted fields, the earlier in
+// kCsvDelimiters on a tie, and ',' when none occurs (a table of one column). A leading byte order
+// mark is skipped.
+char sniff_delimiter(std::string_view text);
+
 // A CSV table: header row of names, then rows of cells (strings, unparsed). Fields are separated
-// by commas; double-quoted fields may contain commas and "" for a quote. Blank lines are skipped.
-// Every row must have as many fields as the header ("FILE:LINE: expected N fields, found M"), and
-// the whole file must be UTF-8 ("FILE:LINE: not valid UTF-8 (byte 0xFF at offset 3)").
+// by `delimiter` (one of kCsvDelimiters; std::nullopt: sniff_delimiter() of the text);
+// double-quoted fields may contain the delimiter, line breaks and "" for a quote. Blank lines are
+// skipped. Every row must have as many fields as the header ("FILE:LINE: expected N fields,
+// found M"), and the whole text must be UTF-8 ("FILE:LINE: not valid UTF-8 (byte 0xFF at offset
+// 3)"). A delimiter outside kCsvDelimiters is ErrorKind::invalid_input.
 struct CsvTable {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
   std::vector<int64_t> line_numbers;  // the 1-based file line of each row, for error messages
+  char delimiter = ',';               // the one the fields were split by
 };
-CsvTable read_csv(const std::filesystem::path& path);
-// The same on bytes already in memory; `path` only names them in messages (fuzzers use this).
-CsvTable parse_csv(std::string_view text, const std::filesystem::path& path);
+// A file starting with gzip's magic bytes (1f 8b) is gunzipped first, whatever its name
+// ("FILE: truncated gzip stream", "FILE: corrupt gzip stream (REASON)"); its text may not pass
+// max_data_bytes() either.
+CsvTable read_csv(const std::filesystem::path& path, std::optional<char> delimiter = std::nullopt);
+// The same on bytes already in memory (not gunzipped); `path` only names them in messages
+// (fuzzers use this).
+CsvTable parse_csv(std::string_view text, const std::filesystem::path& path,
+                   std::optional<char> delimiter = std::nullopt);
 
 // Samples: features row-major, and one target per sample: a class index (classification) or a
 // value (regression); the other vector is empty.
@@ -97,11 +117,14 @@ uint64_t split_seed(const nlohmann::json& train_config);
 //   i is item i of the test file). train_limit/test_limit keep the first N items of each file.
 //   Features are the raw pixel values 0..255. Class names: data.class_names, else "0", "1", ...
 //   up to the largest label in either file.
-// - "csv": every column but `target` and data.ignore is a feature: numeric, or categorical when
+// - "csv": read_csv() of data.path with data.delimiter (sniffed when absent). Every column but
+//   `target` and data.ignore is a feature: numeric, or categorical when
 //   data.categorical lists it (categories: the distinct values of the training split, sorted).
 //   Cells in data.missing_values are missing: NaN, or the row is left out when data.impute is
 //   drop_row. Rows are shuffled with `seed`; the first round(test_fraction * rows) of them are
-//   the test split, then round(validation_fraction * rest) validation. data.task "regression"
+//   the test split, then round(validation_fraction * rest) validation, the rest training, of which
+//   data.train_limit keeps the first N in file order (the test and validation splits, and the
+//   test fingerprint, do not depend on it). data.task "regression"
 //   reads the target as a number (Samples::values), else as a class (Samples::labels). Class
 //   names: the distinct target values, sorted (numerically if all are numbers).
 // `known_classes`, when not empty, fixes the class names instead (evaluating a trained model on

@@ -19,8 +19,10 @@ namespace mlc {
 //  2. fills in the defaults that the schema declares for absent keys;
 //  3. validates against the schema, so that an override is checked like the file itself (every
 //     integer key has a range there that the compute side's types can hold);
-//  4. makes the data file names absolute and lexically normal, resolving relative ones against
-//     the directory of `file` (not the working directory).
+//  4. makes the data file names absolute and lexically normal, resolving a relative one against
+//     the directory of `file` when the file named it, and against the current directory when an
+//     override did ("data.path=x.csv", or "data={...}" holding file names): each against what its
+//     writer was looking at. Absolute names stay as they are.
 // Throws Error:
 //   not_found      "cannot read FILE: REASON"
 //   invalid_input  "FILE:LINE:COLUMN: invalid JSON: REASON", a duplicate key, nesting too deep or

@@ -147,3 +147,126 @@ TEST_CASE("read_csv rejects tables it cannot use") {
                            mlc::Error);
   }
 }
+
+TEST_CASE("sniff_delimiter: the most frequent of , ; tab | in the header, outside quotes") {
+  using mlc::data::sniff_delimiter;
+  CHECK(sniff_delimiter("a,b,c\n1;2;3;4;5\n") == ',');  // the header decides, not the rows
+  CHECK(sniff_delimiter("a;b;c\n1,5;2,5;3\n") == ';');
+  CHECK(sniff_delimiter("a\tb\tc\n") == '\t');
+  CHECK(sniff_delimiter("a|b|c") == '|');
+  CHECK(sniff_delimiter("\"x;y;z\",\"p|q|r\",c\n") == ',');  // inside quotes does not count
+  CHECK(sniff_delimiter("\"say \"\";\"\"\";b;c\n") == ';');  // "" inside quotes is a quote
+  CHECK(sniff_delimiter("5'11\";x;y\n") == ';');  // a quote mid-field opens nothing
+  CHECK(sniff_delimiter("a,b;c\n") == ',');  // a tie: the earlier of , ; tab |
+  CHECK(sniff_delimiter("a;b\tc|d\n") == ';');
+  CHECK(sniff_delimiter("\xEF\xBB\xBF\r\n\na;b\n") == ';');  // byte order mark, blank lines
+  CHECK(sniff_delimiter("y\n1,2\n") == ',');  // one column: ','
+  CHECK(sniff_delimiter("") == ',');
+}
+
+TEST_CASE("read_csv splits fields by the sniffed or the given delimiter") {
+  TempDir dir;
+  const auto path = dir / "table.csv";
+
+  SUBCASE("semicolons, with decimal commas quoted or not") {
+    mlc::test::write_file(path, "a;b;c\n1,5;\"2;5\";x\n");
+    const auto table = read_csv(path);
+    CHECK(table.delimiter == ';');
+    CHECK(table.header == Row{"a", "b", "c"});
+    CHECK(table.rows == std::vector<Row>{{"1,5", "2;5", "x"}});
+  }
+  SUBCASE("tabs, with quoted fields holding tabs and line breaks") {
+    mlc::test::write_file(path, "a\tb\n\"x\ty\"\t\"two\nlines\"\n3\t4\n");
+    const auto table = read_csv(path);
+    CHECK(table.delimiter == '\t');
+    CHECK(table.rows == std::vector<Row>{{"x\ty", "two\nlines"}, {"3", "4"}});
+    CHECK(table.line_numbers == std::vector<int64_t>{2, 4});
+  }
+  SUBCASE("a header of one column") {
+    mlc::test::write_file(path, "y\n1\n2\n");
+    const auto table = read_csv(path);
+    CHECK(table.header == Row{"y"});
+    CHECK(table.rows == std::vector<Row>{{"1"}, {"2"}});
+  }
+  SUBCASE("a given delimiter overrides the sniffed one") {
+    mlc::test::write_file(path, "a,b;c;d\n1,2;3;4\n");
+    CHECK(read_csv(path).header == Row{"a,b", "c", "d"});
+    const auto table = read_csv(path, ',');
+    CHECK(table.delimiter == ',');
+    CHECK(table.header == Row{"a", "b;c;d"});
+    CHECK(table.rows == std::vector<Row>{{"1", "2;3;4"}});
+  }
+  SUBCASE("rows are checked against the header's field count, whatever the delimiter") {
+    mlc::test::write_file(path, "a;b\n1;2;3\n");
+    REQUIRE_THROWS_WITH_AS(read_csv(path), (path.string() + ":2: expected 2 fields, found 3").c_str(),
+                           mlc::Error);
+  }
+  SUBCASE("a delimiter that is not one of , ; tab |") {
+    mlc::test::write_file(path, "a:b\n");
+    REQUIRE_THROWS_WITH_AS(
+        read_csv(path, ':'),
+        (path.string() + ": the delimiter must be one of ',', ';', tab and '|', not \":\"").c_str(),
+        mlc::Error);
+  }
+}
+
+TEST_CASE("read_csv gunzips a file by its magic bytes, whatever its name") {
+  TempDir dir;
+  const std::string text = "a;b\n1;2\n3;4\n";
+
+  SUBCASE("named .csv.gz") {
+    mlc::test::write_gzip(dir / "t.csv.gz", text);
+    const auto table = read_csv(dir / "t.csv.gz");
+    CHECK(table.header == Row{"a", "b"});
+    CHECK(table.rows == std::vector<Row>{{"1", "2"}, {"3", "4"}});
+  }
+  SUBCASE("named .csv") {
+    mlc::test::write_gzip(dir / "t.csv", text);
+    CHECK(read_csv(dir / "t.csv").rows.size() == 2);
+  }
+  SUBCASE("a plain file named .csv.gz is read as it is") {
+    mlc::test::write_file(dir / "t.csv.gz", text);
+    CHECK(read_csv(dir / "t.csv.gz").rows.size() == 2);
+  }
+  SUBCASE("members one after another, as cat a.gz b.gz writes them") {
+    mlc::test::write_gzip(dir / "a.gz", "a;b\n1;2\n");
+    mlc::test::write_gzip(dir / "b.gz", "3;4\n");
+    mlc::test::write_file(dir / "ab.csv.gz",
+                          mlc::test::read_file(dir / "a.gz") + mlc::test::read_file(dir / "b.gz"));
+    CHECK(read_csv(dir / "ab.csv.gz").rows == std::vector<Row>{{"1", "2"}, {"3", "4"}});
+  }
+}
+
+TEST_CASE("read_csv refuses a gzip file it cannot gunzip, naming it") {
+  TempDir dir;
+  const auto path = dir / "bad.csv.gz";
+  const std::string p = path.string();
+  mlc::test::write_gzip(dir / "good.gz", "a,b\n1,2\n3,4\n");
+  const std::string good = mlc::test::read_file(dir / "good.gz");
+
+  SUBCASE("cut short") {
+    mlc::test::write_file(path, good.substr(0, good.size() / 2));
+    REQUIRE_THROWS_WITH_AS(read_csv(path), (p + ": truncated gzip stream").c_str(), mlc::Error);
+  }
+  SUBCASE("the magic bytes alone") {
+    mlc::test::write_file(path, "\x1f\x8b");
+    REQUIRE_THROWS_WITH_AS(read_csv(path), (p + ": truncated gzip stream").c_str(), mlc::Error);
+  }
+  SUBCASE("a wrong checksum") {
+    std::string corrupt = good;
+    corrupt[corrupt.size() - 8] = static_cast<char>(corrupt[corrupt.size() - 8] ^ 0xff);  // CRC-32
+    mlc::test::write_file(path, corrupt);
+    REQUIRE_THROWS_WITH_AS(read_csv(path), (p + ": corrupt gzip stream (incorrect data check)").c_str(),
+                           mlc::Error);
+  }
+  SUBCASE("garbage after the stream") {
+    mlc::test::write_file(path, good + "garbage\n");
+    REQUIRE_THROWS_WITH_AS(read_csv(path), (p + ": corrupt gzip stream (incorrect header check)").c_str(),
+                           mlc::Error);
+    try {
+      read_csv(path);
+    } catch (const mlc::Error& error) {
+      CHECK(error.kind() == mlc::ErrorKind::invalid_input);
+    }
+  }
+}

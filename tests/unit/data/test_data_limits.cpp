@@ -101,3 +101,11 @@ TEST_CASE("read_csv refuses bytes that are not UTF-8, naming the line") {
     }
   }
 }
+
+TEST_CASE("read_csv gunzips at most MLC_MAX_DATA_BYTES") {
+  TempDir dir;
+  const auto path = dir / "bomb.csv.gz";
+  mlc::test::write_gzip(path, "a,b\n" + std::string(200000, '1') + ",2\n");  // a few hundred bytes
+  const ScopedEnv limit("MLC_MAX_DATA_BYTES", "100000");
+  REQUIRE_THROWS_WITH_AS(read_csv(path), too_large(path.string(), 100000).c_str(), mlc::Error);
+}

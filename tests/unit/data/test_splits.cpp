@@ -340,6 +340,66 @@ TEST_CASE("load_splits uses a whole CSV file for test when test_fraction is 1") 
   CHECK(splits.train.sample_shape == std::vector<int64_t>{2});
 }
 
+TEST_CASE("load_splits keeps the first train_limit training rows of a CSV, the rest unchanged") {
+  TempDir dir;
+  const json config = csv_config(dir, 100);
+  const Splits whole = load_splits(config, 3);
+  REQUIRE(whole.train.count() == 72);  // 100 - 20 test - 8 validation
+
+  json limited = config;
+  limited["train_limit"] = 10;
+  const Splits few = load_splits(limited, 3);
+  const auto whole_train = sources(whole.train);
+  CHECK(sources(few.train) == std::vector<int64_t>(whole_train.begin(), whole_train.begin() + 10));
+  CHECK(sources(few.test) == sources(whole.test));
+  CHECK(sources(few.validation) == sources(whole.validation));
+  CHECK(few.test_fingerprint == whole.test_fingerprint);
+
+  limited["train_limit"] = 1000;  // more than there are: all of them
+  CHECK(sources(load_splits(limited, 3).train) == whole_train);
+}
+
+TEST_CASE("load_splits reads a CSV table gzipped or with another delimiter") {
+  TempDir dir;
+  const std::string text = "size;colour;y\n1.5;red;a\n2;blue;b\n3;red;a\n4;green;b\n5;red;a\n";
+  const json base = {{"format", "csv"}, {"target", "y"}, {"test_fraction", 0.4},
+                     {"categorical", {"colour"}}};
+
+  SUBCASE("gzipped: the file is recorded by the sha256 of its gzipped bytes") {
+    mlc::test::write_gzip(dir / "t.csv.gz", "size,y\n1,a\n2,b\n3,a\n4,b\n5,a\n");
+    json config = {{"format", "csv"}, {"target", "y"}, {"path", (dir / "t.csv.gz").string()}};
+    const Splits splits = load_splits(config, 1);
+    CHECK(splits.train.count() + splits.validation.count() + splits.test.count() == 5);
+    CHECK(splits.files[0].sha256 == mlc::sha256_file(dir / "t.csv.gz"));
+  }
+  SUBCASE("sniffed ';', or given") {
+    json config = base;
+    config["path"] = dir.write("t.csv", text).string();
+    CHECK(load_splits(config, 1).feature_names == Names{"size", "colour"});
+    config["delimiter"] = ";";
+    CHECK(load_splits(config, 1).feature_names == Names{"size", "colour"});
+  }
+  SUBCASE("a given delimiter wins over the sniffed one") {
+    json config = base;
+    config["path"] = dir.write("t.csv", "a,b;c;y\n1,2;3;x\n4,5;6;z\n").string();
+    config.erase("categorical");
+    config["delimiter"] = ",";
+    REQUIRE_THROWS_WITH_AS(load_splits(config, 1),
+                           (config["path"].get<std::string>() +
+                            ": no column named 'y' (columns: a, b;c;y)").c_str(),
+                           mlc::Error);
+  }
+  SUBCASE("a delimiter that is not one character of , ; tab |") {
+    json config = base;
+    config["path"] = dir.write("t.csv", text).string();
+    config["delimiter"] = ";;";
+    REQUIRE_THROWS_WITH_AS(
+        load_splits(config, 1),
+        "data config: 'delimiter' must be one character of \",\", \";\", \"\\t\", \"|\", found \";;\"",
+        mlc::Error);
+  }
+}
+
 TEST_CASE("load_splits orders CSV classes") {
   TempDir dir;
   const auto path = dir / "classes.csv";
