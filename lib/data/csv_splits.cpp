@@ -253,6 +253,8 @@ class Table {
   }
   // The line in the file of used row `index`.
   int64_t line_of(size_t index) const { return table_.line_numbers[rows_[index]]; }
+  // The delimiter the fields were split by, given or sniffed.
+  char delimiter() const { return table_.delimiter; }
 
  private:
   const std::string& cell_at(size_t index, size_t column) const {
@@ -352,13 +354,13 @@ Splits load_csv_splits(const nlohmann::json& config, uint64_t seed,
   splits.test = samples_of(table, test, splits);
   splits.files = {data_file("path", table.path())};
   // The test rows by their line in the file (what drop_row left out is not counted), and the
-  // settings that decide what a row's sample is: its label, its missing cells, its columns.
+  // settings that decide what a row's sample is: its label, its missing cells, its fields.
   Indices test_lines;
   for (const size_t row : test) test_lines.push_back(static_cast<size_t>(table.line_of(row)));
   const nlohmann::json sample_settings = {
       {"target", config.value("target", "")}, {"task", config.value("task", "classification")},
       {"missing_values", config.value("missing_values", nlohmann::json())},
-      {"delimiter", config.value("delimiter", nlohmann::json())}};
+      {"delimiter", std::string(1, table.delimiter())}};  // as split, given or sniffed
   splits.test_fingerprint =
       test_fingerprint(splits.files, sample_settings.dump(), test_lines, splits.test.count());
   return splits;

@@ -587,6 +587,9 @@ TEST_CASE("test_fingerprint names the test samples: the files by sha256 and the 
   REQUIRE(first.test_fingerprint.size() == 64);
   CHECK(load_splits(config, 42).test_fingerprint == first.test_fingerprint);
   CHECK(load_splits(config, 43).test_fingerprint != first.test_fingerprint);  // other rows
+  json explicit_delimiter = config;
+  explicit_delimiter["delimiter"] = ",";  // what sniffing finds: the same samples
+  CHECK(load_splits(explicit_delimiter, 42).test_fingerprint == first.test_fingerprint);
   json everything = config;
   everything["test_fraction"] = 1.0;  // the same file, every row
   CHECK(load_splits(everything, 42).test_fingerprint != first.test_fingerprint);
