@@ -57,6 +57,15 @@ _mlc_catalog() {
     }' | sort -u
 }
 
+# The words that start with PREFIX, one per line. Never `compgen -W`: it expands its word list
+# ($(...), `...`, $VAR), and model, target and alias names come from a catalogue anyone with write
+# access to the home could have filled.
+_mlc_starting_with() {
+  local prefix=$1 word
+  shift
+  for word in "$@"; do [[ $word == "$prefix"* ]] && printf '%s\n' "$word"; done
+}
+
 _mlc() {
   local mlc cur prev word command="" i
   local -a home=() positionals=() flags=() value_flags=() global_flags=() global_value_flags=()
@@ -139,7 +148,7 @@ _mlc() {
         if [[ " ${words[*]} " == *" ${cur%%[:@]*} "* ]]; then
           models=("${cur%%[:@]*}")
         else
-          mapfile -t models < <(compgen -W "${words[*]}" -- "${cur%%[:@]*}")
+          mapfile -t models < <(_mlc_starting_with "${cur%%[:@]*}" "${words[@]}")
         fi
         if ((${#models[@]} == 1)); then
           mapfile -t -O "${#words[@]}" words < <(printf '%s\n' "$catalog" |
@@ -147,7 +156,7 @@ _mlc() {
         fi ;;
     esac
   fi
-  mapfile -t COMPREPLY < <(compgen -W "${words[*]}" -- "$cur")
+  mapfile -t COMPREPLY < <(_mlc_starting_with "$cur" "${words[@]}")
   # bash inserts each reply in place of the text after the last word break, so a NAME:VERSION
   # reply loses what bash already holds before the colon.
   if [[ $cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
