@@ -336,11 +336,11 @@ Splits load_csv_splits(const nlohmann::json& config, uint64_t seed,
   const Indices test = take_sorted(pool, share_of(test_fraction, pool.size()));
   const Indices validation = take_sorted(pool, share_of(validation_fraction, pool.size()));
   // After the test and validation rows are taken, so that a quick run on fewer training rows is
-  // tested and validated on the same rows as a full one.
+  // tested and validated on the same rows as a full one; from the shuffled pool, not the file's
+  // order, which is often sorted by class (wine.csv's first 59 rows are all class 0).
   const size_t training_count =
       train_limit > 0 ? std::min(pool.size(), static_cast<size_t>(train_limit)) : pool.size();
-  Indices training = take_sorted(pool, pool.size());
-  training.resize(training_count);
+  const Indices training = take_sorted(pool, training_count);
 
   Splits splits;
   splits.target = table.settings().target;

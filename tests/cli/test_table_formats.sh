@@ -65,7 +65,7 @@ limited_fingerprint=$(json_field "$OUT" "d['data_fingerprint'], d['samples']")
 run_mlc 0 --json eval plain
 [ "$(json_field "$OUT" "d['data_fingerprint'], d['samples']")" = "$limited_fingerprint" ] \
   || fail "train_limit changed the test split: $limited_fingerprint vs $OUT"
-ok "data.train_limit keeps the first N training rows; the test split and its fingerprint are unchanged"
+ok "data.train_limit keeps N training rows; the test split and its fingerprint are unchanged"
 
 # Relative paths: in the config file against its directory, with --set against the current one.
 cp "$WINE" "$WORK/tables/wine.csv"

@@ -340,7 +340,7 @@ TEST_CASE("load_splits uses a whole CSV file for test when test_fraction is 1") 
   CHECK(splits.train.sample_shape == std::vector<int64_t>{2});
 }
 
-TEST_CASE("load_splits keeps the first train_limit training rows of a CSV, the rest unchanged") {
+TEST_CASE("load_splits keeps train_limit training rows of a CSV, drawn with the split seed") {
   TempDir dir;
   const json config = csv_config(dir, 100);
   const Splits whole = load_splits(config, 3);
@@ -350,7 +350,13 @@ TEST_CASE("load_splits keeps the first train_limit training rows of a CSV, the r
   limited["train_limit"] = 10;
   const Splits few = load_splits(limited, 3);
   const auto whole_train = sources(whole.train);
-  CHECK(sources(few.train) == std::vector<int64_t>(whole_train.begin(), whole_train.begin() + 10));
+  const auto few_train = sources(few.train);
+  REQUIRE(few_train.size() == 10);
+  CHECK(std::is_sorted(few_train.begin(), few_train.end()));  // in file order, as every split
+  CHECK(std::includes(whole_train.begin(), whole_train.end(), few_train.begin(), few_train.end()));
+  // Not the file's first rows, which a table sorted by class would fill with one class.
+  CHECK(few_train != std::vector<int64_t>(whole_train.begin(), whole_train.begin() + 10));
+  CHECK(sources(load_splits(limited, 3).train) == few_train);  // the same every time
   CHECK(sources(few.test) == sources(whole.test));
   CHECK(sources(few.validation) == sources(whole.validation));
   CHECK(few.test_fingerprint == whole.test_fingerprint);
