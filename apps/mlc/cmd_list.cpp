@@ -117,7 +117,9 @@ void setup_list(CLI::App& app, CliState& state) {
                       "name (model, then version; the default), created (oldest first), or a metric of "
                       "the latest evaluation, e.g. accuracy, rmse, loss, f1_macro (best first, "
                       "versions without it last)");
-  command->add_option("--limit", flags->limit, "Only the N newest versions (by creation), shown in --sort's order");
+  command->add_option("--limit", flags->limit,
+                      "Only N versions: the newest (by creation) in --sort name or created's order, "
+                      "or the best N by --sort METRIC");
   command->callback([flags, &state] { run_list(*flags, state); });
 }
 

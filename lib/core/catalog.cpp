@@ -565,7 +565,36 @@ std::vector<std::string> Catalog::unreadable_rows() const {
   return found;
 }
 
+namespace {
+
+// One read snapshot for several statements: in WAL mode each statement outside a transaction sees
+// the catalogue as it is when it starts, so a version written between them would be in one
+// query's rows and not another's. Nothing when a transaction is already open.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(sqlite::Database& db) : db_(db), began_(sqlite3_get_autocommit(db.handle()) != 0) {
+    if (began_) db_.execute("BEGIN DEFERRED");
+  }
+  ~ReadSnapshot() {
+    if (!began_) return;
+    try {
+      db_.execute("COMMIT");
+    } catch (const Error&) {
+      // A read-only transaction has nothing to lose; SQLite ends it with the connection.
+    }
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  sqlite::Database& db_;
+  bool began_;
+};
+
+}  // namespace
+
 std::vector<ListedVersion> Catalog::list(const ListFilter& filter) const {
+  const ReadSnapshot snapshot(*db_);
   // Only the filters given, so that SQLite can use an index for each ("?1 IS NULL OR ..." would
   // make it scan every version: 10,000 of them in bench/catalog_scale.py). The side tables come
   // in one query each over the same versions, not one per version.
@@ -613,7 +642,10 @@ std::vector<ListedVersion> Catalog::list(const ListFilter& filter) const {
   }
   const auto each_row = [&](const std::string& sql, auto read, const std::vector<std::string>& names = {}) {
     auto rows = query(sql, names);
-    while (rows.step()) read(listed[position.at(rows.column_int(0))], rows);
+    while (rows.step()) {
+      const auto found = position.find(rows.column_int(0));
+      if (found != position.end()) read(listed[found->second], rows);
+    }
   };
   each_row("SELECT v.id, t.key, t.value" + versions_of + " JOIN tags t ON t.version_id = v.id" + where,
            [](ListedVersion& item, const sqlite::Statement& row) {

@@ -59,7 +59,9 @@ std::vector<ListedVersion> arrange(std::vector<ListedVersion> versions, const Li
   const auto by_creation = [](const ListedVersion& a, const ListedVersion& b) {
     return std::tie(a.version.created_at, a.version.id) < std::tie(b.version.created_at, b.version.id);
   };
-  if (order.limit && static_cast<size_t>(*order.limit) < versions.size()) {
+  const bool by_metric = order.sort != "name" && order.sort != "created";
+  // By name or creation, --limit keeps the newest; by a metric, the best (after sorting, below).
+  if (!by_metric && order.limit && static_cast<size_t>(*order.limit) < versions.size()) {
     std::sort(versions.begin(), versions.end(), by_creation);
     versions.erase(versions.begin(), versions.end() - *order.limit);
   }
@@ -77,6 +79,7 @@ std::vector<ListedVersion> arrange(std::vector<ListedVersion> versions, const Li
       if (!x || !y) return x && !y;
       return ascending ? *x < *y : *x > *y;
     });
+    if (order.limit && static_cast<size_t>(*order.limit) < versions.size()) versions.resize(*order.limit);
   }
   return versions;
 }

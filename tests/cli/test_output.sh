@@ -94,8 +94,12 @@ run_mlc 0 --json list --limit 2; validate list
 [ "$(json_field "$OUT" "[v['model'] for v in d['versions']]")" = "['byo', 'r']" ] || fail "--limit 2: the two newest: $OUT"
 run_mlc 0 --json list --limit 2 --sort created
 [ "$(json_field "$OUT" "[v['model'] for v in d['versions']]")" = "['r', 'byo']" ] || fail "--limit 2 --sort created: $OUT"
+run_mlc 0 --json list --sort accuracy --limit 1
+best=$(json_field "$OUT" "[(v['model'], v['version']) for v in d['versions']]")
+[ "$best" = "$(json_field "$(mlc --json list --sort accuracy)" "[(v['model'], v['version']) for v in d['versions']][:1]")" ] \
+  || fail "--sort accuracy --limit 1 is the best one: $best"
 expect_error 2 "--limit must be at least 1, not 0" list --limit 0
-ok "list --sort name|created|METRIC and --limit N (the newest N, then sorted)"
+ok "list --sort name|created|METRIC and --limit N (the newest N, then sorted; by a metric the best N)"
 
 # history: --limit keeps the newest rows, oldest first; the table is aligned.
 run_mlc 0 --json history w:1; validate history

@@ -35,7 +35,8 @@ struct ListOrder {
   // a metric of the latest evaluation (ListFilter::metrics must name it): best first, versions
   // without it last, ties by name and version.
   std::string sort = "name";
-  // Only the newest `limit` versions by creation time (ties: the later recorded), then sorted.
+  // Sorted by name or creation: only the newest `limit` versions by creation time (ties: the
+  // later recorded), then sorted. Sorted by a metric: the best `limit` ("the 3 best by accuracy").
   // nullopt: all of them.
   std::optional<int64_t> limit;
 };

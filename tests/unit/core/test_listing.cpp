@@ -59,9 +59,10 @@ TEST_CASE("arrange") {
     CHECK(names(mlc::arrange(sample(), ListOrder{"loss", std::nullopt})) ==
           std::vector<std::string>{"a:1", "b:1", "a:2", "r:1"});
   }
-  SUBCASE("limit: the newest N by creation, then sorted") {
+  SUBCASE("limit: the newest N by creation, then sorted; by a metric, the best N") {
     CHECK(names(mlc::arrange(sample(), ListOrder{"name", 2})) == std::vector<std::string>{"a:2", "b:1"});
-    CHECK(names(mlc::arrange(sample(), ListOrder{"accuracy", 3})) == std::vector<std::string>{"b:1", "a:2", "r:1"});
+    CHECK(names(mlc::arrange(sample(), ListOrder{"accuracy", 3})) == std::vector<std::string>{"a:1", "b:1", "a:2"});
+    CHECK(names(mlc::arrange(sample(), ListOrder{"accuracy", 1})) == std::vector<std::string>{"a:1"});
     CHECK(mlc::arrange(sample(), ListOrder{"name", 10}).size() == 4);
   }
 }
