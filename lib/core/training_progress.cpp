@@ -91,7 +91,9 @@ std::string TrainingProgress::batch(const BatchProgress& batch, Clock::time_poin
 std::string TrainingProgress::epoch(const EpochMetrics& epoch, Clock::time_point now) {
   const std::string cleared = close();
   last_logged_ = now;
-  return cleared + wrap_to_width(epoch_summary(epoch), width_) + "\n";
+  // A log keeps one line per epoch, whatever its length, so that it can be read with grep.
+  const std::string summary = epoch_summary(epoch);
+  return cleared + (output_ == Output::terminal ? wrap_to_width(summary, width_) : summary) + "\n";
 }
 
 std::string TrainingProgress::close() {
@@ -115,7 +117,7 @@ std::string TrainingProgress::live(const std::string& text, Clock::time_point no
 
 std::string TrainingProgress::logged(const std::string& text, Clock::time_point now) {
   last_logged_ = now;
-  return wrap_to_width(text, width_) + "\n";
+  return text + "\n";
 }
 
 }  // namespace mlc

@@ -19,7 +19,7 @@ class TrainingProgress {
     // One live line rewritten in place ("\r\033[K", at most five times a second), cut to one
     // column less than the width so that it never wraps; finished epochs as lines above it.
     terminal,
-    // A pipe or a file (a CI log): plain lines, none longer than the width (wrapped at ", "):
+    // A pipe or a file (a CI log): plain lines, never wrapped (one line is one fact for grep):
     // one line per finished epoch, and within a long epoch at most one line per `log_interval`
     // (validation is such a line when it comes that late). Loading data gets none, so that an
     // error reading it stays the only line on stderr.
