@@ -53,7 +53,13 @@ before=$(catalogue_fingerprint)
 expect_error 2 "--out $WORK/same/x.manifest.json: names ending in .manifest.json are for the manifest" \
   export m:1 --out "$WORK/same/x.manifest.json"
 [ "$before" = "$(catalogue_fingerprint)" ] && [ ! -e "$WORK/same/x.manifest.json" ] || fail "refused export changed something"
-ok "two exports into one directory keep their own manifests"
+a_manifest=$(sha256sum < "$WORK/same/a.manifest.json")
+expect_error 2 "--out $WORK/same/a.torchscript: a.manifest.json is there already and describes another model file" \
+  export m:2 --out "$WORK/same/a.torchscript"
+[ "$(sha256sum < "$WORK/same/a.manifest.json")" = "$a_manifest" ] && [ ! -e "$WORK/same/a.torchscript" ] \
+  || fail "an export beside a.pt took its manifest"
+run_mlc 0 export m:1 --out "$WORK/same/a.pt"   # the same file again: its own manifest is replaced
+ok "two exports into one directory keep their own manifests; one whose manifest name another file's holds is refused"
 
 # --- helpful mistakes ------------------------------------------------------------------------
 before=$(catalogue_fingerprint)

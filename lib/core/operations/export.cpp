@@ -5,6 +5,8 @@
 #include "common.hpp"
 #include "mlc/error.hpp"
 #include "mlc/fs.hpp"
+#include "mlc/json_input.hpp"
+#include "mlc/sha256.hpp"
 #include "mlc/writer_lock.hpp"
 
 namespace mlc {
@@ -56,7 +58,8 @@ fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
   const std::string default_name = fmt::format("{}-v{}.pt", version.model, version.version);
   fs::path requested = out.value_or(default_name);
   // A directory (one that exists, or a path ending in '/') gets the file under its default name.
-  if (!requested.has_filename() || fs::is_directory(requested)) requested /= default_name;
+  std::error_code error;  // a name too long or a loop of links: refused below, when it is opened
+  if (!requested.has_filename() || fs::is_directory(requested, error)) requested /= default_name;
   const fs::path model_file = fs::absolute(requested).lexically_normal();
   if (ends_with(model_file.filename().string(), kManifestSuffix)) {
     throw Error(ErrorKind::usage, "--out " + requested.string() + ": names ending in " +
@@ -79,6 +82,35 @@ fs::path manifest_path_for(const fs::path& model_file) {
   return model_file.parent_path() / (model_file.stem().string() + std::string(kManifestSuffix));
 }
 
+namespace {
+
+// x.pt and x.torchscript share x.manifest.json: a manifest already there may be replaced only with
+// the model file it describes (by sha256), never one of another file beside it.
+void check_manifest_is_replaceable(const fs::path& model_file, const fs::path& manifest_file) {
+  std::error_code error;
+  if (fs::symlink_status(manifest_file, error).type() == fs::file_type::not_found) return;
+  if (error) {  // a name too long, a directory that cannot be searched
+    throw Error(ErrorKind::usage, fmt::format("--out {}: {}", model_file.string(), error.message()));
+  }
+  std::string described;
+  try {
+    described = parse_json(read_json_text(manifest_file), manifest_file.string())
+                    .at("model_file").at("sha256").get<std::string>();
+  } catch (const std::exception&) {
+    described.clear();  // not a manifest mlc wrote: never overwritten
+  }
+  const bool ours = !described.empty() && fs::is_regular_file(model_file, error) &&
+                    sha256_file(model_file) == described;
+  if (!ours) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--out {}: {} is there already and describes another model file; export "
+                            "under another name, or remove it",
+                            model_file.string(), manifest_file.filename().string()));
+  }
+}
+
+}  // namespace
+
 ExportOutcome export_version(const Session& session, const ExportOptions& options) {
   Catalog catalog(session.home, Catalog::Mode::existing);
   const ArtifactStore store = detail::artifact_store(session);
@@ -86,6 +118,7 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
   next_state(Action::export_model, version.state, detail::subject(version));
   const fs::path model_file = checked_out_path(session.home, options.out, version);
   const fs::path manifest_file = manifest_path_for(model_file);
+  check_manifest_is_replaceable(model_file, manifest_file);
 
   if (version.model_sha256) {  // exported before: the same stored bytes again
     store.verify(*version.model_sha256);
