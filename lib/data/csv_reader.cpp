@@ -229,9 +229,11 @@ char sniff_delimiter(std::string_view text) {
     }
     if (c == '\n') {
       if (seen_text) break;
+      field_start = true;  // a blank line before the header: the next character starts a field
       continue;
     }
-    if (c != '\r') seen_text = true;
+    if (c == '\r') continue;  // the \r of a \r\n: neither text nor the end of a field
+    seen_text = true;
     const size_t which = kCsvDelimiters.find(c);
     if (which != std::string_view::npos) ++counts[which];
     field_start = which != std::string_view::npos;

@@ -153,6 +153,7 @@ TEST_CASE("sniff_delimiter: the most frequent of , ; tab | in the header, outsid
   CHECK(sniff_delimiter("a,b,c\n1;2;3;4;5\n") == ',');  // the header decides, not the rows
   CHECK(sniff_delimiter("a;b;c\n1,5;2,5;3\n") == ';');
   CHECK(sniff_delimiter("a\tb\tc\n") == '\t');
+  CHECK(sniff_delimiter("\r\n\"a,b,c\";d;class\r\n1;2;3\r\n") == ';');  // a quoted header after a CRLF blank line
   CHECK(sniff_delimiter("a|b|c") == '|');
   CHECK(sniff_delimiter("\"x;y;z\",\"p|q|r\",c\n") == ',');  // inside quotes does not count
   CHECK(sniff_delimiter("\"say \"\";\"\"\";b;c\n") == ';');  // "" inside quotes is a quote
