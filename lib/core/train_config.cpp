@@ -81,14 +81,24 @@ void apply_override(json& config, const std::string& assignment, PathOrigins& or
   }
 }
 
-// Makes the data file names absolute (an absolute one stays as it is) and lexically normal.
+// Makes the data file names absolute: an absolute one stays as it is; a relative one is resolved
+// as the kernel would open it from `base`, links included (weakly_canonical: "cfg/../data" where
+// cfg is a link goes up from the link's target, which lexically_normal would not).
 void resolve_data_paths(json& data, const fs::path& config_dir, const PathOrigins& origins) {
   for (const char* key : kDataPathKeys) {
     auto value = data.find(key);
     if (value == data.end()) continue;
-    const auto origin = origins.find(key);
-    const fs::path& base = origin != origins.end() ? origin->second : config_dir;
-    *value = fs::absolute(base / value->get<std::string>()).lexically_normal().string();
+    const fs::path given = value->get<std::string>();
+    if (given.is_relative()) {
+      const auto origin = origins.find(key);
+      const fs::path& base = origin != origins.end() ? origin->second : config_dir;
+      std::error_code error;
+      fs::path resolved = fs::weakly_canonical(fs::absolute(base / given), error);
+      if (error) resolved = fs::absolute(base / given).lexically_normal();  // opened, and refused, later
+      *value = resolved.string();
+    } else {
+      *value = given.lexically_normal().string();
+    }
     // The catalogue records the name as JSON, which holds only UTF-8.
     check_utf8(value->get_ref<const std::string&>(), fmt::format("data.{}", key));
   }
@@ -105,7 +115,10 @@ json load_train_config(const fs::path& file, const std::vector<std::string>& ove
   const json& schema = embedded_schema(kSchemaName);
   apply_schema_defaults(config, schema);
   validate_json(config, schema, file.string());
-  resolve_data_paths(config["data"], file.parent_path(), origins);
+  // Relative to where the config file really is, should its name be a link to it.
+  std::error_code error;
+  const fs::path real_file = fs::weakly_canonical(fs::absolute(file), error);
+  resolve_data_paths(config["data"], (error ? fs::absolute(file) : real_file).parent_path(), origins);
   return config;
 }
 

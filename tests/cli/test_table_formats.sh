@@ -84,7 +84,13 @@ json_field "$OUT" "d['config']['data']['path'], d['data_files'][0]['path']" \
 expect_error 4 "cannot open $WORK/elsewhere/wine.csv" \
   -q train "$CONFIG" --name missing --set data.path=../elsewhere/wine.csv
 cd "$WORK"
-ok "relative data paths: against the config's directory in the file, the current directory with --set"
+# Through a link to the config's directory, "../" goes up from where the config really is.
+mkdir -p real/cfg real/data && cp "$WINE" real/data/wine.csv && ln -s "$WORK/real/cfg" "$WORK/lnk"
+table_config "$WORK/real/cfg/c.json" "../data/wine.csv" > /dev/null
+run_mlc 0 --json -q train lnk/c.json --name linked
+[ "$(json_field "$(mlc --json show linked)" "d['config']['data']['path']")" = "$WORK/real/data/wine.csv" ] \
+  || fail "a relative path through a linked directory: $(mlc --json show linked)"
+ok "relative data paths: against the config's directory in the file (through links as the kernel goes), the current directory with --set"
 
 # Bad input: one line naming the key or the file, nothing recorded.
 before=$(catalogue_fingerprint)
