@@ -31,22 +31,19 @@ double beta_continued_fraction(double a, double b, double x) {
   if (std::fabs(d) < kTiny) d = kTiny;
   d = 1 / d;
   double result = d;
+  // One term of the fraction: updates c and d, returns the factor it multiplies the result by.
+  const auto apply = [&](double step) {
+    d = 1 + step * d;
+    c = 1 + step / c;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1 / d;
+    return d * c;
+  };
   for (int m = 1; m <= 10000; ++m) {
     const double m2 = 2.0 * m;
-    double step = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
-    d = 1 + step * d;
-    c = 1 + step / c;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1 / d;
-    result *= d * c;
-    step = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
-    d = 1 + step * d;
-    c = 1 + step / c;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1 / d;
-    const double delta = d * c;
+    result *= apply(m * (b - m) * x / ((a + m2 - 1) * (a + m2)));
+    const double delta = apply(-(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)));
     result *= delta;
     if (std::fabs(delta - 1) < kEpsilon) break;
   }
