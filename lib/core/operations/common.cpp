@@ -46,28 +46,39 @@ TrainedModel trained_model(const Session& session, const VersionRecord& version)
   return TrainedModel{version.config, version.model_info, store.path_of(version.checkpoint_sha256)};
 }
 
+bool reads_idx(const VersionRecord& version) {
+  return version.config.is_object() && version.config.contains("data") &&
+         version.config["data"].value("format", "") == "idx";
+}
+
+void check_data_flags(const VersionRecord& version, const std::optional<fs::path>& data,
+                      const std::optional<fs::path>& labels) {
+  if (!data) {
+    if (labels) throw Error(ErrorKind::usage, "--labels needs --data (the images it labels)");
+    return;
+  }
+  const bool idx = reads_idx(version);
+  if (!idx && labels) throw Error(ErrorKind::usage, "--labels is for IDX data; this model reads CSV");
+  if (idx && !labels) throw Error(ErrorKind::usage, "IDX data needs --labels FILE beside --data FILE");
+}
+
 nlohmann::json evaluation_data(const VersionRecord& version,
                                const std::optional<fs::path>& data,
                                const std::optional<fs::path>& labels) {
   require_checkpoint(version);
   nlohmann::json config = version.config.at("data");
-  const std::string format = config.at("format");
-  if (!data) {
-    if (labels) throw Error(ErrorKind::usage, "--labels needs --data (the images it labels)");
-    return config;
-  }
+  check_data_flags(version, data, labels);
+  if (!data) return config;
   const std::string data_path = fs::absolute(*data).lexically_normal().string();
   // The evaluation records the file names as JSON, which holds only UTF-8.
   check_utf8(data_path, "--data");
   if (labels) check_utf8(fs::absolute(*labels).string(), "--labels");
-  if (format == "csv") {
-    if (labels) throw Error(ErrorKind::usage, "--labels is for IDX data; this model reads CSV");
+  if (config.at("format") == "csv") {
     config["path"] = data_path;
     config["test_fraction"] = 1.0;  // every row of the named file is a test row
     config.erase("delimiter");      // the training file's; the named file's own is sniffed
     return config;
   }
-  if (!labels) throw Error(ErrorKind::usage, "IDX data needs --labels FILE beside --data FILE");
   config["test_images"] = data_path;
   config["test_labels"] = fs::absolute(*labels).lexically_normal().string();
   config.erase("test_limit");

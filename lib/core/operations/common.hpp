@@ -39,6 +39,14 @@ nlohmann::json evaluation_data(const VersionRecord& version,
 // classifier with more than K classes), else 5 for a model of more than 5 classes, else 0 (none).
 int top_k_for(const VersionRecord& version, std::optional<int> requested);
 
+// Whether the version was trained on IDX files (else CSV, or an artifact without a config).
+bool reads_idx(const VersionRecord& version);
+
+// Throws Error(usage) for --labels without --data, --labels for a CSV model, or IDX --data
+// without --labels: what eval and compare both refuse before reading anything.
+void check_data_flags(const VersionRecord& version, const std::optional<std::filesystem::path>& data,
+                      const std::optional<std::filesystem::path>& labels);
+
 // Evaluates the version now, loading the compute library: on its own test split (no `data`) or on
 // the files named, with top-K accuracy for K = top_k (0: none). The record is ready to store:
 // metrics, details, data files and fingerprint, on_test_split, each sample's outcome.

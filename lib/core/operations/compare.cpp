@@ -18,12 +18,9 @@ namespace {
 
 // The files --data and --labels name, by the role an evaluation records them under.
 std::vector<DataFile> named_files(const VersionRecord& version, const CompareOptions& options) {
-  if (!options.data) return {};
-  const bool idx = version.config.is_object() && version.config.contains("data") &&
-                   version.config["data"].value("format", "") == "idx";
   // As eval refuses them: whatever evaluations the catalogue holds must not change the answer.
-  if (idx && !options.labels) throw Error(ErrorKind::usage, "IDX data needs --labels FILE beside --data FILE");
-  if (!idx && options.labels) throw Error(ErrorKind::usage, "--labels is for IDX data; this model reads CSV");
+  detail::check_data_flags(version, options.data, options.labels);
+  if (!options.data) return {};
   std::vector<DataFile> files;
   auto add = [&](const char* role, const fs::path& path) {
     std::error_code error;
@@ -36,7 +33,7 @@ std::vector<DataFile> named_files(const VersionRecord& version, const CompareOpt
     }
     files.push_back({role, fs::absolute(path).lexically_normal().string(), sha256_file(path)});
   };
-  add(idx ? "test_images" : "path", *options.data);
+  add(detail::reads_idx(version) ? "test_images" : "path", *options.data);
   if (options.labels) add("test_labels", *options.labels);
   return files;
 }
@@ -138,7 +135,6 @@ std::optional<bool> same_training_data(const VersionRecord& a, const VersionReco
 }  // namespace
 
 CompareOutcome compare_versions(const Session& session, const CompareOptions& options) {
-  if (options.labels && !options.data) throw Error(ErrorKind::usage, "--labels needs --data (the images it labels)");
   Catalog catalog(session.home, Catalog::Mode::existing);
   VersionRecord a = catalog.resolve(options.a);
   VersionRecord b = catalog.resolve(options.b);
