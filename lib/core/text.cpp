@@ -5,18 +5,10 @@
 #include "mlc/error.hpp"
 
 namespace mlc {
-namespace {
-
-// One character decoded from UTF-8: its code point and how many bytes it took; length 0 when the
-// byte at the offset does not start a well-formed sequence.
-struct Decoded {
-  char32_t code_point = 0;
-  size_t length = 0;
-};
 
 // RFC 3629, table 3-7 of the Unicode standard: the allowed range of the second byte depends on
 // the first, which is what excludes overlong forms, surrogates and code points above U+10FFFF.
-Decoded decode(std::string_view text, size_t offset) {
+Utf8Character decode_utf8(std::string_view text, size_t offset) {
   auto byte = [&](size_t index) { return static_cast<unsigned char>(text[offset + index]); };
   const unsigned char lead = byte(0);
   if (lead < 0x80) return {lead, 1};
@@ -45,6 +37,8 @@ Decoded decode(std::string_view text, size_t offset) {
   return {code_point, length};
 }
 
+namespace {
+
 bool is_control(char32_t code_point) {
   return code_point < 0x20 || (code_point >= 0x7F && code_point <= 0x9F);
 }
@@ -64,7 +58,7 @@ std::string escape(char32_t code_point) {
 
 bool is_utf8(std::string_view text) {
   for (size_t offset = 0; offset < text.size();) {
-    const size_t length = decode(text, offset).length;
+    const size_t length = decode_utf8(text, offset).length;
     if (length == 0) return false;
     offset += length;
   }
@@ -73,7 +67,7 @@ bool is_utf8(std::string_view text) {
 
 void check_utf8(std::string_view text, std::string_view what) {
   for (size_t offset = 0; offset < text.size();) {
-    const size_t length = decode(text, offset).length;
+    const size_t length = decode_utf8(text, offset).length;
     if (length == 0) {
       throw Error(ErrorKind::invalid_input,
                   fmt::format("{}: not valid UTF-8 (byte 0x{:02X} at offset {})", what,
@@ -86,7 +80,7 @@ void check_utf8(std::string_view text, std::string_view what) {
 void check_text(std::string_view text, std::string_view what) {
   check_utf8(text, what);
   for (size_t offset = 0; offset < text.size();) {
-    const Decoded character = decode(text, offset);
+    const Utf8Character character = decode_utf8(text, offset);
     if (is_control(character.code_point)) {
       throw Error(ErrorKind::invalid_input,
                   fmt::format("{}: control character U+{:04X} at offset {} is not allowed", what,
@@ -100,7 +94,7 @@ std::string printable(std::string_view text, Newlines newlines) {
   std::string result;
   result.reserve(text.size());
   for (size_t offset = 0; offset < text.size();) {
-    const Decoded character = decode(text, offset);
+    const Utf8Character character = decode_utf8(text, offset);
     if (character.length == 0) {
       result += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[offset]));
       ++offset;

@@ -3,28 +3,16 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "mlc/text.hpp"
+
 namespace mlc {
 namespace {
 
-// One character: its bytes and its code point (U+FFFD for a byte that starts no well-formed
-// sequence, which then takes one byte and one column).
-struct Character {
-  size_t length = 1;
-  char32_t code_point = 0xFFFD;
-};
-
-Character next_character(std::string_view text, size_t offset) {
-  const auto byte = [&](size_t index) { return static_cast<unsigned char>(text[offset + index]); };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return {1, lead};
-  const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-  if (length == 1 || offset + length > text.size()) return {};
-  char32_t code_point = lead & (0xFF >> (length + 1));
-  for (size_t index = 1; index < length; ++index) {
-    if ((byte(index) & 0xC0) != 0x80) return {};
-    code_point = (code_point << 6) | (byte(index) & 0x3F);
-  }
-  return {length, code_point};
+// The character at `offset`; a byte that starts no well-formed sequence is one U+FFFD, one byte
+// and one column wide, so that a width is defined for any bytes.
+Utf8Character next_character(std::string_view text, size_t offset) {
+  const Utf8Character character = decode_utf8(text, offset);
+  return character.length == 0 ? Utf8Character{0xFFFD, 1} : character;
 }
 
 // Zero for combining marks, two for East Asian wide and fullwidth characters and emoji (the
@@ -51,7 +39,7 @@ std::string_view trim_right(std::string_view text) {
 size_t display_width(std::string_view text) {
   size_t width = 0;
   for (size_t offset = 0; offset < text.size();) {
-    const Character character = next_character(text, offset);
+    const Utf8Character character = next_character(text, offset);
     width += columns_of(character.code_point);
     offset += character.length;
   }
@@ -62,7 +50,7 @@ std::string cut_to_width(std::string_view text, size_t columns) {
   size_t width = 0;
   size_t offset = 0;
   while (offset < text.size()) {
-    const Character character = next_character(text, offset);
+    const Utf8Character character = next_character(text, offset);
     const size_t next_width = width + columns_of(character.code_point);
     if (next_width > columns) break;
     width = next_width;

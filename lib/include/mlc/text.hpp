@@ -11,6 +11,15 @@
 
 namespace mlc {
 
+// One character decoded from UTF-8 at a byte offset: its code point and how many bytes it took;
+// length 0 when the bytes there are not a well-formed sequence (a stray continuation byte, an
+// overlong form, a surrogate, a code point above U+10FFFF, a sequence cut short).
+struct Utf8Character {
+  char32_t code_point = 0;
+  size_t length = 0;
+};
+Utf8Character decode_utf8(std::string_view text, size_t offset);
+
 // Whether `text` is well-formed UTF-8: no stray continuation bytes, no overlong forms, no
 // surrogates (U+D800-DFFF), nothing above U+10FFFF.
 bool is_utf8(std::string_view text);
