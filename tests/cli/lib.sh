@@ -2,6 +2,9 @@
 # MLC_TEST_DATA_DIR, MLC_FASHION_MNIST_DIR and PYTHON set. Each suite gets a fresh MLC_HOME in a
 # temporary directory, removed on success and kept (and named) on failure.
 set -euo pipefail
+# With pipefail, `producer | grep -q` fails at random when grep exits at its match before the
+# producer has written the rest (bash's printf writes line by line) and the producer dies of
+# SIGPIPE: search text already in a variable with a here-string, `grep -q PATTERN <<< "$TEXT"`.
 
 : "${MLC_BIN:?}" "${MLC_SOURCE_DIR:?}" "${MLC_TEST_DATA_DIR:?}" "${MLC_FASHION_MNIST_DIR:?}"
 PYTHON=${PYTHON:-/usr/bin/python3}

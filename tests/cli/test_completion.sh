@@ -35,9 +35,9 @@ out=$(bash -c 'source "$1" && complete -p mlc' _ "$BASH_COMPLETION")
 [ "$(complete_bash mlc deploy --ta)" = "--target" ] || fail "mlc deploy --ta<TAB>: $(complete_bash mlc deploy --ta)"
 out=$(complete_bash mlc gc --)
 for flag in --dry-run --purge-retired --min-age --home --json; do
-  printf '%s\n' "$out" | grep -qx -- "$flag" || fail "mlc gc --<TAB> lacks $flag: $out"
+  grep -qx -- "$flag" <<< "$out" || fail "mlc gc --<TAB> lacks $flag: $out"
 done
-printf '%s\n' "$out" | grep -qx -- --target && fail "mlc gc --<TAB> offers another command's flag: $out"
+grep -qx -- --target <<< "$out" && fail "mlc gc --<TAB> offers another command's flag: $out"
 [ "$(complete_bash mlc list --state re | tr '\n' ' ')" = "registered retired " ] ||
   fail "mlc list --state re<TAB>: $(complete_bash mlc list --state re)"
 ok "bash: complete -p mlc, mlc dep<TAB> is deploy, a subcommand's flags, --state's values"
@@ -95,8 +95,8 @@ complete_zsh() {
     words=("$@"); CURRENT=$#
     _mlc || true  # 1: nothing to offer' complete_zsh "$WORK/fpath" "$@"
 }
-complete_zsh mlc dep | grep -q "^deploy:Deploy a registered version" || fail "zsh: mlc dep<TAB>: $(complete_zsh mlc dep)"
-complete_zsh mlc gc -- | grep -qx -- --purge-retired || fail "zsh: mlc gc --<TAB>: $(complete_zsh mlc gc --)"
+grep -q "^deploy:Deploy a registered version" <<< "$(complete_zsh mlc dep)" || fail "zsh: mlc dep<TAB>: $(complete_zsh mlc dep)"
+grep -qx -- --purge-retired <<< "$(complete_zsh mlc gc --)" || fail "zsh: mlc gc --<TAB>: $(complete_zsh mlc gc --)"
 out=$(complete_zsh mlc show "" | LC_ALL=C sort | tr '\n' ' ')
 [ "$out" = "byo byo:1 byo:2 byo@champion byo@staging other other:1 " ] || fail "zsh: mlc show <TAB>: $out"
 [ "$(complete_zsh mlc deploy byo:2 --target "")" = "staging" ] || fail "zsh: --target <TAB>: $(complete_zsh mlc deploy byo:2 --target "")"

@@ -122,7 +122,7 @@ run_mlc 0 history byo
 case "$OUT" in *'forged\xff\n2026-01-01T  byo:1  retired!'*) ;; *) fail "history does not escape: $OUT" ;; esac
 run_mlc 0 show byo:1
 case "$OUT" in *'description  old\xff\n\x1b[2j'*) ;; *) fail "show does not escape: $OUT" ;; esac
-printf '%s' "$OUT" | grep -q $'\e' && fail "show printed an escape character"
+grep -q $'\e' <<< "$OUT" && fail "show printed an escape character"
 ok "invalid UTF-8 already in a catalogue: --json prints U+FFFD, history and show escape; no forged rows"
 
 expect_error 2 'reference' show $'byo\e[31m'

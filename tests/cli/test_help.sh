@@ -46,11 +46,11 @@ global=$(printf '%s\n' "$OUT" | help_flags)
 [ "$(printf '%s\n' "$commands" | wc -l)" -ge 18 ] || fail "mlc --help lists too few subcommands: $commands"
 sections=$(awk '$1 == ".SS" { print $2 }' "$MAN")
 for command in $commands; do
-  printf '%s\n' "$sections" | grep -qx "$command" ||
+  grep -qx "$command" <<< "$sections" ||
     fail "mlc $command: man/mlc.1 has no '.SS $command' section"
 done
 for section in $sections; do
-  printf '%s\n' "$commands" | grep -qx "$section" ||
+  grep -qx "$section" <<< "$commands" ||
     fail "man/mlc.1 has a '.SS $section' section, but mlc --help has no subcommand $section"
 done
 ok "every subcommand of mlc --help has its section in man/mlc.1, and no section is left over"
@@ -63,13 +63,13 @@ for command in $commands; do
   documented=$(man_flags "$command")
   for flag in $cli; do
     checked=$((checked + 1))
-    printf '%s\n' "$documented" | grep -qx "synopsis $flag" ||
+    grep -qx "synopsis $flag" <<< "$documented" ||
       problems+=("mlc $command: $flag is in 'mlc $command --help' but not in the synopsis of man/mlc.1's '$command' section")
-    printf '%s\n' "$documented" | grep -Eqx "(option|text) $flag" ||
+    grep -Eqx "(option|text) $flag" <<< "$documented" ||
       problems+=("mlc $command: $flag is in 'mlc $command --help' but man/mlc.1's '$command' section never explains it (an option paragraph, .TP, or the text)")
   done
   for flag in $(printf '%s\n' "$documented" | awk '$1 != "text" { print $2 }' | sort -u); do
-    printf '%s\n' "$cli" "$global" | grep -qx -- "$flag" ||
+    grep -qx -- "$flag" <<< "$cli"$'\n'"$global" ||
       problems+=("mlc $command: man/mlc.1's '$command' section documents $flag, which 'mlc $command --help' does not have")
   done
 done

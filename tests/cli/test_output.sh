@@ -45,11 +45,11 @@ created=$(column_of '(CREATED|20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T)')
 [ "$(echo $created | wc -w)" -eq 6 ] && all_equal "$created" || fail "list: CREATED not aligned ($created): $OUT"
 state=$(column_of '(STATE|(?<=  )(trained|evaluated|registered|deployed)(?=  ))')
 all_equal "$state" || fail "list: STATE not aligned ($state): $OUT"
-printf '%s\n' "$OUT" | grep -q ' $' && fail "list: trailing spaces: $OUT"
+grep -q ' $' <<< "$OUT" && fail "list: trailing spaces: $OUT"
 ok "list: a 51-character name keeps every column aligned"
 
 # has_row REGEX: a line of $OUT matches the extended regular expression.
-has_row() { printf '%s\n' "$OUT" | grep -Eq "$1" || fail "list: no line matches '$1': $OUT"; }
+has_row() { grep -Eq "$1" <<< "$OUT" || fail "list: no line matches '$1': $OUT"; }
 has_row '^w +1 +deployed .* accuracy +0\.[0-9]{4}  production,staging  A description far longer than any table\.\.\.$'
 has_row '^w +2 +trained .* - +-  -$'
 has_row '^r +1 +evaluated .* rmse +[0-9]+\.[0-9]{4}  -$'
