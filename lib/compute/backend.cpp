@@ -15,6 +15,7 @@
 #include "torch_error.hpp"
 #include "torchscript_inspector.hpp"
 #include "trainer.hpp"
+#include "variants.hpp"
 
 namespace mlc::compute {
 
@@ -54,6 +55,13 @@ class TorchBackend final : public ComputeBackend {
     return translating_errors([&] {
       use_configured_threads(model.config);
       return compute::export_torchscript(model, out);
+    });
+  }
+
+  VariantResult export_variant(const VariantRequest& request) override {
+    return translating_errors([&] {
+      use_configured_threads(request.model.config);
+      return compute::export_variant(request);
     });
   }
 

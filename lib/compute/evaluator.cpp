@@ -39,22 +39,6 @@ void check_fits_model(const data::Splits& splits, const ModelInfo& info,
   }
 }
 
-// The splits of `data` as the trained model sees them: its split seed (so that a CSV's test rows
-// are the ones held out in training) and its class names (so that label i means class i).
-data::Splits load_test_split(const TrainedModel& trained, const ModelInfo& info,
-                             const nlohmann::json& data) {
-  const uint64_t seed = data::split_seed(trained.config);
-  // A table's columns and categories are the model's: the same value gets the same code.
-  const data::TableColumns* columns = info.feature_names.empty() ? nullptr : &info.columns;
-  data::Splits splits = data::load_splits(data, seed, info.class_names, columns);
-  check_fits_model(splits, info, data);
-  if (splits.test.count() == 0) {
-    throw Error(ErrorKind::invalid_input,
-                fmt::format("{}: the test split is empty", test_source(data)));
-  }
-  return splits;
-}
-
 // NaN or infinity cannot be recorded or printed as JSON; a model meets them when the data holds
 // values far outside the range it was trained on (its layers overflow).
 Error not_finite(const nlohmann::json& data, const std::string& what) {
@@ -89,6 +73,42 @@ void record_outcomes(Task task, const torch::Tensor& outputs, const torch::Tenso
 
 }  // namespace
 
+// A CSV's test rows are the ones held out in training only with the model's split seed; label i
+// means class i only with its class names.
+data::Splits load_test_split(const TrainedModel& trained, const ModelInfo& info,
+                             const nlohmann::json& data) {
+  const uint64_t seed = data::split_seed(trained.config);
+  // A table's columns and categories are the model's: the same value gets the same code.
+  const data::TableColumns* columns = info.feature_names.empty() ? nullptr : &info.columns;
+  data::Splits splits = data::load_splits(data, seed, info.class_names, columns);
+  check_fits_model(splits, info, data);
+  if (splits.test.count() == 0) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: the test split is empty", test_source(data)));
+  }
+  return splits;
+}
+
+OutputMeasures measure_outputs(const ModelInfo& info, const torch::Tensor& outputs,
+                               const torch::Tensor& targets, const nlohmann::json& data,
+                               int top_k) {
+  OutputMeasures measures;
+  measures.metrics = split_metrics(info.task, outputs, targets);
+  // The objective's metrics first: a loss that is not finite says the most, so it is named.
+  check_finite(measures.metrics, data);
+  if (info.task == Task::classification) {
+    ClassificationMeasures classification =
+        classification_measures(outputs, targets, info.class_names, top_k);
+    measures.metrics.merge(classification.metrics);
+    measures.details = {{"class_names", info.class_names},
+                        {"confusion_matrix", classification.confusion_matrix}};
+  } else {
+    measures.metrics.merge(residual_quantiles(outputs, targets));
+  }
+  check_finite(measures.metrics, data);
+  return measures;
+}
+
 torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features) {
   torch::NoGradGuard no_grad;
   model.eval();
@@ -116,19 +136,10 @@ EvalResult evaluate(const TrainedModel& trained, const nlohmann::json& data, con
   const data::Splits splits = load_test_split(trained, info, data);
   const SampleTensors test = as_tensors(splits.test);
   const torch::Tensor outputs = infer_logits(*model, test.features);
+  OutputMeasures measures = measure_outputs(info, outputs, test.targets, data, settings.top_k);
   EvalResult result;
-  result.metrics = split_metrics(info.task, outputs, test.targets);
-  // The objective's metrics first: a loss that is not finite says the most, so it is named.
-  check_finite(result.metrics, data);
-  if (info.task == Task::classification) {
-    ClassificationMeasures measures =
-        classification_measures(outputs, test.targets, info.class_names, settings.top_k);
-    result.metrics.merge(measures.metrics);
-    result.details = {{"class_names", info.class_names}, {"confusion_matrix", measures.confusion_matrix}};
-  } else {
-    result.metrics.merge(residual_quantiles(outputs, test.targets));
-  }
-  check_finite(result.metrics, data);
+  result.metrics = std::move(measures.metrics);
+  result.details = std::move(measures.details);
   result.samples = splits.test.count();
   result.data_files = splits.files;
   result.data_fingerprint = splits.test_fingerprint;

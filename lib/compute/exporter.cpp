@@ -38,30 +38,6 @@ torch::jit::Module script_module(const ClassifierImpl& model) {
   return module;
 }
 
-// Raw inputs on the scale of the training data: standard normal noise mapped back through the
-// scaling (valid category codes for a table's categorical columns), from a generator of its own so
-// that exporting never moves torch's global one.
-torch::Tensor probe_inputs(const ModelInfo& info) {
-  std::vector<int64_t> shape = {kProbeSamples};
-  shape.insert(shape.end(), info.input_shape.begin(), info.input_shape.end());
-  at::Generator generator = at::detail::createCPUGenerator(0);
-  const torch::Tensor noise = torch::randn(shape, generator, torch::kFloat32);
-  const Standardization& scaling = info.standardization;
-  if (info.feature_names.empty()) return noise * scaling.stddev.at(0) + scaling.mean.at(0);
-  torch::Tensor inputs = torch::zeros(shape, torch::kFloat32);
-  const auto numeric = numeric_columns(info);
-  for (size_t i = 0; i < numeric.size(); ++i) {
-    inputs.select(1, numeric[i]) = noise.select(1, numeric[i]) * scaling.stddev[i] + scaling.mean[i];
-  }
-  for (size_t column = 0; column < info.columns.categories.size(); ++column) {
-    const auto count = static_cast<int64_t>(info.columns.categories[column].size());
-    if (count == 0) continue;
-    inputs.select(1, static_cast<int64_t>(column)) =
-        torch::randint(count, {kProbeSamples}, generator, torch::kInt64).to(torch::kFloat32);
-  }
-  return inputs;
-}
-
 // Loads the saved bytes back as Python would and compares them with the native model.
 void check_matches(const std::string& script_bytes, ClassifierImpl& model, const ModelInfo& info) {
   torch::NoGradGuard no_grad;
@@ -88,6 +64,27 @@ nlohmann::json oip_tensor(const char* name, std::vector<int64_t> shape) {
 }
 
 }  // namespace
+
+torch::Tensor probe_inputs(const ModelInfo& info) {
+  std::vector<int64_t> shape = {kProbeSamples};
+  shape.insert(shape.end(), info.input_shape.begin(), info.input_shape.end());
+  at::Generator generator = at::detail::createCPUGenerator(0);
+  const torch::Tensor noise = torch::randn(shape, generator, torch::kFloat32);
+  const Standardization& scaling = info.standardization;
+  if (info.feature_names.empty()) return noise * scaling.stddev.at(0) + scaling.mean.at(0);
+  torch::Tensor inputs = torch::zeros(shape, torch::kFloat32);
+  const auto numeric = numeric_columns(info);
+  for (size_t i = 0; i < numeric.size(); ++i) {
+    inputs.select(1, numeric[i]) = noise.select(1, numeric[i]) * scaling.stddev[i] + scaling.mean[i];
+  }
+  for (size_t column = 0; column < info.columns.categories.size(); ++column) {
+    const auto count = static_cast<int64_t>(info.columns.categories[column].size());
+    if (count == 0) continue;
+    inputs.select(1, static_cast<int64_t>(column)) =
+        torch::randint(count, {kProbeSamples}, generator, torch::kInt64).to(torch::kFloat32);
+  }
+  return inputs;
+}
 
 ScriptedModel script_trained_model(const TrainedModel& trained) {
   const ModelInfo info = model_info_from_json(trained.model_info);

@@ -4,7 +4,10 @@
 #include <filesystem>
 #include <string>
 
+#include <torch/types.h>
+
 #include "mlc/compute.hpp"
+#include "model_info.hpp"
 
 namespace mlc::compute {
 
@@ -14,6 +17,12 @@ struct ScriptedModel {
   std::string bytes;      // the TorchScript file's content
   ExportResult metadata;  // its Open Inference Protocol inputs and outputs
 };
+
+// Eight raw inputs on the scale of the training data, which exports are checked on:
+// standard normal noise mapped back through the scaling (valid category codes for a table's
+// categorical columns), from a generator of its own so that exporting never moves torch's global
+// one.
+torch::Tensor probe_inputs(const ModelInfo& info);
 
 // Rebuilds the trained model, scripts it (raw features in, logits out, standardization inside),
 // serializes it in memory, loads it back and checks it against the native model on a few inputs

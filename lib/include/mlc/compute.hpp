@@ -139,6 +139,43 @@ struct TorchScriptInfo {
   std::vector<std::string> dtypes;      // distinct parameter dtypes, e.g. "Float"
 };
 
+// mlc export --variant: an optimised copy of a trained version's TorchScript export.
+enum class VariantKind {
+  fp16,  // floating-point parameters stored in half precision, computed in fp32 (cast in forward:
+         // this libtorch has no CPU fp16 kernels)
+  int8,  // dynamic int8: every Linear layer's weights int8 (quantized::linear_dynamic, onednn
+         // engine), activations quantised on the fly; the rest stays fp32
+};
+std::string_view to_string(VariantKind kind);
+// "fp16" or "int8" (as to_string writes them); nullopt for any other text.
+std::optional<VariantKind> variant_kind_from_string(std::string_view text);
+
+struct VariantRequest {
+  TrainedModel model;
+  nlohmann::json data;  // the version's train config "data" object: its test split is measured
+  VariantKind kind = VariantKind::int8;
+  std::filesystem::path out;  // where the variant's TorchScript file is written
+};
+
+// One model file measured on the test split, all in one run.
+struct VariantMeasurement {
+  Metrics metrics;          // as ComputeBackend::evaluate names them (the scalar ones)
+  int64_t size_bytes = 0;   // the TorchScript file
+  // Median wall time per sample of forward() on test-split inputs with one intra-op thread, at
+  // batch size 1 and 64, in milliseconds.
+  double latency_batch1_ms = 0;
+  double latency_batch64_ms = 0;
+};
+
+struct VariantResult {
+  ExportResult metadata;      // the variant's OIP inputs and outputs (the same as the fp32 export's)
+  nlohmann::json details;     // what was done, e.g. {"quantized_layers": 3, "engine": "onednn"}
+  VariantMeasurement fp32;    // the plain export (script_trained_model), measured beside it
+  VariantMeasurement variant;
+  int64_t samples = 0;               // test-split samples measured
+  std::string data_fingerprint;      // EvalResult::data_fingerprint of those samples
+};
+
 // A model a serving target holds, as the catalogue says now (mlc serve).
 struct ServedVersion {
   std::string name;
@@ -220,6 +257,12 @@ class ComputeBackend {
   // Runs the model on the first `limit` samples of the test split of `data`.
   virtual Predictions predict(const TrainedModel& model, const nlohmann::json& data,
                               int64_t limit) = 0;
+
+  // Writes the variant's TorchScript file to request.out (Python's torch.jit.load runs it: same
+  // raw inputs and outputs as the fp32 export) and measures it and the fp32 export on the test
+  // split of request.data. Throws Error(usage) for a variant the architecture cannot have, and
+  // Error(invalid_input) as evaluate() does for data that does not fit.
+  virtual VariantResult export_variant(const VariantRequest& request) = 0;
 
   // Loads `file` with torch::jit::load and reports its forward() signature and parameters.
   // Throws Error(invalid_input) naming the file if libtorch cannot load it as TorchScript.

@@ -1,0 +1,341 @@
+#include "variant_script.hpp"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/csrc/jit/frontend/resolver.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "mlc/error.hpp"
+
+namespace mlc::compute {
+
+namespace {
+
+// A parameter or buffer under the name the exporter registers it by (script_attribute_name).
+struct Attribute {
+  std::string name;
+  torch::Tensor tensor;
+  bool is_buffer = false;
+};
+
+std::vector<Attribute> attributes_of(const ClassifierImpl& model) {
+  std::vector<Attribute> attributes;
+  for (const auto& parameter : model.named_parameters()) {
+    attributes.push_back({script_attribute_name(parameter.key()),
+                          parameter.value().detach().clone(), /*is_buffer=*/false});
+  }
+  for (const auto& buffer : model.named_buffers()) {
+    attributes.push_back({script_attribute_name(buffer.key()), buffer.value().detach().clone(),
+                          /*is_buffer=*/true});
+  }
+  return attributes;
+}
+
+void register_attribute(torch::jit::Module& module, const Attribute& attribute) {
+  if (attribute.is_buffer) {
+    module.register_buffer(attribute.name, attribute.tensor);
+  } else {
+    module.register_parameter(attribute.name, attribute.tensor, /*is_buffer=*/false);
+  }
+}
+
+bool is_identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+constexpr std::string_view kSelf = "self.";
+
+// Calls `on_reference(at, name)` for each `self.NAME` in `source` (NAME a whole identifier, `self`
+// not the tail of a longer one), `at` the position just after NAME.
+template <typename OnReference>
+void for_each_reference(const std::string& source, OnReference&& on_reference) {
+  for (size_t at = source.find(kSelf); at != std::string::npos; at = source.find(kSelf, at + 1)) {
+    if (at > 0 && (is_identifier_char(source[at - 1]) || source[at - 1] == '.')) continue;
+    const size_t start = at + kSelf.size();
+    size_t end = start;
+    while (end < source.size() && is_identifier_char(source[end])) ++end;
+    on_reference(end, source.substr(start, end - start));
+  }
+}
+
+std::set<std::string> referenced_attributes(const std::string& source) {
+  std::set<std::string> names;
+  for_each_reference(source, [&](size_t, std::string name) { names.insert(std::move(name)); });
+  return names;
+}
+
+// `source` with each `self.NAME` for NAME in `names` read as `self.NAME.float()`.
+std::string read_as_float(const std::string& source, const std::set<std::string>& names) {
+  std::string result;
+  size_t copied = 0;
+  for_each_reference(source, [&](size_t end, const std::string& name) {
+    if (names.count(name) == 0) return;
+    result.append(source, copied, end - copied);
+    result += ".float()";
+    copied = end;
+  });
+  result.append(source, copied, std::string::npos);
+  return result;
+}
+
+// The preprocessing's tensors and a regression model's output scaling (model_builder.hpp).
+bool is_on_data_scale(const std::string& name) {
+  return name.rfind("standardize_", 0) == 0 || name == "target_mean" || name == "target_std";
+}
+
+VariantScript script_fp16(const ClassifierImpl& model) {
+  const ScriptSource source = model.script();
+  VariantScript variant{torch::jit::Module(source.class_name), nullptr};
+  std::set<std::string> halved;
+  std::vector<std::string> kept;
+  // Half precision's largest finite value: anything beyond becomes infinity.
+  constexpr double kHalfMax = 65504;
+  for (Attribute attribute : attributes_of(model)) {
+    if (attribute.tensor.is_floating_point() && is_on_data_scale(attribute.name)) {
+      kept.push_back(attribute.name);
+    } else if (attribute.tensor.is_floating_point()) {
+      const double largest =
+          attribute.tensor.numel() == 0 ? 0 : attribute.tensor.abs().max().item<double>();
+      if (!(largest <= kHalfMax)) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("fp16: {} holds {}, beyond half precision's range ({})",
+                                attribute.name, largest, kHalfMax));
+      }
+      attribute.tensor = attribute.tensor.to(torch::kHalf);
+      halved.insert(attribute.name);
+    }
+    register_attribute(variant.module, attribute);
+  }
+  variant.module.define(read_as_float(source.forward, halved));
+  variant.details = {{"storage", "float16"},
+                     {"compute", "float32"},
+                     {"fp16_tensors", halved.size()},
+                     {"fp32_tensors", kept}};
+  return variant;
+}
+
+std::string trimmed(const std::string& text) {
+  const size_t first = text.find_first_not_of(" \n");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \n") - first + 1);
+}
+
+// The arguments of the call whose '(' is at `open` in `source` (split at its own commas), and
+// the position after its ')'.
+struct CallArguments {
+  std::vector<std::string> arguments;
+  size_t end = 0;
+};
+
+CallArguments call_arguments(const std::string& source, size_t open) {
+  CallArguments call;
+  std::string current;
+  int depth = 0;
+  for (size_t at = open; at < source.size(); ++at) {
+    const char c = source[at];
+    if (c == '(' || c == '[') {
+      if (depth++ > 0) current += c;
+    } else if (c == ')' || c == ']') {
+      if (--depth == 0) {
+        call.arguments.push_back(trimmed(current));
+        call.end = at + 1;
+        return call;
+      }
+      current += c;
+    } else if (c == ',' && depth == 1) {
+      call.arguments.push_back(trimmed(current));
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  throw Error(ErrorKind::internal, "script_source() has a call without its ')'");
+}
+
+// NAME if `argument` is exactly `self.NAME`.
+std::optional<std::string> attribute_argument(const std::string& argument) {
+  if (argument.rfind(kSelf, 0) != 0 || argument.size() == kSelf.size()) return std::nullopt;
+  const std::string name = argument.substr(kSelf.size());
+  if (!std::all_of(name.begin(), name.end(), is_identifier_char)) return std::nullopt;
+  return name;
+}
+
+// A Linear layer's call `torch.linear(INPUT, self.WEIGHT, self.BIAS)` (BIAS may be None).
+struct LinearLayer {
+  std::string weight;
+  std::optional<std::string> bias;
+  std::string packed;  // the attribute its prepacked weights become
+};
+
+std::string packed_name(const std::string& weight) {
+  constexpr std::string_view kSuffix = "_weight";
+  if (weight.size() > kSuffix.size() &&
+      weight.compare(weight.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
+    return weight.substr(0, weight.size() - kSuffix.size()) + "_packed";
+  }
+  return weight + "_packed";
+}
+
+// `source` with each Linear layer's call whose weight is a matrix in `tensors` as a dynamic int8
+// one; the layers rewritten are appended to `layers`.
+std::string quantize_linear_calls(const std::string& source,
+                                  const std::map<std::string, torch::Tensor>& tensors,
+                                  std::vector<LinearLayer>& layers) {
+  constexpr std::string_view kLinear = "torch.linear(";
+  std::string result;
+  size_t copied = 0;
+  for (size_t at = source.find(kLinear); at != std::string::npos;
+       at = source.find(kLinear, at + 1)) {
+    if (at > 0 && (is_identifier_char(source[at - 1]) || source[at - 1] == '.')) continue;
+    const CallArguments call = call_arguments(source, at + kLinear.size() - 1);
+    if (call.arguments.size() != 3) continue;
+    const auto weight = attribute_argument(call.arguments[1]);
+    const auto bias = attribute_argument(call.arguments[2]);
+    if (!weight || tensors.count(*weight) == 0 || tensors.at(*weight).dim() != 2) continue;
+    if (!bias && call.arguments[2] != "None") continue;
+    if (bias && (tensors.count(*bias) == 0 || tensors.at(*bias).dim() != 1)) continue;
+    const LinearLayer layer{*weight, bias, packed_name(*weight)};
+    if (tensors.count(layer.packed) != 0) {
+      throw Error(ErrorKind::internal,
+                  fmt::format("int8: {} is already a tensor's name", layer.packed));
+    }
+    result.append(source, copied, at - copied);
+    result += fmt::format("quantized.linear_dynamic({}, self.{})", call.arguments[0], layer.packed);
+    copied = call.end;
+    layers.push_back(layer);
+  }
+  result.append(source, copied, std::string::npos);
+  return result;
+}
+
+// int8 weights, symmetric per output channel (zero point 0, as onednn requires): each row's
+// largest magnitude maps to 127.
+torch::Tensor quantize_weight(const torch::Tensor& weight) {
+  const torch::Tensor rows = weight.to(torch::kFloat32).contiguous();
+  torch::Tensor scales = rows.abs().amax(1).div(127.0).to(torch::kFloat64);
+  scales.masked_fill_(scales.eq(0), 1.0);  // an all-zero row: any scale gives zeros
+  const torch::Tensor zero_points = torch::zeros({rows.size(0)}, torch::kInt64);
+  return torch::quantize_per_channel(rows, scales, zero_points, 0, torch::kQInt8);
+}
+
+// quantized::linear_prepack(W, B?) -> LinearPackedParamsBase, called through the dispatcher:
+// the class is a TorchScript custom class, whose C++ header libtorch does not install.
+c10::IValue prepack_linear(const torch::Tensor& weight, const std::optional<torch::Tensor>& bias) {
+  static const c10::OperatorHandle prepack =
+      c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
+  torch::jit::Stack stack{quantize_weight(weight),
+                          bias ? c10::IValue(bias->to(torch::kFloat32).contiguous())
+                               : c10::IValue()};
+  prepack.callBoxed(stack);
+  return stack.at(0);
+}
+
+// Names `torch` as the aten operators (as Module::define's default does) and `quantized` as the
+// quantized:: ones (torch.ops.quantized in Python).
+struct QuantizedResolver : torch::jit::Resolver {
+  std::shared_ptr<torch::jit::SugaredValue> resolveValue(
+      const std::string& name, torch::jit::GraphFunction& /*method*/,
+      const torch::jit::SourceRange& /*loc*/) override {
+    if (name == "torch") return std::make_shared<torch::jit::BuiltinModule>("aten");
+    if (name == "quantized") return std::make_shared<torch::jit::BuiltinModule>("quantized");
+    return nullptr;
+  }
+  c10::TypePtr resolveType(const std::string& /*name*/,
+                           const torch::jit::SourceRange& /*loc*/) override {
+    return nullptr;
+  }
+};
+
+// The layers a script still computes in fp32, by the operator that computes them.
+std::vector<std::string> fp32_layers(const std::string& source) {
+  static const std::pair<const char*, const char*> kLayers[] = {
+      {"torch.linear(", "linear"},         {"torch.conv2d(", "conv2d"},
+      {"torch.lstm(", "lstm"},             {"torch.gru(", "gru"},
+      {"torch.batch_norm(", "batch_norm"}, {"torch.layer_norm(", "layer_norm"},
+      {"torch.matmul(", "attention"}};
+  std::vector<std::string> kinds;
+  for (const auto& [call, kind] : kLayers) {
+    if (source.find(call) != std::string::npos) kinds.emplace_back(kind);
+  }
+  return kinds;
+}
+
+VariantScript script_int8(const ClassifierImpl& model) {
+  const ScriptSource source = model.script();
+  const std::vector<Attribute> attributes = attributes_of(model);
+  std::map<std::string, torch::Tensor> tensors;
+  for (const Attribute& attribute : attributes) tensors[attribute.name] = attribute.tensor;
+  std::vector<LinearLayer> layers;
+  const std::string forward = quantize_linear_calls(source.forward, tensors, layers);
+  if (layers.empty()) {
+    throw Error(ErrorKind::usage, fmt::format("int8: the {} model has no Linear layer to quantise",
+                                              source.class_name));
+  }
+  // A weight or bias the rewritten forward still reads (none today) stays an attribute too.
+  const std::set<std::string> referenced = referenced_attributes(forward);
+  std::set<std::string> packed;
+  for (const LinearLayer& layer : layers) {
+    packed.insert(layer.weight);
+    if (layer.bias) packed.insert(*layer.bias);
+  }
+  VariantScript variant{torch::jit::Module(source.class_name), nullptr};
+  for (const Attribute& attribute : attributes) {
+    if (packed.count(attribute.name) == 0 || referenced.count(attribute.name) != 0) {
+      register_attribute(variant.module, attribute);
+    }
+  }
+  std::set<std::string> registered;
+  for (const LinearLayer& layer : layers) {
+    if (!registered.insert(layer.packed).second) continue;  // one layer called twice
+    const c10::IValue params = prepack_linear(
+        tensors.at(layer.weight),
+        layer.bias ? std::optional<torch::Tensor>(tensors.at(*layer.bias)) : std::nullopt);
+    variant.module.register_attribute(layer.packed, params.type(), params);
+  }
+  variant.module.define(forward, std::make_shared<QuantizedResolver>());
+  variant.details = {{"engine", "onednn"},
+                     {"quantized_linear_layers", registered.size()},
+                     {"weights", "int8, symmetric per output channel"},
+                     {"activations", "uint8, quantised per batch at run time"},
+                     {"fp32_layers", fp32_layers(forward)}};
+  return variant;
+}
+
+std::string engine_names(const std::vector<at::QEngine>& engines) {
+  std::vector<std::string> names;
+  for (const at::QEngine engine : engines) names.push_back(c10::toString(engine));
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+}  // namespace
+
+VariantScript script_variant(const ClassifierImpl& model, VariantKind kind) {
+  torch::NoGradGuard no_grad;
+  switch (kind) {
+    case VariantKind::fp16: return script_fp16(model);
+    case VariantKind::int8: return script_int8(model);
+  }
+  throw Error(ErrorKind::internal, "unknown variant kind");
+}
+
+OnednnEngine::OnednnEngine() : previous_(at::globalContext().qEngine()) {
+  const auto& engines = at::globalContext().supportedQEngines();
+  if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) == engines.end()) {
+    throw Error(ErrorKind::usage,
+                fmt::format("int8: this libtorch has no onednn quantised engine (it has {})",
+                            engine_names(engines)));
+  }
+  at::globalContext().setQEngine(at::QEngine::ONEDNN);
+}
+
+OnednnEngine::~OnednnEngine() { at::globalContext().setQEngine(previous_); }
+
+}  // namespace mlc::compute
