@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -87,9 +88,9 @@ T named_cell(const sqlite::Statement& row, int index, const Cell& cell,
 
 constexpr std::array<std::pair<std::string_view, Origin>, 2> kOrigins{
     {{"train", Origin::train}, {"artifact", Origin::artifact}}};
-constexpr std::array<std::pair<std::string_view, Event>, 5> kEvents{
+constexpr std::array<std::pair<std::string_view, Event>, 6> kEvents{
     {{"transition", Event::transition}, {"alias", Event::alias}, {"metadata", Event::metadata},
-     {"purge", Event::purge}, {"evaluation", Event::evaluation}}};
+     {"purge", Event::purge}, {"evaluation", Event::evaluation}, {"variant", Event::variant}}};
 constexpr std::array<std::pair<std::string_view, TargetChange::Kind>, 3> kTargetKinds{
     {{"deploy", TargetChange::Kind::deploy}, {"rollback", TargetChange::Kind::rollback},
      {"remove", TargetChange::Kind::remove}}};
@@ -255,6 +256,91 @@ EvaluationRecord read_evaluation_row(const sqlite::Statement& row) {
   return evaluation;
 }
 
+constexpr const char* kVariantColumns =
+    "id, name, kind, format, model_sha256, manifest_sha256, created_at, details, samples, data_fingerprint, "
+    "fp32, variant";
+
+// variants.fp32 and .variant as mlc writes them (variant_measurement_json in json_output.hpp).
+VariantMeasurement measurement_cell(const sqlite::Statement& row, int index, const Cell& cell) {
+  const nlohmann::json json = json_cell(row, index, cell, nlohmann::json::value_t::object);
+  VariantMeasurement measurement;
+  bool valid = json.size() == 4 && json.contains("metrics") && json["metrics"].is_object() &&
+               json.contains("size_bytes") && json["size_bytes"].is_number_integer();
+  for (const char* latency : {"latency_batch1_ms", "latency_batch64_ms"}) {
+    valid = valid && json.contains(latency) && json[latency].is_number();
+  }
+  if (valid) {
+    for (const auto& [name, value] : json["metrics"].items()) {
+      valid = valid && value.is_number();
+      if (valid) measurement.metrics[name] = value.get<double>();
+    }
+  }
+  if (!valid) {
+    unreadable(cell, "not {\"metrics\": {NAME: NUMBER}, \"size_bytes\": INTEGER, \"latency_batch1_ms\": NUMBER, "
+                     "\"latency_batch64_ms\": NUMBER}");
+  }
+  measurement.size_bytes = json["size_bytes"].get<int64_t>();
+  measurement.latency_batch1_ms = json["latency_batch1_ms"].get<double>();
+  measurement.latency_batch64_ms = json["latency_batch64_ms"].get<double>();
+  return measurement;
+}
+
+VariantRecord read_variant_row(const sqlite::Statement& row) {
+  const int64_t id = row.column_int(0);
+  auto cell = [&](const char* column) { return Cell{"variants", id, column}; };
+  VariantRecord variant;
+  variant.name = row.column_text(1);
+  const auto kind = variant_kind_from_string(row.column_text(2));
+  if (!kind) unreadable(cell("kind"), fmt::format("'{}' is no variant kind mlc knows", row.column_text(2)));
+  variant.kind = *kind;
+  variant.format = row.column_text(3);
+  variant.model_sha256 = row.column_text(4);
+  variant.manifest_sha256 = row.column_text(5);
+  variant.created_at = row.column_text(6);
+  variant.details = json_cell(row, 7, cell("details"), nlohmann::json::value_t::object);
+  variant.samples = row.column_int(8);
+  variant.data_fingerprint = row.column_text(9);
+  variant.fp32 = measurement_cell(row, 10, cell("fp32"));
+  variant.variant = measurement_cell(row, 11, cell("variant"));
+  return variant;
+}
+
+// Every column that names a file in the store, with the table, row and column it is read from and
+// whether its version's files were purged.
+constexpr const char* kArtifactReferences =
+    "SELECT 'versions', id, 'checkpoint_sha256', checkpoint_sha256, artifacts_purged_at IS NOT NULL FROM versions "
+    "UNION ALL SELECT 'versions', id, 'model_sha256', model_sha256, artifacts_purged_at IS NOT NULL FROM versions "
+    "UNION ALL SELECT 'versions', id, 'manifest_sha256', manifest_sha256, artifacts_purged_at IS NOT NULL FROM versions "
+    "UNION ALL SELECT 'variants', x.id, 'model_sha256', x.model_sha256, v.artifacts_purged_at IS NOT NULL "
+    "FROM variants x JOIN versions v ON v.id = x.version_id "
+    "UNION ALL SELECT 'variants', x.id, 'manifest_sha256', x.manifest_sha256, v.artifacts_purged_at IS NOT NULL "
+    "FROM variants x JOIN versions v ON v.id = x.version_id";
+
+// A row of kArtifactReferences: the sha256 it names, or nullopt (a version without a checkpoint or
+// not exported). A value that is no sha256 is refused rather than read as a reference to nothing,
+// which would let gc delete the file it was meant to keep.
+std::optional<std::string> artifact_reference(const sqlite::Statement& row) {
+  if (row.column_is_null(3)) return std::nullopt;
+  std::string sha256 = row.column_text(3);
+  if (sha256.empty()) return std::nullopt;  // none, as gc and verify have always read it
+  const bool valid = sha256.size() == 64 && sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!valid) {
+    const std::string table = row.column_text(0), column = row.column_text(2);
+    unreadable({table.c_str(), row.column_int(1), column.c_str()}, "not a sha256");
+  }
+  return sha256;
+}
+
+std::set<std::string> artifact_references(sqlite::Database& db, bool of_purged_versions) {
+  auto rows = db.prepare(kArtifactReferences);
+  std::set<std::string> found;
+  while (rows.step()) {
+    if ((rows.column_int(4) != 0) != of_purged_versions) continue;
+    if (auto sha256 = artifact_reference(rows)) found.insert(std::move(*sha256));
+  }
+  return found;
+}
+
 // Values stored with another type than their column declares: SQLite keeps 'abc' in an INTEGER
 // column as text (mlc would read 0) and bytes as a blob. Every table, every column, by its
 // declared type, so that new columns are checked too.
@@ -298,6 +384,7 @@ std::string_view to_string(Event event) {
     case Event::metadata: return "metadata";
     case Event::purge: return "purge";
     case Event::evaluation: return "evaluation";
+    case Event::variant: return "variant";
   }
   return "transition";
 }
@@ -518,6 +605,18 @@ std::vector<VersionRecord> Catalog::all_versions() const {
   return records;
 }
 
+std::vector<VariantRecord> Catalog::variants(int64_t version_id) const {
+  auto rows = db_->prepare(fmt::format("SELECT {} FROM variants WHERE version_id = ? ORDER BY id", kVariantColumns));
+  rows.bind(1, version_id);
+  std::vector<VariantRecord> found;
+  while (rows.step()) found.push_back(read_variant_row(rows));
+  return found;
+}
+
+std::set<std::string> Catalog::referenced_artifacts() const { return artifact_references(*db_, false); }
+
+std::set<std::string> Catalog::purged_artifacts() const { return artifact_references(*db_, true); }
+
 std::vector<Catalog::Deployment> Catalog::deployments() const {
   auto rows = db_->prepare(
       "SELECT d.target, m.name, d.version_id FROM deployments d JOIN models m ON m.id = d.model_id "
@@ -561,6 +660,8 @@ std::vector<std::string> Catalog::unreadable_rows() const {
                         kHistoryColumns),
             read_history_row);
   read_each(fmt::format("SELECT {} FROM evaluations ORDER BY id", kEvaluationColumns), read_evaluation_row);
+  read_each(fmt::format("SELECT {} FROM variants ORDER BY id", kVariantColumns), read_variant_row);
+  read_each(kArtifactReferences, artifact_reference);
   find_mistyped_values(*db_, found);
   return found;
 }
@@ -883,6 +984,50 @@ void Catalog::set_export(int64_t version_id, const std::string& model_sha256,
       .bind(2, manifest_sha256)
       .bind(3, version_id)
       .run();
+}
+
+void Catalog::record_variant(const VersionRecord& version, const VariantRecord& variant,
+                             const TransitionNote& note) {
+  auto taken = db_->prepare("SELECT 1 FROM variants WHERE version_id = ? AND name = ?");
+  taken.bind(1, version.id).bind(2, variant.name);
+  if (taken.step()) {
+    throw Error(ErrorKind::usage, fmt::format("{}:{} has a variant named '{}' already", version.model,
+                                              version.version, variant.name));
+  }
+  if (!variant.details.is_null() && !variant.details.is_object()) {
+    throw Error(ErrorKind::internal, "a variant's details must be a JSON object");
+  }
+  // JSON has no NaN: it would be written as null and the row could never be read back.
+  for (const auto* measurement : {&variant.fp32, &variant.variant}) {
+    bool finite = std::isfinite(measurement->latency_batch1_ms) && std::isfinite(measurement->latency_batch64_ms);
+    for (const auto& [name, value] : measurement->metrics) finite = finite && std::isfinite(value);
+    if (!finite) {
+      throw Error(ErrorKind::internal, fmt::format("variant '{}': a measurement that is not a finite number",
+                                                   variant.name));
+    }
+  }
+  auto text = [](const nlohmann::json& json) {
+    return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  const nlohmann::json details = variant.details.is_null() ? nlohmann::json::object() : variant.details;
+  db_->prepare(
+         "INSERT INTO variants (version_id, name, kind, format, model_sha256, manifest_sha256, created_at, "
+         "details, samples, data_fingerprint, fp32, variant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, version.id)
+      .bind(2, variant.name)
+      .bind(3, to_string(variant.kind))
+      .bind(4, variant.format)
+      .bind(5, variant.model_sha256)
+      .bind(6, variant.manifest_sha256)
+      .bind(7, variant.created_at)
+      .bind(8, text(details))
+      .bind(9, variant.samples)
+      .bind(10, variant.data_fingerprint)
+      .bind(11, text(variant_measurement_json(variant.fp32)))
+      .bind(12, text(variant_measurement_json(variant.variant)))
+      .run();
+  append_history(version.id, variant.created_at, version.state, version.state, Event::variant, note,
+                 variant_event_json(variant));
 }
 
 void Catalog::set_registration(int64_t version_id, const std::string& description,

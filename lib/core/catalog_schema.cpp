@@ -233,6 +233,61 @@ CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
   BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
 )sql";
 
+// Version 5 (issue 9): a version's optimised variants (mlc export --variant), each its own
+// TorchScript file and manifest in the store, with what one run measured on the version's test
+// split: fp32 and variant are JSON objects {"metrics": {NAME: VALUE}, "size_bytes",
+// "latency_batch1_ms", "latency_batch64_ms"} (VariantMeasurement), the first for the plain export,
+// the second for the variant; details is the backend's account of what it did (a JSON object).
+// Variants are never deleted (like evaluations); gc --purge-retired deletes their files with the
+// version's. Recording one is a history event: the history table is rebuilt as in version 4.
+constexpr const char* kMigrationV4ToV5 = R"sql(
+CREATE TABLE variants (
+  id               INTEGER PRIMARY KEY,
+  version_id       INTEGER NOT NULL REFERENCES versions(id),
+  name             TEXT NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('fp16','int8')),
+  format           TEXT NOT NULL,
+  model_sha256     TEXT NOT NULL,
+  manifest_sha256  TEXT NOT NULL,
+  created_at       TEXT NOT NULL,
+  details          TEXT NOT NULL,
+  samples          INTEGER NOT NULL,
+  data_fingerprint TEXT NOT NULL,
+  fp32             TEXT NOT NULL,
+  variant          TEXT NOT NULL,
+  UNIQUE (version_id, name)
+);
+
+CREATE TABLE history_v5 (
+  id         INTEGER PRIMARY KEY,
+  version_id INTEGER NOT NULL REFERENCES versions(id),
+  at         TEXT NOT NULL,
+  from_state TEXT,
+  to_state   TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  target     TEXT NOT NULL,
+  command    TEXT NOT NULL,
+  event      TEXT NOT NULL DEFAULT 'transition'
+    CHECK (event IN ('transition','alias','metadata','purge','evaluation','variant')),
+  host       TEXT NOT NULL DEFAULT '',
+  detail     TEXT
+);
+INSERT INTO history_v5 (id, version_id, at, from_state, to_state, actor, reason, target, command,
+                        event, host, detail)
+  SELECT id, version_id, at, from_state, to_state, actor, reason, target, command, event, host, detail
+  FROM history;
+DROP TRIGGER history_is_append_only_update;
+DROP TRIGGER history_is_append_only_delete;
+DROP TABLE history;
+ALTER TABLE history_v5 RENAME TO history;
+CREATE INDEX history_by_version ON history(version_id, id);
+CREATE TRIGGER history_is_append_only_update BEFORE UPDATE ON history
+  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
+  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+)sql";
+
 int read_user_version(sqlite::Database& db) {
   auto statement = db.prepare("PRAGMA user_version");
   statement.step();
@@ -320,6 +375,7 @@ void prepare_catalog_schema(sqlite::Database& db) {
     if (found < 2) migrate_1_to_2(db);
     if (found < 3) db.execute(kMigrationV2ToV3);
     if (found < 4) db.execute(kMigrationV3ToV4);
+    if (found < 5) db.execute(kMigrationV4ToV5);
     auto violations = db.prepare("PRAGMA foreign_key_check");
     if (violations.step()) {
       throw Error(ErrorKind::catalog, "catalogue upgrade from schema version " +

@@ -12,6 +12,16 @@ nlohmann::json optional_json(const std::optional<std::string>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
+// variant - fp32 for each metric both measurements have.
+nlohmann::json variant_deltas(const VariantRecord& variant) {
+  nlohmann::json deltas = nlohmann::json::object();
+  for (const auto& [name, value] : variant.variant.metrics) {
+    const auto fp32 = variant.fp32.metrics.find(name);
+    if (fp32 != variant.fp32.metrics.end()) deltas[name] = value - fp32->second;
+  }
+  return deltas;
+}
+
 }  // namespace
 
 nlohmann::json version_summary_json(const VersionRecord& version) {
@@ -141,6 +151,32 @@ nlohmann::json history_entry_json(const HistoryEntry& entry) {
           {"event", to_string(entry.event)},
           {"host", entry.host},
           {"detail", entry.detail}};
+}
+
+nlohmann::json variant_measurement_json(const VariantMeasurement& measurement) {
+  return {{"metrics", measurement.metrics},
+          {"size_bytes", measurement.size_bytes},
+          {"latency_batch1_ms", measurement.latency_batch1_ms},
+          {"latency_batch64_ms", measurement.latency_batch64_ms}};
+}
+
+nlohmann::json variant_json(const VariantRecord& variant) {
+  return {{"name", variant.name},
+          {"kind", to_string(variant.kind)},
+          {"format", variant.format},
+          {"model_sha256", variant.model_sha256},
+          {"manifest_sha256", variant.manifest_sha256},
+          {"created_at", variant.created_at},
+          {"samples", variant.samples},
+          {"data_fingerprint", variant.data_fingerprint},
+          {"details", variant.details.is_null() ? nlohmann::json::object() : variant.details},
+          {"fp32", variant_measurement_json(variant.fp32)},
+          {"variant", variant_measurement_json(variant.variant)},
+          {"deltas", variant_deltas(variant)}};
+}
+
+nlohmann::json variant_event_json(const VariantRecord& variant) {
+  return {{"name", variant.name}, {"kind", to_string(variant.kind)}, {"deltas", variant_deltas(variant)}};
 }
 
 nlohmann::json target_change_json(const TargetChange& change) {

@@ -15,7 +15,7 @@ for pid in "${pids[@]}"; do wait "$pid" || fail "a parallel first open failed: $
 OUT=$(cat list-1.json); validate list
 [ "$(json_field "$OUT" "[(v['model'], v['version'], v['state']) for v in d['versions']]")" = \
   "[('other', 1, 'trained'), ('wine', 1, 'deployed'), ('wine', 2, 'deployed'), ('wine', 3, 'retired')]" ] || fail "list after upgrade: $OUT"
-[ "$(sql 'PRAGMA user_version')" = "[(4,)]" ] || fail "not upgraded to version 4"
+[ "$(sql 'PRAGMA user_version')" = "[(5,)]" ] || fail "not upgraded to version 5"
 [ "$(sql 'PRAGMA integrity_check')" = "[('ok',)]" ] && [ "$(sql 'PRAGMA foreign_key_check')" = "[]" ] || fail "upgrade broke integrity"
 [ "$(sql "SELECT id, model_id, version, state, created_at, description, config, model_info, lineage, checkpoint_sha256, model_sha256, manifest_sha256 FROM versions ORDER BY id")" = "$before_versions" ] \
   || fail "the upgrade changed recorded versions"
@@ -33,7 +33,8 @@ MLC_HOME="$WORK/fresh-home" mlc -q register --artifact fresh.pt --name fresh > /
 [ "$(sql "SELECT count(*) FROM evaluations WHERE details IS NOT NULL")" = "[(0,)]" ] || fail "details of old evaluations"
 [ "$(sql "SELECT count(*) FROM evaluations WHERE data_fingerprint IS NOT NULL OR on_test_split IS NOT NULL OR outcomes IS NOT NULL")" = "[(0,)]" ] \
   || fail "old evaluations cannot know their data fingerprint"
-ok "an upgraded catalogue has the same tables, indexes and triggers as a new one (evaluations' data fingerprints, history's evaluation events: version 4)"
+[ "$(sql "SELECT count(*) FROM variants")" = "[(0,)]" ] || fail "variants after the upgrade"
+ok "an upgraded catalogue has the same tables, indexes and triggers as a new one (variants and their history events: version 5)"
 
 run_mlc 0 --json show wine:1; validate show
 json_field "$OUT" "d['origin'], d['description'], d['tags'], d['targets'], d['training']['train_samples'] > 0" \
@@ -55,6 +56,6 @@ run_mlc 0 --json alias wine champion 2; validate alias
 run_mlc 0 verify
 ok "the upgraded catalogue takes new writes: rollback through the rebuilt log, aliases"
 
-"$PYTHON" -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 5'); c.commit()" "$MLC_HOME/catalog.db"
-expect_error 8 "the catalogue has schema version 5, made by a newer mlc; this mlc understands up to version 4: upgrade mlc" list
+"$PYTHON" -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 6'); c.commit()" "$MLC_HOME/catalog.db"
+expect_error 8 "the catalogue has schema version 6, made by a newer mlc; this mlc understands up to version 5: upgrade mlc" list
 ok "a catalogue from a newer mlc is refused with a message that says so"

@@ -43,25 +43,14 @@ int64_t size_of(const fs::path& path) {
   return total;
 }
 
-bool artifacts_go(const VersionRecord& version, const GcOptions& options) {
-  return version.artifacts_purged_at || (options.purge_retired && version.state == State::retired);
-}
-
-// Marks the retired versions whose files gc is about to delete, in a transaction of its own that
-// commits before any file is deleted: a gc killed while deleting leaves versions marked purged
-// with some files left, which the next gc deletes (and verify does not ask for); never a version
-// still recorded as having files that are gone.
-std::vector<std::string> mark_purged(const Session& session, Catalog& catalog, const GcOptions& options) {
+// Marks the retired versions not marked yet as purged; call inside a transaction.
+std::vector<std::string> mark_retired_purged(const Session& session, Catalog& catalog) {
   std::vector<std::string> marked;
-  catalog.in_transaction([&] {
-    for (const auto& version : catalog.all_versions()) {
-      if (version.state != State::retired || version.artifacts_purged_at) continue;
-      marked.push_back(detail::subject(version));
-      if (!options.dry_run) {
-        catalog.mark_artifacts_purged(version, detail::note_for(session, "artifacts deleted by gc --purge-retired"));
-      }
-    }
-  });
+  for (const auto& version : catalog.all_versions()) {
+    if (version.state != State::retired || version.artifacts_purged_at) continue;
+    marked.push_back(detail::subject(version));
+    catalog.mark_artifacts_purged(version, detail::note_for(session, "artifacts deleted by gc --purge-retired"));
+  }
   return marked;
 }
 
@@ -82,7 +71,13 @@ GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
   };
 
   GcOutcome outcome;
-  if (options.purge_retired) outcome.purged_versions = mark_purged(session, catalog, options);
+  // The retired versions whose files go are marked in a transaction of their own that commits
+  // before any file is deleted: a gc killed while deleting leaves versions marked purged with some
+  // files left, which the next gc deletes (and verify does not ask for); never a version still
+  // recorded as having files that are gone.
+  if (options.purge_retired && !options.dry_run) {
+    outcome.purged_versions = catalog.in_transaction([&] { return mark_retired_purged(session, catalog); });
+  }
 
   auto remove = [&](const fs::path& path, const std::string& why) {
     const int64_t bytes = size_of(path);
@@ -104,18 +99,15 @@ GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
   // Under the write lock: no version can start referencing a file while it is being deleted, and
   // train, export and register check under this lock that their files are still there
   // (ArtifactStore::ensure_stored), putting them again if not.
-  catalog.in_transaction([&] {
-    // Files of versions whose artifacts go are deleted whatever their age: they are committed,
-    // so no command can be about to reference them without ensure_stored() under this lock.
-    std::set<std::string> kept, purged;
-    for (const auto& version : catalog.all_versions()) {
-      for (const auto* sha256 : {&version.checkpoint_sha256,
-                                 version.model_sha256 ? &*version.model_sha256 : nullptr,
-                                 version.manifest_sha256 ? &*version.manifest_sha256 : nullptr}) {
-        if (sha256 == nullptr || sha256->empty()) continue;
-        (artifacts_go(version, options) ? purged : kept).insert(*sha256);
-      }
-    }
+  {
+    Catalog::Transaction transaction(catalog);
+    // A dry run marks the retired versions in this transaction, which it rolls back, so that the
+    // catalogue's one account of what is referenced says what a real run would delete.
+    if (options.purge_retired && options.dry_run) outcome.purged_versions = mark_retired_purged(session, catalog);
+    // Files of purged versions are deleted whatever their age: they are committed, so no command
+    // can be about to reference them without ensure_stored() under this lock.
+    const std::set<std::string> kept = catalog.referenced_artifacts();
+    const std::set<std::string> purged = catalog.purged_artifacts();
 
     // The directories scanned are proven inside the home (not links); the scan follows no link
     // below them, and deleting a link found there deletes the link, not what it points to.
@@ -156,7 +148,8 @@ GcOutcome collect_garbage(const Session& session, const GcOptions& options) {
         detail::recover_deployment(session, catalog, target, model);
       }
     }
-  });
+    if (!options.dry_run) transaction.commit();
+  }
   return outcome;
 }
 

@@ -13,16 +13,28 @@ namespace mlc {
 namespace fs = std::filesystem;
 namespace {
 
-// The stored files each version needs, by sha256, with the versions that need them.
-std::map<std::string, std::vector<std::string>> needed_artifacts(const std::vector<VersionRecord>& versions) {
+// Who needs each stored file that the catalogue references (Catalog::referenced_artifacts), for
+// the messages: "NAME:VERSION" for its checkpoint, export and manifest, "NAME:VERSION variant
+// 'X'" for a variant's.
+std::map<std::string, std::vector<std::string>> needed_artifacts(const Catalog& catalog,
+                                                                 const std::vector<VersionRecord>& versions) {
   std::map<std::string, std::vector<std::string>> needed;
+  for (const auto& sha256 : catalog.referenced_artifacts()) needed[sha256];
+  auto add = [&](const std::string& sha256, const std::string& who) {
+    if (const auto found = needed.find(sha256); found != needed.end()) found->second.push_back(who);
+  };
   for (const auto& version : versions) {
     // Marked before gc deletes them, so some may remain if gc was killed: the next gc deletes them.
     if (version.artifacts_purged_at) continue;
     const std::string who = detail::subject(version);
-    if (!version.checkpoint_sha256.empty()) needed[version.checkpoint_sha256].push_back(who);
-    if (version.model_sha256) needed[*version.model_sha256].push_back(who);
-    if (version.manifest_sha256) needed[*version.manifest_sha256].push_back(who);
+    add(version.checkpoint_sha256, who);
+    if (version.model_sha256) add(*version.model_sha256, who);
+    if (version.manifest_sha256) add(*version.manifest_sha256, who);
+    for (const auto& variant : catalog.variants(version.id)) {
+      const std::string variant_who = fmt::format("{} variant '{}'", who, variant.name);
+      add(variant.model_sha256, variant_who);
+      add(variant.manifest_sha256, variant_who);
+    }
   }
   return needed;
 }
@@ -50,7 +62,7 @@ void check_store_and_deployments(const Session& session, const Catalog& catalog,
 
   const auto versions = catalog.all_versions();
   report.versions = static_cast<int64_t>(versions.size());
-  for (const auto& [sha256, users] : needed_artifacts(versions)) {
+  for (const auto& [sha256, users] : needed_artifacts(catalog, versions)) {
     ++report.artifacts;
     const fs::path file = store.path_of(sha256);
     try {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,10 +82,26 @@ struct EvaluationRecord {
   std::vector<double> squared_errors;
 };
 
+// An optimised variant of a version (mlc export --variant): its own TorchScript file and manifest
+// in the artifact store, measured on the version's test split beside the fp32 export in one run.
+struct VariantRecord {
+  std::string name;    // unique per version: the kind's name ("int8") or --variant-name
+  VariantKind kind = VariantKind::int8;
+  std::string format = "torchscript";
+  std::string model_sha256;
+  std::string manifest_sha256;
+  std::string created_at;  // UTC, ISO 8601 with milliseconds
+  nlohmann::json details;  // VariantResult::details
+  VariantMeasurement fp32;     // the plain export, as measured in the same run
+  VariantMeasurement variant;  // the variant
+  int64_t samples = 0;
+  std::string data_fingerprint;
+};
+
 // What a history row records. Transitions change (or confirm) a version's state; alias and
 // metadata changes, gc's purge and evaluations (by mlc eval or compare, or stated by a manifest)
 // leave the state as it is (from == to) and say what changed in `detail`.
-enum class Event { transition, alias, metadata, purge, evaluation };
+enum class Event { transition, alias, metadata, purge, evaluation, variant };
 std::string_view to_string(Event event);
 
 struct HistoryEntry {
@@ -248,6 +265,16 @@ class Catalog {
   std::optional<VersionRecord> aliased(int64_t model_id, const std::string& alias) const;
   // Every version of every model (retired ones included), for verify and gc.
   std::vector<VersionRecord> all_versions() const;
+  // The version's variants, oldest first ([] if none).
+  std::vector<VariantRecord> variants(int64_t version_id) const;
+  // Every sha256 in the artifact store that a catalogue row refers to: checkpoints, exports and
+  // their manifests, variants and theirs, of every version (retired ones included, unless their
+  // files were purged). gc keeps exactly these; verify checks each.
+  std::set<std::string> referenced_artifacts() const;
+  // Every sha256 that versions whose files were purged (artifacts_purged_at) refer to, their
+  // variants' included. gc deletes these whatever their age, except those referenced_artifacts()
+  // has too (a file two versions share).
+  std::set<std::string> purged_artifacts() const;
   // Every (target, model) pair the deployments table holds, with the version there.
   struct Deployment {
     std::string target;
@@ -277,6 +304,10 @@ class Catalog {
   void record_transition(const VersionRecord& version, State to, const TransitionNote& note);
   void set_export(int64_t version_id, const std::string& model_sha256,
                   const std::string& manifest_sha256);
+  // Records the variant and a variant history row (state unchanged; detail {"name", "kind",
+  // "deltas"}). Throws Error(usage) if the version has a variant of that name already.
+  void record_variant(const VersionRecord& version, const VariantRecord& variant,
+                      const TransitionNote& note);
   void set_registration(int64_t version_id, const std::string& description,
                         const std::map<std::string, std::string>& tags);
   // Sets what the target holds and appends the change to the target log.

@@ -39,6 +39,16 @@ nlohmann::json evaluation_event_json(const EvaluationRecord& evaluation);
 // manifest's metrics "self-reported by its manifest, not measured by mlc: accuracy 0.9900".
 std::string evaluation_text(const EvaluationRecord& evaluation);
 nlohmann::json history_entry_json(const HistoryEntry& entry);
+// {"metrics", "size_bytes", "latency_batch1_ms", "latency_batch64_ms"}: one model file as a
+// variant's run measured it (also the form the catalogue stores it in).
+nlohmann::json variant_measurement_json(const VariantMeasurement& measurement);
+// {"name", "kind", "format", "model_sha256", "manifest_sha256", "created_at", "samples",
+// "data_fingerprint", "details", "fp32", "variant", "deltas"}: a variant as show and export print
+// it; "fp32" and "variant" are variant_measurement_json, "deltas" maps each metric both have to
+// variant - fp32.
+nlohmann::json variant_json(const VariantRecord& variant);
+// The detail of a variant's history row: {"name", "kind", "deltas"}.
+nlohmann::json variant_event_json(const VariantRecord& variant);
 // {"at", "kind", "version" (null: the target was emptied), "actor", "host", "reason", "command"}
 nlohmann::json target_change_json(const TargetChange& change);
 nlohmann::json data_files_json(const std::vector<DataFile>& files);

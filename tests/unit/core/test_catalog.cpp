@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <cmath>
+#include <set>
+
 #include "mlc/catalog.hpp"
 #include "mlc/error.hpp"
 #include "temp_home.hpp"
@@ -62,6 +65,41 @@ void exec_sql(const std::filesystem::path& db_file, const std::string& sql) {
   const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
   sqlite3_close(db);
   REQUIRE(rc == SQLITE_OK);
+}
+
+mlc::VariantRecord int8_variant() {
+  mlc::VariantRecord variant;
+  variant.name = "int8";
+  variant.kind = mlc::VariantKind::int8;
+  variant.model_sha256 = std::string(64, 'e');
+  variant.manifest_sha256 = std::string(64, 'f');
+  variant.created_at = "2026-11-29T12:00:00.000Z";
+  variant.details = {{"quantized_layers", 2}, {"engine", "onednn"}};
+  variant.fp32 = {{{"accuracy", 0.9}, {"loss", 0.25}}, 4000, 0.05, 0.004};
+  variant.variant = {{{"accuracy", 0.875}, {"loss", 0.5}, {"extra", 1}}, 1500, 0.04, 0.002};
+  variant.samples = 36;
+  variant.data_fingerprint = std::string(64, '3');
+  return variant;
+}
+
+// The rows of `sql` as text, one line each, read straight from the file.
+std::string rows_of(const std::filesystem::path& db_file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(db_file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+  std::string rows;
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    for (int column = 0; column < sqlite3_column_count(statement); ++column) {
+      const auto* text = sqlite3_column_text(statement, column);
+      rows += text ? reinterpret_cast<const char*>(text) : "NULL";
+      rows += " | ";
+    }
+    rows += "\n";
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return rows;
 }
 
 }  // namespace
@@ -231,7 +269,7 @@ TEST_CASE("Catalog: schema versions") {
   exec_sql(temp.home().catalog_file(), "PRAGMA user_version = 42");
   REQUIRE_THROWS_WITH_AS(Catalog(temp.home(), Catalog::Mode::existing),
                          "the catalogue has schema version 42, made by a newer mlc; this mlc "
-                         "understands up to version 4: upgrade mlc",
+                         "understands up to version 5: upgrade mlc",
                          Error);
 }
 
@@ -417,7 +455,7 @@ TEST_CASE("Catalog: the fixture made by schema version 1 is upgraded in place") 
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(statement, 0) == 4);
+  CHECK(sqlite3_column_int(statement, 0) == 5);
   sqlite3_finalize(statement);
   sqlite3_close(db);
   const auto evaluation = catalog.latest_evaluation(wine1.id);
@@ -429,6 +467,194 @@ TEST_CASE("Catalog: the fixture made by schema version 1 is upgraded in place") 
     const std::string schema = schema_of(fresh.home().catalog_file());
     CHECK(schema.find("details TEXT") != std::string::npos);
     CHECK(schema_of(home.catalog_file()) == schema);
+  }
+}
+
+TEST_CASE("Catalog: a catalogue of schema version 4 is upgraded to 5 in place, every row kept") {
+  mlc::test::TempHome temp;
+  const mlc::Home home = temp.home();
+  std::filesystem::create_directories(home.root);
+  std::filesystem::copy_file(std::filesystem::path(MLC_TEST_DATA_DIR) / "catalog-v4" / "catalog.db",
+                             home.catalog_file());
+  const auto db_file = home.catalog_file();
+  REQUIRE(rows_of(db_file, "PRAGMA user_version") == "4 | \n");
+  const std::vector<std::string> tables = {
+      "SELECT * FROM models ORDER BY id",          "SELECT * FROM versions ORDER BY id",
+      "SELECT * FROM history ORDER BY id",         "SELECT * FROM evaluations ORDER BY id",
+      "SELECT * FROM evaluation_metrics ORDER BY evaluation_id, name",
+      "SELECT * FROM epoch_metrics ORDER BY version_id, epoch, name",
+      "SELECT * FROM target_log ORDER BY id",      "SELECT * FROM deployments ORDER BY model_id, target",
+      "SELECT * FROM aliases ORDER BY model_id, alias", "SELECT * FROM tags ORDER BY version_id, key",
+      "SELECT * FROM version_inputs ORDER BY version_id, role"};
+  std::vector<std::string> before;
+  for (const auto& sql : tables) before.push_back(rows_of(db_file, sql));
+  CHECK(before[2].find("| evaluation |") != std::string::npos);  // the fixture has every event
+  CHECK(before[2].find("| purge |") != std::string::npos);
+
+  Catalog catalog(home, Catalog::Mode::existing);
+  CHECK(rows_of(db_file, "PRAGMA user_version") == "5 | \n");
+  for (size_t i = 0; i < tables.size(); ++i) CHECK_MESSAGE(rows_of(db_file, tables[i]) == before[i], tables[i]);
+  CHECK(catalog.integrity_check() == "ok");
+  CHECK(catalog.unreadable_rows().empty());
+  const auto wine1 = catalog.resolve(ref("wine@champion"));
+  CHECK(wine1.version == 1);
+  CHECK(catalog.variants(wine1.id).empty());
+  const auto history = catalog.history(ref("wine"));
+  REQUIRE(history.size() == 13);
+  CHECK(history.back().event == mlc::Event::purge);
+  CHECK(catalog.latest_evaluation(wine1.id)->on_test_split == std::optional<bool>(true));
+
+  // The upgraded catalogue takes a variant and its history event, and is what a new one is.
+  catalog.in_transaction([&] { catalog.record_variant(wine1, int8_variant(), kNote); });
+  CHECK(catalog.variants(wine1.id).size() == 1);
+  CHECK(catalog.history(ref("wine:1")).back().event == mlc::Event::variant);
+  mlc::test::TempHome fresh;
+  { Catalog created(fresh.home(), Catalog::Mode::create); }
+  CHECK(schema_of(db_file) == schema_of(fresh.home().catalog_file()));
+}
+
+TEST_CASE("Catalog: variants are recorded with their measurements and a history row") {
+  mlc::test::TempHome temp;
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  const auto v1 = create(catalog, "a");
+  CHECK(catalog.variants(v1.id).empty());
+  const mlc::VariantRecord int8 = int8_variant();
+  catalog.in_transaction([&] { catalog.record_variant(v1, int8, {"tester", "int8: accuracy -0.025", "mlc export", "", "host1"}); });
+
+  const auto variants = catalog.variants(v1.id);
+  REQUIRE(variants.size() == 1);
+  const auto& read = variants[0];
+  CHECK(read.name == "int8");
+  CHECK(read.kind == mlc::VariantKind::int8);
+  CHECK(read.format == "torchscript");
+  CHECK(read.model_sha256 == int8.model_sha256);
+  CHECK(read.manifest_sha256 == int8.manifest_sha256);
+  CHECK(read.created_at == int8.created_at);
+  CHECK(read.details == int8.details);
+  CHECK(read.samples == 36);
+  CHECK(read.data_fingerprint == int8.data_fingerprint);
+  CHECK(read.fp32.metrics == int8.fp32.metrics);
+  CHECK(read.fp32.size_bytes == 4000);
+  CHECK(read.fp32.latency_batch1_ms == 0.05);
+  CHECK(read.fp32.latency_batch64_ms == 0.004);
+  CHECK(read.variant.metrics == int8.variant.metrics);
+  CHECK(read.variant.size_bytes == 1500);
+  CHECK(read.variant.latency_batch64_ms == 0.002);
+
+  const auto row = catalog.history(ref("a:1")).back();
+  CHECK(row.event == mlc::Event::variant);
+  CHECK(row.from == State::trained);
+  CHECK(row.to == State::trained);
+  CHECK(row.at == int8.created_at);
+  CHECK(row.reason == "int8: accuracy -0.025");
+  CHECK(row.detail["name"] == "int8");
+  CHECK(row.detail["kind"] == "int8");
+  CHECK(row.detail["deltas"].size() == 2);  // only the metrics both have
+  CHECK(row.detail["deltas"]["accuracy"].get<double>() == doctest::Approx(-0.025));
+  CHECK(row.detail["deltas"]["loss"].get<double>() == doctest::Approx(0.25));
+  CHECK(catalog.resolve(ref("a:1")).state == State::trained);
+
+  SUBCASE("a second variant of another name, oldest first") {
+    mlc::VariantRecord fp16 = int8_variant();
+    fp16.name = "fp16";
+    fp16.kind = mlc::VariantKind::fp16;
+    fp16.details = nullptr;  // stored as {}
+    catalog.in_transaction([&] { catalog.record_variant(v1, fp16, kNote); });
+    const auto both = catalog.variants(v1.id);
+    REQUIRE(both.size() == 2);
+    CHECK(both[1].kind == mlc::VariantKind::fp16);
+    CHECK(both[1].details == nlohmann::json::object());
+    CHECK(catalog.variants(create(catalog, "a").id).empty());
+  }
+  SUBCASE("a name the version has already is refused, and nothing is recorded") {
+    mlc::VariantRecord again = int8_variant();
+    again.model_sha256 = std::string(64, '1');
+    REQUIRE_THROWS_WITH_AS(catalog.in_transaction([&] { catalog.record_variant(v1, again, kNote); }),
+                           "a:1 has a variant named 'int8' already", Error);
+    CHECK(catalog.variants(v1.id).size() == 1);
+    CHECK(catalog.variants(v1.id)[0].model_sha256 == int8.model_sha256);
+    CHECK(catalog.history(ref("a:1")).size() == 2);
+    CHECK(catalog.referenced_artifacts().count(again.model_sha256) == 0);
+  }
+  SUBCASE("the same name on another version is another variant") {
+    const auto v2 = create(catalog, "a");
+    catalog.in_transaction([&] { catalog.record_variant(v2, int8, kNote); });
+    CHECK(catalog.variants(v2.id).size() == 1);
+  }
+  SUBCASE("a measurement JSON cannot hold is refused before anything is written") {
+    const auto v2 = create(catalog, "a");
+    mlc::VariantRecord broken = int8_variant();
+    broken.variant.metrics["loss"] = std::nan("");
+    REQUIRE_THROWS_WITH_AS(catalog.in_transaction([&] { catalog.record_variant(v2, broken, kNote); }),
+                           "variant 'int8': a measurement that is not a finite number", Error);
+    CHECK(catalog.variants(v2.id).empty());
+  }
+}
+
+TEST_CASE("Catalog: referenced_artifacts are the files of every version not purged, variants' included") {
+  mlc::test::TempHome temp;
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  const auto kept = create(catalog, "a");  // checkpoint 'a' x 64
+  NewVersion artifact;
+  artifact.model = "b";
+  artifact.origin = mlc::Origin::artifact;
+  artifact.model_info = nlohmann::json::object();
+  artifact.lineage = nlohmann::json::object();
+  artifact.model_sha256 = std::string(64, 'c');
+  artifact.manifest_sha256 = std::string(64, 'd');
+  const auto retired = catalog.in_transaction([&] { return catalog.create_version(artifact, kNote); });
+  catalog.in_transaction([&] {
+    catalog.set_export(kept.id, std::string(64, '5'), std::string(64, '6'));
+    catalog.record_variant(kept, int8_variant(), kNote);  // 'e', 'f'
+    mlc::VariantRecord fp16 = int8_variant();
+    fp16.name = "fp16";
+    fp16.model_sha256 = std::string(64, '7');
+    fp16.manifest_sha256 = std::string(64, '8');
+    catalog.record_variant(retired, fp16, kNote);
+  });
+  const auto sha = [](char c) { return std::string(64, c); };
+  using Set = std::set<std::string>;
+  CHECK(catalog.referenced_artifacts() == Set{sha('a'), sha('5'), sha('6'), sha('e'), sha('f'), sha('c'), sha('d'),
+                                              sha('7'), sha('8')});
+  CHECK(catalog.purged_artifacts().empty());
+
+  catalog.in_transaction([&] { catalog.mark_artifacts_purged(retired, kNote); });
+  CHECK(catalog.referenced_artifacts() == Set{sha('a'), sha('5'), sha('6'), sha('e'), sha('f')});
+  CHECK(catalog.purged_artifacts() == Set{sha('c'), sha('d'), sha('7'), sha('8')});
+
+  SUBCASE("a value that is no sha256 is a catalogue error, not a reference to nothing") {
+    exec_sql(temp.home().catalog_file(), "UPDATE variants SET manifest_sha256 = 'x' WHERE id = 1");
+    const std::string message = "the catalogue's table variants, row 1, column manifest_sha256: not a sha256";
+    REQUIRE_THROWS_WITH_AS(catalog.referenced_artifacts(), message.c_str(), Error);
+    CHECK(catalog.unreadable_rows() == std::vector<std::string>{message});
+  }
+}
+
+TEST_CASE("Catalog: a variant row changed behind mlc's back is a catalogue error naming its column") {
+  mlc::test::TempHome temp;
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  const auto v1 = create(catalog, "a");
+  catalog.in_transaction([&] { catalog.record_variant(v1, int8_variant(), kNote); });
+  CHECK(catalog.unreadable_rows().empty());
+  auto expect_catalog_error = [&](const std::string& sql, const std::string& message) {
+    exec_sql(temp.home().catalog_file(), sql);
+    REQUIRE_THROWS_WITH_AS(catalog.variants(v1.id), message.c_str(), Error);
+    CHECK(catalog.unreadable_rows() == std::vector<std::string>{message});
+  };
+  SUBCASE("a measurement") {
+    expect_catalog_error(R"(UPDATE variants SET fp32 = '{"metrics": {"accuracy": "high"}, "size_bytes": 1, )"
+                         R"("latency_batch1_ms": 1, "latency_batch64_ms": 1}')",
+                         "the catalogue's table variants, row 1, column fp32: not {\"metrics\": {NAME: NUMBER}, "
+                         "\"size_bytes\": INTEGER, \"latency_batch1_ms\": NUMBER, \"latency_batch64_ms\": NUMBER}");
+  }
+  SUBCASE("details") {
+    expect_catalog_error("UPDATE variants SET details = '[]'",
+                         "the catalogue's table variants, row 1, column details: a JSON array where mlc writes a "
+                         "JSON object");
+  }
+  SUBCASE("a kind") {
+    expect_catalog_error("PRAGMA ignore_check_constraints = 1; UPDATE variants SET kind = 'int4'",
+                         "the catalogue's table variants, row 1, column kind: 'int4' is no variant kind mlc knows");
   }
 }
 

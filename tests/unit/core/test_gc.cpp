@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <set>
 
 #include "mlc/artifact_store.hpp"
 #include "mlc/catalog.hpp"
@@ -78,7 +79,96 @@ class Undeletable {
   bool works_ = false;
 };
 
+// Records a variant of `version` whose two files are put into the store with these contents.
+mlc::VariantRecord stored_variant(const mlc::test::TempHome& temp, Catalog& catalog, const mlc::ArtifactStore& store,
+                                  const mlc::VersionRecord& version, const std::string& contents) {
+  mlc::VariantRecord variant;
+  variant.name = "int8";
+  variant.model_sha256 = store.put(temp.write("variant.pt", contents));
+  variant.manifest_sha256 = store.put(temp.write("variant.json", "{\"of\": \"" + contents + "\"}"));
+  variant.created_at = mlc::utc_now();
+  catalog.in_transaction([&] { catalog.record_variant(version, variant, kNote); });
+  return variant;
+}
+
 }  // namespace
+
+TEST_CASE("gc keeps a variant's files; --purge-retired deletes a retired version's with its own") {
+  mlc::test::TempHome temp;
+  const mlc::Session session{temp.home(), "tester", "mlc gc", "host1"};
+  const mlc::ArtifactStore store(temp.home().artifacts_dir());
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  const auto retired = retired_artifact(temp, catalog, store);
+  const auto retired_variant = stored_variant(temp, catalog, store, retired, "retired int8");
+  mlc::NewVersion live_version;
+  live_version.model = "live";
+  live_version.origin = mlc::Origin::artifact;
+  live_version.model_sha256 = store.put(temp.write("live.pt", "live weights"));
+  live_version.manifest_sha256 = store.put(temp.write("live.json", "{\"live\": 1}"));
+  live_version.model_info = nlohmann::json::object();
+  live_version.lineage = nlohmann::json::object();
+  const auto live = catalog.in_transaction([&] { return catalog.create_version(live_version, kNote); });
+  const auto live_variant = stored_variant(temp, catalog, store, live, "live int8");
+  const std::vector<fs::path> live_files = {store.path_of(*live.model_sha256), store.path_of(*live.manifest_sha256),
+                                            store.path_of(live_variant.model_sha256),
+                                            store.path_of(live_variant.manifest_sha256)};
+  const std::set<fs::path> retired_files = {store.path_of(*retired.model_sha256), store.path_of(*retired.manifest_sha256),
+                                            store.path_of(retired_variant.model_sha256),
+                                            store.path_of(retired_variant.manifest_sha256)};
+  CHECK(mlc::verify_home(session).artifacts == 8);
+
+  mlc::GcOptions options;
+  options.min_age_seconds = 0;
+  CHECK(mlc::collect_garbage(session, options).removed.empty());
+
+  options.purge_retired = true;
+  options.dry_run = true;
+  const mlc::GcOutcome dry = mlc::collect_garbage(session, options);
+  CHECK(dry.purged_versions == std::vector<std::string>{"m:1"});
+  std::set<fs::path> listed;
+  for (const auto& removed : dry.removed) {
+    CHECK(removed.why == "retired");
+    listed.insert(removed.path);
+  }
+  CHECK(listed == retired_files);
+  for (const auto& file : retired_files) CHECK(fs::exists(file));
+  CHECK_FALSE(catalog.resolve(mlc::parse_reference("m:1")).artifacts_purged_at.has_value());
+  CHECK(catalog.history(mlc::parse_reference("m:1")).back().event == mlc::Event::variant);
+
+  options.dry_run = false;
+  const mlc::GcOutcome purged = mlc::collect_garbage(session, options);
+  CHECK(purged.purged_versions == std::vector<std::string>{"m:1"});
+  CHECK(purged.removed.size() == 4);
+  for (const auto& file : retired_files) CHECK_FALSE(fs::exists(file));
+  for (const auto& file : live_files) CHECK(fs::exists(file));
+  const mlc::VerifyReport report = mlc::verify_home(session);
+  CHECK(report.problems.empty());
+  CHECK(report.artifacts == 4);
+}
+
+TEST_CASE("verify checks a variant's files, naming the version and the variant") {
+  mlc::test::TempHome temp;
+  const mlc::Session session{temp.home(), "tester", "mlc verify", "host1"};
+  const mlc::ArtifactStore store(temp.home().artifacts_dir());
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  const auto version = retired_artifact(temp, catalog, store);
+  const auto variant = stored_variant(temp, catalog, store, version, "int8 weights");
+  CHECK(mlc::verify_home(session).problems.empty());
+
+  const fs::path model = store.path_of(variant.model_sha256);
+  fs::remove(model);
+  mlc::VerifyReport report = mlc::verify_home(session);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].kind == "artifact_missing");
+  CHECK(report.problems[0].subject == "m:1 variant 'int8'");
+  CHECK(report.problems[0].message == model.string() + " is missing (needed by m:1 variant 'int8')");
+
+  mlc::test::write_file(model, "tampered");
+  report = mlc::verify_home(session);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].kind == "artifact_corrupt");
+  CHECK(report.problems[0].subject == "m:1 variant 'int8'");
+}
 
 TEST_CASE("gc finishes a purge that a killed gc left half-done; verify does not ask for the files") {
   mlc::test::TempHome temp;
