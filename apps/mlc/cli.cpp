@@ -13,6 +13,7 @@
 
 #include "mlc/actor.hpp"
 #include "mlc/error.hpp"
+#include "mlc/listing.hpp"
 #include "mlc/text.hpp"
 
 namespace mlc::cli {
@@ -113,6 +114,32 @@ void CliState::progress(const std::string& line) const {
 
 std::string subject(const VersionRecord& version) {
   return fmt::format("{}:{}", version.model, version.version);
+}
+
+namespace {
+
+std::string size_text(int64_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024);
+  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024 * 1024));
+}
+
+}  // namespace
+
+std::string variant_text(const VariantRecord& variant) {
+  std::string text = fmt::format("{} ({}): {} (fp32 {})", printable(variant.name), to_string(variant.kind),
+                                 size_text(variant.variant.size_bytes), size_text(variant.fp32.size_bytes));
+  for (const std::string& metric : headline_metrics()) {
+    const auto fp32 = variant.fp32.metrics.find(metric);
+    const auto optimised = variant.variant.metrics.find(metric);
+    if (fp32 == variant.fp32.metrics.end() || optimised == variant.variant.metrics.end()) continue;
+    text += fmt::format("; {} {:.4f} (fp32 {:.4f}, {:+.4f}) on {} test samples", metric, optimised->second,
+                        fp32->second, optimised->second - fp32->second, variant.samples);
+    break;
+  }
+  return text + fmt::format("; ms per sample, one thread: {:.4f} at batch 1 (fp32 {:.4f}), {:.4f} at batch 64 (fp32 {:.4f})",
+                            variant.variant.latency_batch1_ms, variant.fp32.latency_batch1_ms,
+                            variant.variant.latency_batch64_ms, variant.fp32.latency_batch64_ms);
 }
 
 int run(int argc, char** argv) {

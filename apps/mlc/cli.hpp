@@ -71,4 +71,8 @@ std::string explain_parse_error(const CLI::App& app, const std::vector<std::stri
 // "fmnist:3"
 std::string subject(const VersionRecord& version);
 
+// A variant as export and show print it: "int8 (int8): 11.2 KiB (fp32 40.1 KiB); accuracy 0.9722
+// (fp32 0.9722, +0.0000) on 36 test samples; latency per sample, one thread: ...".
+std::string variant_text(const VariantRecord& variant);
+
 }  // namespace mlc::cli

@@ -1,7 +1,9 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
+#include "mlc/text.hpp"
 
 namespace mlc::cli {
 namespace {
@@ -9,32 +11,57 @@ namespace {
 struct ExportFlags {
   std::string ref;
   std::optional<std::string> out;
+  std::optional<std::string> variant;
+  std::optional<std::string> variant_name;
+  std::vector<std::string> max_drops;
 };
 
 void run_export(const ExportFlags& flags, CliState& state) {
   ExportOptions options;
   options.ref = parse_reference(flags.ref);
   if (flags.out) options.out = *flags.out;
+  if (flags.variant) {
+    options.variant = variant_kind_from_string(*flags.variant);
+    if (!options.variant) {
+      throw Error(ErrorKind::usage, fmt::format("--variant '{}': expected fp16 or int8", printable(*flags.variant)));
+    }
+  } else if (flags.variant_name || !flags.max_drops.empty()) {
+    throw Error(ErrorKind::usage, fmt::format("{} needs --variant", flags.variant_name ? "--variant-name" : "--max-drop"));
+  }
+  options.variant_name = flags.variant_name;
+  for (const std::string& text : flags.max_drops) options.max_drops.push_back(parse_max_drop(text));
   const ExportOutcome outcome = export_version(state.session(), options);
 
   nlohmann::json document = version_summary_json(outcome.version);
   document["model_file"] = outcome.model_file.string();
   document["manifest_file"] = outcome.manifest_file.string();
-  document["model_sha256"] = *outcome.version.model_sha256;
+  if (outcome.variant) {
+    document["model_sha256"] = outcome.variant->model_sha256;
+    document["variant"] = variant_json(*outcome.variant);
+  } else {
+    document["model_sha256"] = *outcome.version.model_sha256;
+  }
   document["manifest"] = outcome.manifest;
-  state.print(document, fmt::format("{} exported: {} (sha256 {}), {}", subject(outcome.version),
-                                    outcome.model_file.string(), *outcome.version.model_sha256,
-                                    outcome.manifest_file.string()));
+  const std::string written = fmt::format("{} (sha256 {}), {}", outcome.model_file.string(),
+                                          document["model_sha256"].get<std::string>(), outcome.manifest_file.string());
+  state.print(document, outcome.variant ? fmt::format("{} variant {}\nwritten: {}", subject(outcome.version),
+                                                                    variant_text(*outcome.variant), written)
+                                        : fmt::format("{} exported: {}", subject(outcome.version), written));
 }
 
 }  // namespace
 
 void setup_export(CLI::App& app, CliState& state) {
   auto flags = std::make_shared<ExportFlags>();
-  CLI::App* command = app.add_subcommand("export", "Write a version as TorchScript with its manifest beside it");
+  CLI::App* command = app.add_subcommand("export", "Write a version as TorchScript with its manifest beside it, or an optimised variant of it (--variant)");
   command->add_option("ref", flags->ref, "NAME, NAME:VERSION or NAME@TARGET")->required();
-  command->add_option("--out", flags->out, "Model file to write, or a directory DIR/ for DIR/NAME-vVERSION.pt (default ./NAME-vVERSION.pt); "
-                      "the manifest is FILE's name with .manifest.json");
+  command->add_option("--out", flags->out, "Model file to write, or a directory DIR/ for DIR/NAME-vVERSION.pt (default ./NAME-vVERSION.pt, "
+                      "./NAME-vVERSION-VARIANT.pt for a variant); the manifest is FILE's name with .manifest.json");
+  command->add_option("--variant", flags->variant, "fp16 (half-precision weights) or int8 (dynamic int8 Linear layers): "
+                      "an optimised copy, measured beside the fp32 export on the test split and recorded as a variant of the version");
+  command->add_option("--variant-name", flags->variant_name, "The variant's name (default: its kind); unique per version");
+  command->add_option("--max-drop", flags->max_drops, "METRIC=AMOUNT or METRIC=PERCENT%: refuse (exit 3, nothing stored) a variant that "
+                      "measures worse than fp32 by more (repeatable)");
   command->callback([flags, &state] { run_export(*flags, state); });
 }
 

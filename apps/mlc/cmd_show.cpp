@@ -147,7 +147,8 @@ std::string optimizer_line(const nlohmann::json& config) {
 }
 
 std::string human_detail(const VersionRecord& version, const std::vector<EpochMetrics>& epochs,
-                         const std::optional<EvaluationRecord>& evaluation) {
+                         const std::optional<EvaluationRecord>& evaluation,
+                         const std::vector<VariantRecord>& variants) {
   std::string text = fmt::format("{}  {}\n", subject(version), to_string(version.state));
   text += fmt::format("  created      {}\n", version.created_at);
   if (!version.description.empty()) text += fmt::format("  description  {}\n", printable(version.description));
@@ -184,6 +185,9 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
   text += lineage_lines(version.lineage);
   if (!version.checkpoint_sha256.empty()) text += fmt::format("  checkpoint   sha256 {}\n", version.checkpoint_sha256);
   if (version.model_sha256) text += fmt::format("  model        sha256 {}\n", *version.model_sha256);
+  for (const VariantRecord& variant : variants) {
+    text += fmt::format("  variant      {}, sha256 {}\n", variant_text(variant), variant.model_sha256);
+  }
   if (version.artifacts_purged_at) text += fmt::format("  artifacts    deleted by gc --purge-retired at {}\n", *version.artifacts_purged_at);
   for (const auto& file : version.data_files) {
     text += fmt::format("  data         {} {} (sha256 {})\n", file.role, printable(file.path), file.sha256);
@@ -197,7 +201,11 @@ void run_show(const std::string& ref_text, CliState& state) {
   const VersionRecord version = catalog.resolve(ref);
   const auto epochs = catalog.epochs(version.id);
   const auto evaluation = catalog.latest_evaluation(version.id);
-  state.print(version_detail_json(version, epochs, evaluation), human_detail(version, epochs, evaluation));
+  const auto variants = catalog.variants(version.id);
+  nlohmann::json document = version_detail_json(version, epochs, evaluation);
+  document["variants"] = nlohmann::json::array();
+  for (const VariantRecord& variant : variants) document["variants"].push_back(variant_json(variant));
+  state.print(document, human_detail(version, epochs, evaluation, variants));
 }
 
 }  // namespace

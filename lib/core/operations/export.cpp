@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "export_files.hpp"
 #include "mlc/error.hpp"
 #include "mlc/fs.hpp"
 #include "mlc/json_input.hpp"
@@ -11,10 +12,8 @@
 
 namespace mlc {
 namespace fs = std::filesystem;
-namespace {
+namespace detail {
 
-// The manifest describes the model as an Open Inference Protocol server would (model metadata:
-// name, versions, platform, inputs, outputs), plus what a client needs to use it.
 nlohmann::json build_manifest(const VersionRecord& version, const ExportResult& exported,
                               const std::string& model_sha256, const std::string& torch_version) {
   return {
@@ -34,18 +33,9 @@ nlohmann::json build_manifest(const VersionRecord& version, const ExportResult& 
   };
 }
 
-// Copies the stored model and manifest to where the user asked. A path that cannot be written is
-// the user's input at fault, reported as such.
-void write_out(const ArtifactStore& store, const VersionRecord& version, const fs::path& model_file,
-               const fs::path& manifest_file) {
-  try {
-    fs::create_directories(model_file.parent_path());
-    copy_file_atomically(store.path_of(*version.model_sha256), model_file);
-    copy_file_atomically(store.path_of(*version.manifest_sha256), manifest_file);
-  } catch (const std::exception& e) {
-    throw Error(ErrorKind::invalid_input, "--out " + model_file.string() + ": cannot write: " + e.what());
-  }
-}
+}  // namespace detail
+
+namespace {
 
 constexpr std::string_view kManifestSuffix = ".manifest.json";
 
@@ -53,9 +43,24 @@ bool ends_with(const std::string& text, std::string_view tail) {
   return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+}  // namespace
+
+namespace detail {
+
+void write_out(const ArtifactStore& store, const std::string& model_sha256,
+               const std::string& manifest_sha256, const fs::path& model_file,
+               const fs::path& manifest_file) {
+  try {
+    fs::create_directories(model_file.parent_path());
+    copy_file_atomically(store.path_of(model_sha256), model_file);
+    copy_file_atomically(store.path_of(manifest_sha256), manifest_file);
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::invalid_input, "--out " + model_file.string() + ": cannot write: " + e.what());
+  }
+}
+
 fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
-                          const VersionRecord& version) {
-  const std::string default_name = fmt::format("{}-v{}.pt", version.model, version.version);
+                          const std::string& default_name) {
   fs::path requested = out.value_or(default_name);
   // A directory (one that exists, or a path ending in '/') gets the file under its default name.
   std::error_code error;  // a name too long or a loop of links: refused below, when it is opened
@@ -76,16 +81,14 @@ fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
   return model_file;
 }
 
-}  // namespace
+}  // namespace detail
 
 fs::path manifest_path_for(const fs::path& model_file) {
   return model_file.parent_path() / (model_file.stem().string() + std::string(kManifestSuffix));
 }
 
-namespace {
+namespace detail {
 
-// x.pt and x.torchscript share x.manifest.json: a manifest already there may be replaced only with
-// the model file it describes (by sha256), never one of another file beside it.
 void check_manifest_is_replaceable(const fs::path& model_file, const fs::path& manifest_file) {
   std::error_code error;
   if (fs::symlink_status(manifest_file, error).type() == fs::file_type::not_found) return;
@@ -109,28 +112,30 @@ void check_manifest_is_replaceable(const fs::path& model_file, const fs::path& m
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 ExportOutcome export_version(const Session& session, const ExportOptions& options) {
+  if (options.variant) return detail::export_variant(session, options);
   Catalog catalog(session.home, Catalog::Mode::existing);
   const ArtifactStore store = detail::artifact_store(session);
   VersionRecord version = catalog.resolve(options.ref);
   next_state(Action::export_model, version.state, detail::subject(version));
-  const fs::path model_file = checked_out_path(session.home, options.out, version);
+  const fs::path model_file = detail::checked_out_path(
+      session.home, options.out, fmt::format("{}-v{}.pt", version.model, version.version));
   const fs::path manifest_file = manifest_path_for(model_file);
-  check_manifest_is_replaceable(model_file, manifest_file);
+  detail::check_manifest_is_replaceable(model_file, manifest_file);
 
   if (version.model_sha256) {  // exported before: the same stored bytes again
     store.verify(*version.model_sha256);
     store.verify(*version.manifest_sha256);
-    write_out(store, version, model_file, manifest_file);
+    detail::write_out(store, *version.model_sha256, *version.manifest_sha256, model_file, manifest_file);
   } else {
     ComputeBackend& backend = load_compute_backend();
     const LockedTempDir work(session.home, "export-");
     const fs::path built = work.path() / "model.pt";
     const ExportResult exported = backend.export_torchscript(detail::trained_model(session, version), built);
     const std::string model_sha256 = store.put(built);
-    const nlohmann::json manifest = build_manifest(version, exported, model_sha256, backend.torch_version());
+    const nlohmann::json manifest = detail::build_manifest(version, exported, model_sha256, backend.torch_version());
     const fs::path manifest_path = work.path() / "manifest.json";
     write_file_atomically(manifest_path, manifest.dump(2) + "\n");
     const std::string manifest_sha256 = store.put(manifest_path);
@@ -148,12 +153,12 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
         current.model_sha256 = model_sha256;
         current.manifest_sha256 = manifest_sha256;
       }
-      write_out(store, current, model_file, manifest_file);
+      detail::write_out(store, *current.model_sha256, *current.manifest_sha256, model_file, manifest_file);
       return current;
     });
   }
   nlohmann::json manifest = nlohmann::json::parse(std::ifstream(manifest_file));
-  return ExportOutcome{std::move(version), model_file, manifest_file, std::move(manifest)};
+  return ExportOutcome{std::move(version), model_file, manifest_file, std::move(manifest), std::nullopt};
 }
 
 }  // namespace mlc

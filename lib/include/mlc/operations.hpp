@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -133,18 +134,37 @@ struct CompareOutcome {
 // name one data set with --data), and whatever evaluating throws.
 CompareOutcome compare_versions(const Session& session, const CompareOptions& options);
 
+// --max-drop METRIC=AMOUNT or METRIC=PERCENT%: how much worse than the fp32 export a variant may
+// measure on the same test split. Worse is lower, or higher for loss, rmse, mae and ece; a
+// percentage is of the fp32 value.
+struct MaxDrop {
+  std::string metric;
+  double amount = 0;      // >= 0; a fraction of the fp32 value when `relative`
+  bool relative = false;
+};
+// Parses METRIC=NUMBER or METRIC=NUMBER%; Error(usage) naming `text` otherwise (a negative or
+// non-finite number included).
+MaxDrop parse_max_drop(std::string_view text);
+
 struct ExportOptions {
   Reference ref;
   // The model file; a directory (one that exists, or a path ending in '/', created if missing)
   // gets DIR/NAME-vVERSION.pt. Default: ./NAME-vVERSION.pt. A name ending in ".manifest.json" is
   // refused (Error(usage)): that is the manifest's.
   std::optional<std::filesystem::path> out;
+  // --variant KIND: an optimised copy (ComputeBackend::export_variant) instead of the plain fp32
+  // export, stored as a variant of the version named `variant_name` (default: the kind's name),
+  // and written to `out` (default ./NAME-vVERSION-VARIANT.pt). nullopt: the plain export.
+  std::optional<VariantKind> variant;
+  std::optional<std::string> variant_name;
+  std::vector<MaxDrop> max_drops;  // --max-drop: refuse a variant that loses more
 };
 struct ExportOutcome {
   VersionRecord version;
   std::filesystem::path model_file;
   std::filesystem::path manifest_file;  // manifest_path_for(model_file)
   nlohmann::json manifest;
+  std::optional<VariantRecord> variant;  // --variant: what was recorded
 };
 // The manifest written beside an exported model file, named after it so that two exports into
 // one directory keep their own: "out/model.pt" -> "out/model.manifest.json", "m-v3.pt" ->
@@ -152,6 +172,14 @@ struct ExportOutcome {
 std::filesystem::path manifest_path_for(const std::filesystem::path& model_file);
 // The first export of a version builds the TorchScript file and stores it; later exports copy the
 // stored file out again (same bytes, same sha256).
+//
+// With options.variant: refused before any work for a version registered from an artifact (no
+// checkpoint: Error(refused)), one retired, a name check_name refuses or one the version has
+// already (Error(usage)). Then the variant is built and measured with the fp32 export on the
+// version's test split; a --max-drop naming a metric the measurement lacks is Error(usage), one
+// it exceeds Error(gate_failed) naming the metric, both values and the drop, and either way
+// nothing is stored. Otherwise its files go to the store, the catalogue records it with a history
+// row (the version's state is unchanged) and the files are copied to `out`.
 ExportOutcome export_version(const Session& session, const ExportOptions& options);
 
 struct PredictOptions {

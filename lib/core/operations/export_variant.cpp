@@ -1,0 +1,171 @@
+// mlc export REF --variant KIND: an optimised copy of a version, measured beside its fp32 export on
+// the version's test split, gated by --max-drop, and recorded as a variant of the version.
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "common.hpp"
+#include "export_files.hpp"
+#include "mlc/error.hpp"
+#include "mlc/fs.hpp"
+#include "mlc/json_input.hpp"
+#include "mlc/listing.hpp"
+#include "mlc/reference.hpp"
+#include "mlc/text.hpp"
+#include "mlc/writer_lock.hpp"
+
+namespace mlc {
+namespace fs = std::filesystem;
+
+MaxDrop parse_max_drop(std::string_view text) {
+  const auto refuse = [&](std::string_view why) {
+    return Error(ErrorKind::usage,
+                 fmt::format("--max-drop '{}': {}, e.g. 'accuracy=0.01' or 'accuracy=1%'", printable(std::string(text)), why));
+  };
+  const size_t equals = text.find('=');
+  if (equals == std::string_view::npos || equals == 0) throw refuse("expected METRIC=AMOUNT");
+  MaxDrop drop;
+  drop.metric = std::string(text.substr(0, equals));
+  std::string amount(text.substr(equals + 1));
+  if (!amount.empty() && amount.back() == '%') {
+    drop.relative = true;
+    amount.pop_back();
+  }
+  char* end = nullptr;
+  const double value = amount.empty() ? NAN : std::strtod(amount.c_str(), &end);
+  if (amount.empty() || end != amount.c_str() + amount.size() || !std::isfinite(value) || value < 0) {
+    throw refuse(fmt::format("'{}' is not a number of 0 or more", printable(amount)));
+  }
+  drop.amount = drop.relative ? value / 100 : value;
+  return drop;
+}
+
+namespace detail {
+namespace {
+
+// How much worse the variant measured than fp32 on `metric` (negative: better).
+double drop_of(const std::string& metric, double fp32, double variant) {
+  return lower_is_better(metric) ? variant - fp32 : fp32 - variant;
+}
+
+// Error(usage) for a metric the measurement lacks; Error(gate_failed) for a drop beyond the limit.
+void check_max_drops(const std::vector<MaxDrop>& limits, const VariantResult& measured,
+                     const std::string& subject) {
+  for (const MaxDrop& limit : limits) {
+    const auto fp32 = measured.fp32.metrics.find(limit.metric);
+    const auto variant = measured.variant.metrics.find(limit.metric);
+    if (fp32 == measured.fp32.metrics.end() || variant == measured.variant.metrics.end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, value] : measured.fp32.metrics) {
+        if (name.find('[') == std::string::npos) names.push_back(name);
+      }
+      throw Error(ErrorKind::usage,
+                  fmt::format("--max-drop {}: {} measures no such metric (it has: {}); nothing stored",
+                              printable(limit.metric), subject, fmt::join(names, ", ")));
+    }
+    const double allowed = limit.relative ? limit.amount * std::abs(fp32->second) : limit.amount;
+    const double drop = drop_of(limit.metric, fp32->second, variant->second);
+    if (drop > allowed) {
+      throw Error(ErrorKind::gate_failed,
+                  fmt::format("{}: {} went from {:.6g} (fp32) to {:.6g}, a drop of {:.3g}, more than "
+                              "--max-drop {}={}{}; nothing stored",
+                              subject, limit.metric, fp32->second, variant->second, drop, limit.metric,
+                              limit.relative ? limit.amount * 100 : limit.amount, limit.relative ? "%" : ""));
+    }
+  }
+}
+
+nlohmann::json variant_manifest(const VersionRecord& version, const VariantRecord& variant,
+                                 const VariantResult& measured, const std::string& torch_version) {
+  nlohmann::json manifest = build_manifest(version, measured.metadata, variant.model_sha256, torch_version);
+  manifest["variant"] = {{"name", variant.name},
+                         {"kind", std::string(to_string(variant.kind))},
+                         {"format", variant.format},
+                         {"optimisation", variant.details},
+                         {"samples", variant.samples},
+                         {"data_fingerprint", variant.data_fingerprint},
+                         {"metrics", variant.variant.metrics},
+                         {"fp32_metrics", variant.fp32.metrics}};
+  return manifest;
+}
+
+// The history row's reason: "variant int8 (int8) exported: accuracy 0.9722 -> 0.9667 (fp32 -> int8)".
+std::string variant_reason(const VariantRecord& variant) {
+  std::string text = fmt::format("variant {} ({}) exported", variant.name, to_string(variant.kind));
+  for (const std::string& metric : headline_metrics()) {
+    const auto fp32 = variant.fp32.metrics.find(metric);
+    const auto optimised = variant.variant.metrics.find(metric);
+    if (fp32 == variant.fp32.metrics.end() || optimised == variant.variant.metrics.end()) continue;
+    return text + fmt::format(": {} {:.4f} -> {:.4f} (fp32 -> {})", metric, fp32->second,
+                              optimised->second, variant.name);
+  }
+  return text;
+}
+
+}  // namespace
+
+ExportOutcome export_variant(const Session& session, const ExportOptions& options) {
+  Catalog catalog(session.home, Catalog::Mode::existing);
+  const ArtifactStore store = artifact_store(session);
+  const VersionRecord version = catalog.resolve(options.ref);
+  next_state(Action::export_model, version.state, subject(version));
+  require_checkpoint(version);
+  const VariantKind kind = *options.variant;
+  const std::string name = options.variant_name.value_or(std::string(to_string(kind)));
+  check_name(name, "--variant-name");
+  const std::string variant_subject = fmt::format("{} variant {}", subject(version), name);
+  for (const VariantRecord& existing : catalog.variants(version.id)) {
+    if (existing.name == name) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("{} has a variant named '{}' already ({}); name another with --variant-name",
+                              subject(version), name, to_string(existing.kind)));
+    }
+  }
+  const fs::path model_file = checked_out_path(
+      session.home, options.out, fmt::format("{}-v{}-{}.pt", version.model, version.version, name));
+  const fs::path manifest_file = manifest_path_for(model_file);
+  check_manifest_is_replaceable(model_file, manifest_file);
+
+  ComputeBackend& backend = load_compute_backend();
+  const LockedTempDir work(session.home, "variant-");
+  VariantRequest request;
+  request.model = trained_model(session, version);
+  request.data = evaluation_data(version, std::nullopt, std::nullopt);
+  request.kind = kind;
+  request.out = work.path() / "model.pt";
+  const VariantResult measured = backend.export_variant(request);
+  check_max_drops(options.max_drops, measured, variant_subject);
+
+  VariantRecord variant;
+  variant.name = name;
+  variant.kind = kind;
+  variant.model_sha256 = store.put(request.out);
+  variant.created_at = utc_now();
+  variant.details = measured.details;
+  variant.fp32 = measured.fp32;
+  variant.variant = measured.variant;
+  variant.samples = measured.samples;
+  variant.data_fingerprint = measured.data_fingerprint;
+  const fs::path manifest_path = work.path() / "manifest.json";
+  write_file_atomically(manifest_path,
+                        variant_manifest(version, variant, measured, backend.torch_version()).dump(2) + "\n");
+  variant.manifest_sha256 = store.put(manifest_path);
+
+  // The files reach --out inside the transaction: if they cannot be written, nothing is recorded.
+  const VersionRecord current = catalog.in_transaction([&] {
+    VersionRecord now = catalog.resolve(reference_to(version));
+    next_state(Action::export_model, now.state, subject(now));
+    store.ensure_stored(variant.model_sha256, request.out);
+    store.ensure_stored(variant.manifest_sha256, manifest_path);
+    catalog.record_variant(now, variant, note_for(session, variant_reason(variant)));
+    write_out(store, variant.model_sha256, variant.manifest_sha256, model_file, manifest_file);
+    return now;
+  });
+  nlohmann::json manifest = read_json_file(manifest_file);
+  return ExportOutcome{current, model_file, manifest_file, std::move(manifest), std::move(variant)};
+}
+
+}  // namespace detail
+}  // namespace mlc
