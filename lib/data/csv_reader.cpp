@@ -7,7 +7,6 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <string_view>
@@ -31,7 +30,7 @@ std::string read_whole_file(const std::filesystem::path& path) {
                                                           &std::fclose);
   if (!file) {
     throw Error(ErrorKind::not_found,
-                fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+                fmt::format("cannot open {}: {}", path.string(), os_error_text(errno)));
   }
   const uint64_t limit = max_data_bytes();
   struct stat status {};
@@ -48,7 +47,7 @@ std::string read_whole_file(const std::filesystem::path& path) {
   }
   if (std::ferror(file.get())) {
     throw Error(ErrorKind::invalid_input,
-                fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+                fmt::format("cannot read {}: {}", path.string(), os_error_text(errno)));
   }
   return text;
 }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <string_view>
@@ -34,7 +33,7 @@ class GzFile {
     errno = 0;
     file_ = gzopen(path.c_str(), "rb");
     if (file_ == nullptr) {
-      const char* reason = errno != 0 ? std::strerror(errno) : "out of memory";
+      const std::string reason = errno != 0 ? os_error_text(errno) : "out of memory";
       throw Error(ErrorKind::not_found, fmt::format("cannot open {}: {}", path.string(), reason));
     }
     // With zlib's default 8 KiB buffer, gunzipping the 60000 Fashion-MNIST training images took
@@ -80,7 +79,7 @@ class GzFile {
     const char* message = gzerror(file_, &code);
     // zlib reports a stream cut short as Z_BUF_ERROR ("unexpected end of file").
     if (code == Z_BUF_ERROR) throw invalid(path_, "truncated gzip stream");
-    if (code == Z_ERRNO) throw invalid(path_, fmt::format("cannot read: {}", std::strerror(errno)));
+    if (code == Z_ERRNO) throw invalid(path_, fmt::format("cannot read: {}", os_error_text(errno)));
     if (code != Z_OK) {
       // zlib's message starts with the path too.
       std::string_view reason = message;
