@@ -105,7 +105,7 @@ VariantScript script_fp16(const ClassifierImpl& model) {
       const double largest =
           attribute.tensor.numel() == 0 ? 0 : attribute.tensor.abs().max().item<double>();
       if (!(largest <= kHalfMax)) {
-        throw Error(ErrorKind::usage,
+        throw Error(ErrorKind::refused,
                     fmt::format("fp16: {} holds {}, beyond half precision's range ({})",
                                 attribute.name, largest, kHalfMax));
       }
@@ -195,6 +195,9 @@ std::string quantize_linear_calls(const std::string& source,
   for (size_t at = source.find(kLinear); at != std::string::npos;
        at = source.find(kLinear, at + 1)) {
     if (at > 0 && (is_identifier_char(source[at - 1]) || source[at - 1] == '.')) continue;
+    // A call inside an argument of one already rewritten (no architecture writes one): that text
+    // went into the result as it was, and stays fp32.
+    if (at < copied) continue;
     const CallArguments call = call_arguments(source, at + kLinear.size() - 1);
     if (call.arguments.size() != 3) continue;
     const auto weight = attribute_argument(call.arguments[1]);
@@ -276,7 +279,7 @@ VariantScript script_int8(const ClassifierImpl& model) {
   std::vector<LinearLayer> layers;
   const std::string forward = quantize_linear_calls(source.forward, tensors, layers);
   if (layers.empty()) {
-    throw Error(ErrorKind::usage, fmt::format("int8: the {} model has no Linear layer to quantise",
+    throw Error(ErrorKind::refused, fmt::format("int8: the {} model has no Linear layer to quantise",
                                               source.class_name));
   }
   // A weight or bias the rewritten forward still reads (none today) stays an attribute too.
@@ -292,9 +295,16 @@ VariantScript script_int8(const ClassifierImpl& model) {
       register_attribute(variant.module, attribute);
     }
   }
-  std::set<std::string> registered;
+  std::map<std::string, const LinearLayer*> registered;  // by packed name
   for (const LinearLayer& layer : layers) {
-    if (!registered.insert(layer.packed).second) continue;  // one layer called twice
+    const auto [first, inserted] = registered.emplace(layer.packed, &layer);
+    if (!inserted) {  // one layer called twice: the same weight and bias, or two layers in one name
+      if (first->second->weight != layer.weight || first->second->bias != layer.bias) {
+        throw Error(ErrorKind::internal,
+                    fmt::format("int8: {} would pack both {} and {}", layer.packed, first->second->weight, layer.weight));
+      }
+      continue;
+    }
     const c10::IValue params = prepack_linear(
         tensors.at(layer.weight),
         layer.bias ? std::optional<torch::Tensor>(tensors.at(*layer.bias)) : std::nullopt);
@@ -329,7 +339,7 @@ VariantScript script_variant(const ClassifierImpl& model, VariantKind kind) {
 OnednnEngine::OnednnEngine() : previous_(at::globalContext().qEngine()) {
   const auto& engines = at::globalContext().supportedQEngines();
   if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) == engines.end()) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::refused,
                 fmt::format("int8: this libtorch has no onednn quantised engine (it has {})",
                             engine_names(engines)));
   }

@@ -19,6 +19,8 @@ expect_error 2 "--max-drop needs --variant" export w:1 --max-drop accuracy=0.1
 expect_error 2 "--max-drop 'accuracy': expected METRIC=AMOUNT" export w:1 --variant int8 --max-drop accuracy
 expect_error 2 "--max-drop 'accuracy=-1': '-1' is not a number of 0 or more" export w:1 --variant int8 --max-drop accuracy=-1
 expect_error 2 "--max-drop 'accuracy=x%': 'x' is not a number of 0 or more" export w:1 --variant int8 --max-drop accuracy=x%
+expect_error 2 "--max-drop residual_p95: residual_p95 is neither better higher nor lower" export w:1 --variant int8 --max-drop residual_p95=0
+expect_error 2 "--max-drop support[1]: support[1] is neither" export w:1 --variant int8 --max-drop 'support[1]=1'
 expect_error 5 "--variant-name '../up'" export w:1 --variant int8 --variant-name ../up
 [ "$(catalogue_fingerprint)" = "$before" ] || fail "a refused export --variant changed the catalogue or the store"
 [ -z "$(ls "$WORK" | grep -- '-int8' || true)" ] || fail "a refused export --variant wrote files: $(ls "$WORK")"
@@ -73,7 +75,7 @@ grep -q "^  variant      int8 (int8): .* KiB (fp32 .* KiB); accuracy [01]\.[0-9]
 run_mlc 0 --json history w:1; validate history
 json_field "$OUT" "[(h['event'], h['from'], h['to']) for h in d['history'] if h['event'] == 'variant']" \
   | grep -qx "\[('variant', 'evaluated', 'evaluated'), ('variant', 'exported', 'exported')\]" || fail "history: $OUT"
-mlc -q gc > /dev/null
+mlc -q gc --min-age 0 > /dev/null
 run_mlc 0 --json verify; validate verify
 json_field "$OUT" "d['ok']" | grep -qx True || fail "verify after gc: $OUT"
 sha=$(json_field "$(cat int8.json)" "d['model_sha256']")

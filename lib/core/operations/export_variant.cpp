@@ -45,6 +45,22 @@ MaxDrop parse_max_drop(std::string_view text) {
 namespace detail {
 namespace {
 
+// Residual quantiles and class supports are not better one way or the other: no drop to limit.
+bool has_direction(const std::string& metric) {
+  return metric.rfind("residual_", 0) != 0 && metric.rfind("support[", 0) != 0;
+}
+
+// Error(usage) for a --max-drop on such a metric, before any work.
+void check_directions(const std::vector<MaxDrop>& limits) {
+  for (const MaxDrop& limit : limits) {
+    if (has_direction(limit.metric)) continue;
+    throw Error(ErrorKind::usage,
+                fmt::format("--max-drop {}: {} is neither better higher nor lower, so it cannot drop; "
+                            "limit e.g. accuracy, f1_macro, r2, loss, rmse, mae or ece",
+                            printable(limit.metric), printable(limit.metric)));
+  }
+}
+
 // How much worse the variant measured than fp32 on `metric` (negative: better).
 double drop_of(const std::string& metric, double fp32, double variant) {
   return lower_is_better(metric) ? variant - fp32 : fp32 - variant;
@@ -115,6 +131,7 @@ ExportOutcome export_variant(const Session& session, const ExportOptions& option
   const VariantKind kind = *options.variant;
   const std::string name = options.variant_name.value_or(std::string(to_string(kind)));
   check_name(name, "--variant-name");
+  check_directions(options.max_drops);
   const std::string variant_subject = fmt::format("{} variant {}", subject(version), name);
   for (const VariantRecord& existing : catalog.variants(version.id)) {
     if (existing.name == name) {

@@ -30,11 +30,20 @@ std::map<std::string, std::vector<std::string>> needed_artifacts(const Catalog& 
     add(version.checkpoint_sha256, who);
     if (version.model_sha256) add(*version.model_sha256, who);
     if (version.manifest_sha256) add(*version.manifest_sha256, who);
-    for (const auto& variant : catalog.variants(version.id)) {
+    std::vector<VariantRecord> variants;
+    try {
+      variants = catalog.variants(version.id);
+    } catch (const Error& e) {  // a row mlc cannot read (reported as such): its files are checked
+      if (e.kind() != ErrorKind::catalog) throw;  // all the same, under a plainer name
+    }
+    for (const auto& variant : variants) {
       const std::string variant_who = fmt::format("{} variant '{}'", who, variant.name);
       add(variant.model_sha256, variant_who);
       add(variant.manifest_sha256, variant_who);
     }
+  }
+  for (auto& [sha256, users] : needed) {
+    if (users.empty()) users.push_back("a variant whose catalogue row cannot be read");
   }
   return needed;
 }

@@ -260,7 +260,8 @@ class ComputeBackend {
 
   // Writes the variant's TorchScript file to request.out (Python's torch.jit.load runs it: same
   // raw inputs and outputs as the fp32 export) and measures it and the fp32 export on the test
-  // split of request.data. Throws Error(usage) for a variant the architecture cannot have, and
+  // split of request.data. Throws Error(refused) for a variant the model or this libtorch cannot have
+  // (a weight beyond half precision's range, no Linear layer to quantise, no onednn engine), and
   // Error(invalid_input) as evaluate() does for data that does not fit.
   virtual VariantResult export_variant(const VariantRequest& request) = 0;
 
