@@ -115,6 +115,17 @@ expect_error 2 "w:1 has a variant named 'int8b' already (int8); name another wit
   export w:1 --variant fp16 --variant-name int8b
 ok "--max-drop: a drop beyond it exits 3 with the values and stores nothing; within it, stored; a taken name: exit 2"
 
+# --- what export writes registers elsewhere, as it is -------------------------------------------------
+run_mlc 0 --json register --artifact "$WORK/dist/w-v1-int8.pt" --name moved --manifest "$WORK/dist/w-v1-int8.manifest.json"
+validate register-artifact
+json_field "$OUT" "d['manifest']['task'], d['manifest']['labels'], d['model_sha256'] == '$sha'" \
+  | grep -qx "classification \['0', '1', '2'\] True" || fail "register --artifact of an int8 variant with its manifest: $OUT"
+mlc -q train "$(alcohol_config 3)" --name alc > /dev/null
+take_through alc:1 exported
+run_mlc 0 --json register --artifact "$WORK/exports/alc:1.pt" --name alc2 --manifest "$WORK/exports/alc:1.manifest.json"
+json_field "$OUT" "d['manifest']['task']" | grep -qx regression || fail "a regression model's manifest, registered: $OUT"
+ok "register --artifact takes the manifest export wrote, a variant's included, and keeps a regression model's task"
+
 # --- versions that cannot have variants ---------------------------------------------------------------
 "$PYTHON" "$MLC_SOURCE_DIR/tests/cli/make_torchscript.py" a.pt
 mlc -q register --artifact a.pt --name byo > /dev/null

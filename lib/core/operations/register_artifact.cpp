@@ -88,6 +88,7 @@ RegisterArtifactOutcome register_artifact(const Session& session, const Register
         {"platform", "pytorch_torchscript"},
         {"inputs", given.value("inputs", nlohmann::json::array())},
         {"outputs", given.value("outputs", nlohmann::json::array())},
+        {"task", given.value("task", "classification")},
         {"labels", given.value("labels", nlohmann::json::array())},
         {"feature_names", given.value("feature_names", nlohmann::json::array())},
         {"preprocessing", given.value("preprocessing", nlohmann::json::object())},
@@ -108,7 +109,7 @@ RegisterArtifactOutcome register_artifact(const Session& session, const Register
     version.manifest_sha256 = store.put(manifest_path);
     version.description = options.description;
     version.tags = options.tags;
-    version.model_info = nlohmann::json::object();
+    version.model_info = {{"task", given.value("task", "classification")}};
     if (given.contains("labels")) version.model_info["class_names"] = given["labels"];
     if (given.contains("feature_names")) version.model_info["feature_names"] = given["feature_names"];
     if (given.contains("preprocessing")) version.model_info["preprocessing"] = given["preprocessing"];
