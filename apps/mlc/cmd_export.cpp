@@ -33,8 +33,8 @@ void run_export(const ExportFlags& flags, CliState& state) {
   const ExportOutcome outcome = export_version(state.session(), options);
 
   nlohmann::json document = version_summary_json(outcome.version);
-  document["model_file"] = outcome.model_file.string();
-  document["manifest_file"] = outcome.manifest_file.string();
+  document["model_file"] = outcome.model_file ? nlohmann::json(outcome.model_file->string()) : nlohmann::json(nullptr);
+  document["manifest_file"] = outcome.manifest_file ? nlohmann::json(outcome.manifest_file->string()) : nlohmann::json(nullptr);
   if (outcome.variant) {
     document["model_sha256"] = outcome.variant->model_sha256;
     document["variant"] = variant_json(*outcome.variant);
@@ -42,11 +42,14 @@ void run_export(const ExportFlags& flags, CliState& state) {
     document["model_sha256"] = *outcome.version.model_sha256;
   }
   document["manifest"] = outcome.manifest;
-  const std::string written = fmt::format("{} (sha256 {}), {}", outcome.model_file.string(),
-                                          document["model_sha256"].get<std::string>(), outcome.manifest_file.string());
-  state.print(document, outcome.variant ? fmt::format("{} variant {}\nwritten: {}", subject(outcome.version),
-                                                                    variant_text(*outcome.variant), written)
-                                        : fmt::format("{} exported: {}", subject(outcome.version), written));
+  const std::string sha256 = document["model_sha256"].get<std::string>();
+  const std::string where =
+      outcome.model_file
+          ? fmt::format("written to {} (sha256 {}), {}", outcome.model_file->string(), sha256, outcome.manifest_file->string())
+          : fmt::format("stored in MLC_HOME as sha256 {} (--out FILE writes a copy)", sha256);
+  state.print(document, outcome.variant ? fmt::format("{} variant {}\n{}", subject(outcome.version),
+                                                      variant_text(*outcome.variant), where)
+                                        : fmt::format("{} exported: {}", subject(outcome.version), where));
 }
 
 }  // namespace
@@ -55,8 +58,9 @@ void setup_export(CLI::App& app, CliState& state) {
   auto flags = std::make_shared<ExportFlags>();
   CLI::App* command = app.add_subcommand("export", "Write a version as TorchScript with its manifest beside it, or an optimised variant of it (--variant)");
   command->add_option("ref", flags->ref, "NAME, NAME:VERSION or NAME@TARGET")->required();
-  command->add_option("--out", flags->out, "Model file to write, or a directory DIR/ for DIR/NAME-vVERSION.pt (default ./NAME-vVERSION.pt, "
-                      "./NAME-vVERSION-VARIANT.pt for a variant); the manifest is FILE's name with .manifest.json");
+  command->add_option("--out", flags->out, "Write a copy of the model file there, or into a directory DIR/ as NAME-vVERSION.pt "
+                      "(NAME-vVERSION-VARIANT.pt for a variant); the manifest is FILE's name with .manifest.json. "
+                      "Without it nothing is written outside MLC_HOME");
   command->add_option("--variant", flags->variant, "fp16 (half-precision weights) or int8 (dynamic int8 Linear layers): "
                       "an optimised copy, measured beside the fp32 export on the test split and recorded as a variant of the version");
   command->add_option("--variant-name", flags->variant_name, "The variant's name (default: its kind); unique per version");

@@ -66,6 +66,18 @@ for name, tolerance in (("fp16", 0.02), ("int8", 0.25)):
 PY
 ok "torch.jit.load in Python runs the fp16 and int8 files: outputs within noise of the fp32 export's, 95%+ same class"
 
+# Without --out nothing is written outside MLC_HOME: the files stay in the store.
+mkdir empty && cd empty
+run_mlc 0 --json export w:1; validate export
+json_field "$OUT" "d['model_file'], d['manifest_file'], d['model_sha256'] == d['manifest']['model_file']['sha256']" \
+  | grep -qx "None None True" || fail "export without --out: $OUT"
+run_mlc 0 export w:1
+[ "$OUT" = "w:1 exported: stored in MLC_HOME as sha256 $(json_field "$(mlc --json show w:1)" "d['artifacts']['model_sha256']") (--out FILE writes a copy)" ] \
+  || fail "export without --out: $OUT"
+[ -z "$(ls -A)" ] || fail "export without --out wrote into the working directory: $(ls -A)"
+cd "$WORK"
+ok "export without --out writes nothing outside MLC_HOME"
+
 # --- show, history, gc, verify ----------------------------------------------------------------------
 run_mlc 0 --json show w:1; validate show
 json_field "$OUT" "[(v['name'], v['kind']) for v in d['variants']]" | grep -qx "\[('int8', 'int8'), ('fp16', 'fp16')\]" || fail "show --json: $OUT"

@@ -1,5 +1,3 @@
-#include <fstream>
-
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -48,20 +46,21 @@ bool ends_with(const std::string& text, std::string_view tail) {
 namespace detail {
 
 void write_out(const ArtifactStore& store, const std::string& model_sha256,
-               const std::string& manifest_sha256, const fs::path& model_file,
-               const fs::path& manifest_file) {
+               const std::string& manifest_sha256, const std::optional<OutPaths>& out) {
+  if (!out) return;
   try {
-    fs::create_directories(model_file.parent_path());
-    copy_file_atomically(store.path_of(model_sha256), model_file);
-    copy_file_atomically(store.path_of(manifest_sha256), manifest_file);
+    fs::create_directories(out->model_file.parent_path());
+    copy_file_atomically(store.path_of(model_sha256), out->model_file);
+    copy_file_atomically(store.path_of(manifest_sha256), out->manifest_file);
   } catch (const std::exception& e) {
-    throw Error(ErrorKind::invalid_input, "--out " + model_file.string() + ": cannot write: " + e.what());
+    throw Error(ErrorKind::invalid_input, "--out " + out->model_file.string() + ": cannot write: " + e.what());
   }
 }
 
-fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
-                          const std::string& default_name) {
-  fs::path requested = out.value_or(default_name);
+namespace {
+
+fs::path checked_out_path(const Home& home, const fs::path& out, const std::string& default_name) {
+  fs::path requested = out;
   // A directory (one that exists, or a path ending in '/') gets the file under its default name.
   std::error_code error;  // a name too long or a loop of links: refused below, when it is opened
   if (!requested.has_filename() || fs::is_directory(requested, error)) requested /= default_name;
@@ -81,6 +80,7 @@ fs::path checked_out_path(const Home& home, const std::optional<fs::path>& out,
   return model_file;
 }
 
+}  // namespace
 }  // namespace detail
 
 fs::path manifest_path_for(const fs::path& model_file) {
@@ -88,7 +88,10 @@ fs::path manifest_path_for(const fs::path& model_file) {
 }
 
 namespace detail {
+namespace {
 
+// x.pt and x.torchscript share x.manifest.json: a manifest already there may be replaced only with
+// the model file it describes (by sha256), never one of another file beside it.
 void check_manifest_is_replaceable(const fs::path& model_file, const fs::path& manifest_file) {
   std::error_code error;
   if (fs::symlink_status(manifest_file, error).type() == fs::file_type::not_found) return;
@@ -112,6 +115,18 @@ void check_manifest_is_replaceable(const fs::path& model_file, const fs::path& m
   }
 }
 
+}  // namespace
+
+std::optional<OutPaths> checked_out_paths(const Home& home, const std::optional<fs::path>& out,
+                                          const std::string& default_name) {
+  if (!out) return std::nullopt;
+  OutPaths paths;
+  paths.model_file = checked_out_path(home, *out, default_name);
+  paths.manifest_file = manifest_path_for(paths.model_file);
+  check_manifest_is_replaceable(paths.model_file, paths.manifest_file);
+  return paths;
+}
+
 }  // namespace detail
 
 ExportOutcome export_version(const Session& session, const ExportOptions& options) {
@@ -120,15 +135,13 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
   const ArtifactStore store = detail::artifact_store(session);
   VersionRecord version = catalog.resolve(options.ref);
   next_state(Action::export_model, version.state, detail::subject(version));
-  const fs::path model_file = detail::checked_out_path(
-      session.home, options.out, fmt::format("{}-v{}.pt", version.model, version.version));
-  const fs::path manifest_file = manifest_path_for(model_file);
-  detail::check_manifest_is_replaceable(model_file, manifest_file);
+  const auto out = detail::checked_out_paths(session.home, options.out,
+                                             fmt::format("{}-v{}.pt", version.model, version.version));
 
   if (version.model_sha256) {  // exported before: the same stored bytes again
     store.verify(*version.model_sha256);
     store.verify(*version.manifest_sha256);
-    detail::write_out(store, *version.model_sha256, *version.manifest_sha256, model_file, manifest_file);
+    detail::write_out(store, *version.model_sha256, *version.manifest_sha256, out);
   } else {
     ComputeBackend& backend = load_compute_backend();
     const LockedTempDir work(session.home, "export-");
@@ -153,12 +166,13 @@ ExportOutcome export_version(const Session& session, const ExportOptions& option
         current.model_sha256 = model_sha256;
         current.manifest_sha256 = manifest_sha256;
       }
-      detail::write_out(store, *current.model_sha256, *current.manifest_sha256, model_file, manifest_file);
+      detail::write_out(store, *current.model_sha256, *current.manifest_sha256, out);
       return current;
     });
   }
-  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(manifest_file));
-  return ExportOutcome{std::move(version), model_file, manifest_file, std::move(manifest), std::nullopt};
+  nlohmann::json manifest = read_json_file(store.path_of(*version.manifest_sha256));
+  return ExportOutcome{std::move(version), out ? std::optional(out->model_file) : std::nullopt,
+                       out ? std::optional(out->manifest_file) : std::nullopt, std::move(manifest), std::nullopt};
 }
 
 }  // namespace mlc

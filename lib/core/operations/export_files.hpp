@@ -19,22 +19,21 @@ namespace mlc::detail {
 nlohmann::json build_manifest(const VersionRecord& version, const ExportResult& exported,
                               const std::string& model_sha256, const std::string& torch_version);
 
-// --out as an absolute path: `out`, or `default_name` in the working directory; a directory (one
-// that exists, or a path ending in '/') gets `default_name` inside it. Error(usage) for a name
-// ending in ".manifest.json" and for a path inside MLC_HOME.
-std::filesystem::path checked_out_path(const Home& home, const std::optional<std::filesystem::path>& out,
-                                       const std::string& default_name);
+// --out as an absolute path, and its manifest's path beside it (nullopt without --out); a
+// directory (one that exists, or a path ending in '/') gets `default_name` inside it.
+// Error(usage) for a name ending in ".manifest.json", for a path inside MLC_HOME and for a
+// manifest there already that describes another model file.
+struct OutPaths {
+  std::filesystem::path model_file;
+  std::filesystem::path manifest_file;
+};
+std::optional<OutPaths> checked_out_paths(const Home& home, const std::optional<std::filesystem::path>& out,
+                                          const std::string& default_name);
 
-// x.pt and x.torchscript share x.manifest.json: a manifest already there may be replaced only with
-// the model file it describes (by sha256), never one of another file beside it (Error(usage)).
-void check_manifest_is_replaceable(const std::filesystem::path& model_file,
-                                   const std::filesystem::path& manifest_file);
-
-// Copies the stored model and manifest to where the user asked. A path that cannot be written is
-// the user's input at fault: Error(invalid_input) naming it.
+// Copies the stored model and manifest to `out` (nothing when nullopt). A path that cannot be
+// written is the user's input at fault: Error(invalid_input) naming it.
 void write_out(const ArtifactStore& store, const std::string& model_sha256,
-               const std::string& manifest_sha256, const std::filesystem::path& model_file,
-               const std::filesystem::path& manifest_file);
+               const std::string& manifest_sha256, const std::optional<OutPaths>& out);
 
 // export_version with options.variant set (operations.hpp says what it does and refuses).
 ExportOutcome export_variant(const Session& session, const ExportOptions& options);

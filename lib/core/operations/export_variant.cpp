@@ -140,10 +140,8 @@ ExportOutcome export_variant(const Session& session, const ExportOptions& option
                               subject(version), name, to_string(existing.kind)));
     }
   }
-  const fs::path model_file = checked_out_path(
-      session.home, options.out, fmt::format("{}-v{}-{}.pt", version.model, version.version, name));
-  const fs::path manifest_file = manifest_path_for(model_file);
-  check_manifest_is_replaceable(model_file, manifest_file);
+  const auto out = checked_out_paths(session.home, options.out,
+                                     fmt::format("{}-v{}-{}.pt", version.model, version.version, name));
 
   ComputeBackend& backend = load_compute_backend();
   const LockedTempDir work(session.home, "variant-");
@@ -177,11 +175,13 @@ ExportOutcome export_variant(const Session& session, const ExportOptions& option
     store.ensure_stored(variant.model_sha256, request.out);
     store.ensure_stored(variant.manifest_sha256, manifest_path);
     catalog.record_variant(now, variant, note_for(session, variant_reason(variant)));
-    write_out(store, variant.model_sha256, variant.manifest_sha256, model_file, manifest_file);
+    write_out(store, variant.model_sha256, variant.manifest_sha256, out);
     return now;
   });
-  nlohmann::json manifest = read_json_file(manifest_file);
-  return ExportOutcome{current, model_file, manifest_file, std::move(manifest), std::move(variant)};
+  nlohmann::json manifest = read_json_file(store.path_of(variant.manifest_sha256));
+  return ExportOutcome{current, out ? std::optional(out->model_file) : std::nullopt,
+                       out ? std::optional(out->manifest_file) : std::nullopt, std::move(manifest),
+                       std::move(variant)};
 }
 
 }  // namespace detail

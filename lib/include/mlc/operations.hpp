@@ -148,21 +148,23 @@ MaxDrop parse_max_drop(std::string_view text);
 
 struct ExportOptions {
   Reference ref;
-  // The model file; a directory (one that exists, or a path ending in '/', created if missing)
-  // gets DIR/NAME-vVERSION.pt. Default: ./NAME-vVERSION.pt. A name ending in ".manifest.json" is
-  // refused (Error(usage)): that is the manifest's.
+  // Where to write a copy of the model file (its manifest beside it); a directory (one that
+  // exists, or a path ending in '/', created if missing) gets DIR/NAME-vVERSION.pt. A name ending
+  // in ".manifest.json" is refused (Error(usage)): that is the manifest's. nullopt: nothing is
+  // written outside MLC_HOME (the export is in the store, where deploy takes it from).
   std::optional<std::filesystem::path> out;
   // --variant KIND: an optimised copy (ComputeBackend::export_variant) instead of the plain fp32
   // export, stored as a variant of the version named `variant_name` (default: the kind's name),
-  // and written to `out` (default ./NAME-vVERSION-VARIANT.pt). nullopt: the plain export.
+  // and copied to `out` (a directory gets DIR/NAME-vVERSION-VARIANT.pt). nullopt: the plain export.
   std::optional<VariantKind> variant;
   std::optional<std::string> variant_name;
   std::vector<MaxDrop> max_drops;  // --max-drop: refuse a variant that loses more
 };
 struct ExportOutcome {
   VersionRecord version;
-  std::filesystem::path model_file;
-  std::filesystem::path manifest_file;  // manifest_path_for(model_file)
+  // The copies written (--out); nullopt without --out.
+  std::optional<std::filesystem::path> model_file;
+  std::optional<std::filesystem::path> manifest_file;  // manifest_path_for(*model_file)
   nlohmann::json manifest;
   std::optional<VariantRecord> variant;  // --variant: what was recorded
 };
@@ -179,7 +181,7 @@ std::filesystem::path manifest_path_for(const std::filesystem::path& model_file)
 // version's test split; a --max-drop naming a metric the measurement lacks is Error(usage), one
 // it exceeds Error(gate_failed) naming the metric, both values and the drop, and either way
 // nothing is stored. Otherwise its files go to the store, the catalogue records it with a history
-// row (the version's state is unchanged) and the files are copied to `out`.
+// row (the version's state is unchanged) and the files are copied to `out`, if given.
 ExportOutcome export_version(const Session& session, const ExportOptions& options);
 
 struct PredictOptions {
