@@ -36,6 +36,13 @@ std::string version_text(const std::string& model, const std::optional<int64_t>&
   return model + ":" + std::to_string(number);
 }
 
+// What a change left on the target: "NAME:VERSION", "NAME:VERSION (int8)" for a variant, "(none)".
+std::string held_text(const std::string& model, const TargetChange& change) {
+  std::string text = version_text(model, change.version);
+  if (change.version && change.variant) text += " (" + printable(*change.variant) + ")";
+  return text;
+}
+
 // history NAME --target T [--at TIME]: what T held, change by change, and at TIME.
 void run_target_history(const HistoryFlags& flags, CliState& state) {
   const Reference ref = parse_reference(flags.ref);
@@ -59,7 +66,7 @@ void run_target_history(const HistoryFlags& flags, CliState& state) {
   TextTable table({"AT (UTC)", "CHANGE", "HOLDS", "ACTOR", "REASON"});
   for (const auto& change : newest(full_log, flags.limit)) {
     changes.push_back(target_change_json(change));
-    table.add_row({change.at, std::string(to_string(change.kind)), version_text(ref.model, change.version),
+    table.add_row({change.at, std::string(to_string(change.kind)), held_text(ref.model, change),
                    printable(change.actor), printable(change.reason)});
   }
   document["changes"] = changes;
@@ -70,12 +77,14 @@ void run_target_history(const HistoryFlags& flags, CliState& state) {
   }
   if (at) {
     // Before the first change the target held nothing; "since" is when what it held arrived.
-    const std::optional<int64_t> held = then ? then->version : std::nullopt;
+    const nlohmann::json held =
+        then ? target_change_json(*then) : nlohmann::json{{"version", nullptr}, {"variant", nullptr}};
     document["at"] = *at;
-    document["version"] = held ? nlohmann::json(*held) : nlohmann::json(nullptr);
+    document["version"] = held["version"];
+    document["variant"] = held["variant"];
     document["since"] = then ? nlohmann::json(then->at) : nlohmann::json(nullptr);
     human = then ? fmt::format("{} held {} at {} (since {}, {} by {}: {})", *flags.target,
-                               version_text(ref.model, held), *at, then->at, to_string(then->kind),
+                               held_text(ref.model, *then), *at, then->at, to_string(then->kind),
                                printable(then->actor), printable(then->reason))
                  : fmt::format("{} held no version of {} at {} (first change: {})", *flags.target,
                                ref.model, *at, full_log.front().at);

@@ -13,10 +13,13 @@ void run_rollback(const RollbackOptions& options, CliState& state) {
   nlohmann::json document = version_summary_json(outcome.version);
   document["target"] = options.target;
   document["directory"] = outcome.directory.string();
+  document["variant"] = outcome.variant ? nlohmann::json(*outcome.variant) : nlohmann::json(nullptr);
   document["replaced"] =
       outcome.replaced ? version_summary_json(*outcome.replaced) : nlohmann::json(nullptr);
-  std::string human = fmt::format("{} rolled back to {} ({})", options.target, subject(outcome.version),
-                                  outcome.directory.string());
+  std::string human = fmt::format(
+      "{} rolled back to {}{} ({})", options.target, subject(outcome.version),
+      outcome.variant ? fmt::format(" (variant {})", *outcome.variant) : std::string(),
+      outcome.directory.string());
   if (outcome.replaced) {
     human += fmt::format("\n{} taken off {}, now {}", subject(*outcome.replaced), options.target,
                          to_string(outcome.replaced->state));

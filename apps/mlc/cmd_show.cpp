@@ -155,7 +155,16 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
   for (const auto& [key, value] : version.tags) {
     text += fmt::format("  tag          {}={}\n", printable(key), printable(value));
   }
-  if (!version.targets.empty()) text += fmt::format("  deployed to  {}\n", fmt::join(version.targets, ", "));
+  if (!version.targets.empty()) {
+    std::vector<std::string> where;  // "production (int8)" where a variant stands
+    for (const auto& target : version.targets) {
+      const auto variant = version.target_variants.find(target);
+      where.push_back(variant == version.target_variants.end()
+                          ? target
+                          : fmt::format("{} ({})", target, printable(variant->second)));
+    }
+    text += fmt::format("  deployed to  {}\n", fmt::join(where, ", "));
+  }
   if (!version.aliases.empty()) text += fmt::format("  aliases      {}\n", fmt::join(version.aliases, ", "));
   if (version.origin == Origin::train) {
     text += architecture_lines(version.config.at("model"));
@@ -205,6 +214,13 @@ void run_show(const std::string& ref_text, CliState& state) {
   nlohmann::json document = version_detail_json(version, epochs, evaluation);
   document["variants"] = nlohmann::json::array();
   for (const VariantRecord& variant : variants) document["variants"].push_back(variant_json(variant));
+  document["target_variants"] = nlohmann::json::object();
+  for (const auto& target : version.targets) {
+    const auto variant = version.target_variants.find(target);
+    document["target_variants"][target] = variant == version.target_variants.end()
+                                              ? nlohmann::json(nullptr)
+                                              : nlohmann::json(variant->second);
+  }
   state.print(document, human_detail(version, epochs, evaluation, variants));
 }
 

@@ -471,10 +471,14 @@ VersionRecord Catalog::load_version(int64_t version_id) const {
   tags->bind(1, version_id);
   while (tags->step()) record.tags[tags->column_text(0)] = tags->column_text(1);
 
-  auto targets =
-      db_->cached("SELECT target FROM deployments WHERE version_id = ? ORDER BY target");
+  auto targets = db_->cached(
+      "SELECT d.target, x.name FROM deployments d LEFT JOIN variants x ON x.id = d.variant_id "
+      "WHERE d.version_id = ? ORDER BY d.target");
   targets->bind(1, version_id);
-  while (targets->step()) record.targets.push_back(targets->column_text(0));
+  while (targets->step()) {
+    record.targets.push_back(targets->column_text(0));
+    if (!targets->column_is_null(1)) record.target_variants[targets->column_text(0)] = targets->column_text(1);
+  }
 
   auto aliases = db_->cached("SELECT alias FROM aliases WHERE version_id = ? ORDER BY alias");
   aliases->bind(1, version_id);
@@ -561,8 +565,9 @@ std::optional<int64_t> Catalog::model_id(const std::string& name) const {
 
 std::vector<TargetChange> Catalog::target_log(int64_t model_id, const std::string& target) const {
   auto rows = db_->prepare(
-      "SELECT t.id, t.at, t.kind, v.version, t.version_id, t.actor, t.host, t.reason, t.command "
-      "FROM target_log t LEFT JOIN versions v ON v.id = t.version_id "
+      "SELECT t.id, t.at, t.kind, v.version, t.version_id, t.actor, t.host, t.reason, t.command, "
+      "x.name FROM target_log t LEFT JOIN versions v ON v.id = t.version_id "
+      "LEFT JOIN variants x ON x.id = t.variant_id "
       "WHERE t.model_id = ? AND t.target = ? ORDER BY t.id");
   rows.bind(1, model_id).bind(2, target);
   std::vector<TargetChange> changes;
@@ -577,6 +582,7 @@ std::vector<TargetChange> Catalog::target_log(int64_t model_id, const std::strin
     change.host = rows.column_text(6);
     change.reason = rows.column_text(7);
     change.command = rows.column_text(8);
+    if (!rows.column_is_null(9)) change.variant = rows.column_text(9);
     changes.push_back(std::move(change));
   }
   return changes;
@@ -613,16 +619,29 @@ std::vector<VariantRecord> Catalog::variants(int64_t version_id) const {
   return found;
 }
 
+std::optional<VariantRecord> Catalog::variant(int64_t version_id, const std::string& name) const {
+  auto row = db_->prepare(
+      fmt::format("SELECT {} FROM variants WHERE version_id = ? AND name = ?", kVariantColumns));
+  row.bind(1, version_id).bind(2, name);
+  if (!row.step()) return std::nullopt;
+  return read_variant_row(row);
+}
+
 std::set<std::string> Catalog::referenced_artifacts() const { return artifact_references(*db_, false); }
 
 std::set<std::string> Catalog::purged_artifacts() const { return artifact_references(*db_, true); }
 
 std::vector<Catalog::Deployment> Catalog::deployments() const {
   auto rows = db_->prepare(
-      "SELECT d.target, m.name, d.version_id FROM deployments d JOIN models m ON m.id = d.model_id "
+      "SELECT d.target, m.name, d.version_id, x.name FROM deployments d "
+      "JOIN models m ON m.id = d.model_id LEFT JOIN variants x ON x.id = d.variant_id "
       "ORDER BY d.target, m.name");
   std::vector<Deployment> result;
-  while (rows.step()) result.push_back({rows.column_text(0), rows.column_text(1), rows.column_int(2)});
+  while (rows.step()) {
+    Deployment deployment{rows.column_text(0), rows.column_text(1), rows.column_int(2), std::nullopt};
+    if (!rows.column_is_null(3)) deployment.variant = rows.column_text(3);
+    result.push_back(std::move(deployment));
+  }
   return result;
 }
 
@@ -1046,18 +1065,29 @@ void Catalog::set_registration(int64_t version_id, const std::string& descriptio
 }
 
 void Catalog::set_deployment(int64_t model_id, const std::string& target, int64_t version_id,
-                             TargetChange::Kind kind, const TransitionNote& note) {
+                             TargetChange::Kind kind, const TransitionNote& note,
+                             const std::optional<std::string>& variant) {
+  std::optional<int64_t> variant_id;
+  if (variant) {
+    auto row = db_->prepare("SELECT id FROM variants WHERE version_id = ? AND name = ?");
+    row.bind(1, version_id).bind(2, *variant);
+    if (!row.step()) {
+      const VersionRecord version = load_version(version_id);
+      throw Error(ErrorKind::not_found, fmt::format("{}:{} has no variant named '{}'", version.model,
+                                                    version.version, *variant));
+    }
+    variant_id = row.column_int(0);
+  }
   const std::string now = utc_now();
-  db_->prepare(
-         "INSERT INTO deployments (model_id, target, version_id, deployed_at) VALUES (?, ?, ?, ?) "
-         "ON CONFLICT (model_id, target) DO UPDATE SET version_id = excluded.version_id, "
-         "deployed_at = excluded.deployed_at")
-      .bind(1, model_id)
-      .bind(2, target)
-      .bind(3, version_id)
-      .bind(4, now)
-      .run();
-  append_target_change(model_id, target, version_id, kind, now, note);
+  auto upsert = db_->prepare(
+      "INSERT INTO deployments (model_id, target, version_id, deployed_at, variant_id) "
+      "VALUES (?, ?, ?, ?, ?) "
+      "ON CONFLICT (model_id, target) DO UPDATE SET version_id = excluded.version_id, "
+      "deployed_at = excluded.deployed_at, variant_id = excluded.variant_id");
+  upsert.bind(1, model_id).bind(2, target).bind(3, version_id).bind(4, now);
+  if (variant_id) upsert.bind(5, *variant_id);
+  upsert.run();
+  append_target_change(model_id, target, version_id, variant_id, kind, now, note);
 }
 
 void Catalog::remove_deployment(int64_t model_id, const std::string& target,
@@ -1066,19 +1096,22 @@ void Catalog::remove_deployment(int64_t model_id, const std::string& target,
       .bind(1, model_id)
       .bind(2, target)
       .run();
-  append_target_change(model_id, target, std::nullopt, TargetChange::Kind::remove, utc_now(), note);
+  append_target_change(model_id, target, std::nullopt, std::nullopt, TargetChange::Kind::remove,
+                       utc_now(), note);
 }
 
 void Catalog::append_target_change(int64_t model_id, const std::string& target,
-                                   std::optional<int64_t> version_id, TargetChange::Kind kind,
+                                   std::optional<int64_t> version_id,
+                                   std::optional<int64_t> variant_id, TargetChange::Kind kind,
                                    const std::string& at, const TransitionNote& note) {
   auto insert = db_->prepare(
-      "INSERT INTO target_log (model_id, target, version_id, kind, at, actor, host, reason, command) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO target_log (model_id, target, version_id, kind, at, actor, host, reason, command, "
+      "variant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, model_id).bind(2, target);
   if (version_id) insert.bind(3, *version_id);
   insert.bind(4, to_string(kind)).bind(5, at).bind(6, note.actor).bind(7, note.host);
   insert.bind(8, note.reason).bind(9, note.command);
+  if (variant_id) insert.bind(10, *variant_id);
   insert.run();
 }
 

@@ -240,6 +240,11 @@ CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
 // the second for the variant; details is the backend's account of what it did (a JSON object).
 // Variants are never deleted (like evaluations); gc --purge-retired deletes their files with the
 // version's. Recording one is a history event: the history table is rebuilt as in version 4.
+// A deployment and each target-log row say which variant of the version stands (mlc deploy
+// --variant; rollback puts back the pair): variant_id, NULL for the plain fp32 export, as every
+// row made before has. Schema 5 was still unreleased when these two columns were added, so they
+// belong to this step rather than to a version 6 (no catalogue of 5 without them exists outside
+// development homes).
 constexpr const char* kMigrationV4ToV5 = R"sql(
 CREATE TABLE variants (
   id               INTEGER PRIMARY KEY,
@@ -257,6 +262,8 @@ CREATE TABLE variants (
   variant          TEXT NOT NULL,
   UNIQUE (version_id, name)
 );
+ALTER TABLE deployments ADD COLUMN variant_id INTEGER REFERENCES variants(id);
+ALTER TABLE target_log ADD COLUMN variant_id INTEGER REFERENCES variants(id);
 
 CREATE TABLE history_v5 (
   id         INTEGER PRIMARY KEY,

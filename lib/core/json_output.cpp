@@ -183,6 +183,7 @@ nlohmann::json target_change_json(const TargetChange& change) {
   return {{"at", change.at},
           {"kind", to_string(change.kind)},
           {"version", change.version ? nlohmann::json(*change.version) : nlohmann::json(nullptr)},
+          {"variant", change.variant ? nlohmann::json(*change.variant) : nlohmann::json(nullptr)},
           {"actor", change.actor},
           {"host", change.host},
           {"reason", change.reason},

@@ -1,8 +1,10 @@
 #include "inference/inference_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
+#include <ATen/Context.h>
 #include <fmt/format.h>
 #include <torch/csrc/jit/serialization/import.h>
 
@@ -111,6 +113,13 @@ Decision InferenceModel::decide(const float* outputs) const {
   }
   for (float& p : decision.probabilities) p = static_cast<float>(p / total);
   return decision;
+}
+
+void use_onednn_engine_if_supported() {
+  const auto& engines = at::globalContext().supportedQEngines();
+  if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) != engines.end()) {
+    at::globalContext().setQEngine(at::QEngine::ONEDNN);
+  }
 }
 
 }  // namespace mlc::compute

@@ -66,4 +66,11 @@ class InferenceModel {
   mutable torch::jit::Module module_;
 };
 
+// Makes onednn libtorch's quantised engine for the rest of the process, if this libtorch has it
+// (else leaves the engine as it is). int8 variants (mlc export --variant int8) were prepacked for
+// onednn, and loading one prepacks its weights again for the engine current then, so a process
+// that may load one (mlc serve) calls this once before its first torch::jit::load. The export
+// side sets and restores it around its own work instead (variant_script.hpp's OnednnEngine).
+void use_onednn_engine_if_supported();
+
 }  // namespace mlc::compute

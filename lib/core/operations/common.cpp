@@ -27,6 +27,27 @@ std::string subject(const VersionRecord& version) {
   return fmt::format("{}:{}", version.model, version.version);
 }
 
+std::string subject(const Placement& placement) {
+  return placement.variant ? fmt::format("{} (variant {})", subject(placement.version), *placement.variant)
+                           : subject(placement.version);
+}
+
+std::optional<std::string> variant_on(const VersionRecord& version, const std::string& target) {
+  const auto found = version.target_variants.find(target);
+  if (found == version.target_variants.end()) return std::nullopt;
+  return found->second;
+}
+
+VariantRecord variant_of(const Catalog& catalog, const VersionRecord& version, const std::string& name) {
+  if (auto found = catalog.variant(version.id, name)) return std::move(*found);
+  std::vector<std::string> names;
+  for (const VariantRecord& variant : catalog.variants(version.id)) names.push_back(variant.name);
+  throw Error(ErrorKind::not_found,
+              fmt::format("{} has no variant named '{}' ({})", subject(version), name,
+                          names.empty() ? std::string("it has none; mlc export --variant makes one")
+                                        : fmt::format("its variants: {}", fmt::join(names, ", "))));
+}
+
 Reference reference_to(const VersionRecord& version) {
   return Reference{Reference::Kind::version, version.model, version.version, {}, subject(version)};
 }

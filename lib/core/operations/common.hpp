@@ -63,28 +63,50 @@ Reference reference_to(const VersionRecord& version);
 // "NAME:VERSION", for messages and the history.
 std::string subject(const VersionRecord& version);
 
-// The files of the version's deployment directory (model.pt, manifest.json) as the store holds
-// them. Throws Error(integrity) if the version was never exported.
-std::vector<DeploymentFile> deployment_files(const ArtifactStore& store, const VersionRecord& version);
+// What stands on a target: a version, and which of its variants (nullopt: the plain fp32 export).
+struct Placement {
+  VersionRecord version;
+  std::optional<std::string> variant;
+};
+
+// "NAME:VERSION", or "NAME:VERSION (variant V)" when a variant stands, for messages and the history.
+std::string subject(const Placement& placement);
+
+// The variant of `version` that stands on `target` as the catalogue read it
+// (VersionRecord::target_variants); nullopt for the plain export or a target it is not on.
+std::optional<std::string> variant_on(const VersionRecord& version, const std::string& target);
+
+// The version's variant named `name`. Throws Error(not_found) naming the version and listing the
+// variants it has.
+VariantRecord variant_of(const Catalog& catalog, const VersionRecord& version, const std::string& name);
+
+// The files of a deployment directory (model.pt, manifest.json) as the store holds them: the
+// version's export, or its variant's model and manifest under those names. Throws
+// Error(integrity) if the version was never exported, Error(not_found) for an unknown variant.
+std::vector<DeploymentFile> deployment_files(const ArtifactStore& store, const Catalog& catalog,
+                                             const VersionRecord& version,
+                                             const std::optional<std::string>& variant);
 
 // Finishes a change of deployments/TARGET/MODEL that a killed process left half-done, so that it
 // holds what the catalogue says (Deployer::recover). Call inside an open transaction.
 bool recover_deployment(const Session& session, const Catalog& catalog, const std::string& target,
                         const std::string& model);
 
-// Puts `version` on `target` inside the caller's open transaction: checks the move, swaps the
-// directory (the swap lands in `swap`, for the caller to commit after the transaction), records
-// the deployment, the target log entry and the transitions of the version and of the one it
-// replaces. Used by deploy and rollback.
-DeployOutcome place_on_target(const Session& session, Catalog& catalog, const VersionRecord& version,
+// Puts the version (or its variant) on `target` inside the caller's open transaction: checks the
+// move, swaps the directory (the swap lands in `swap`, for the caller to commit after the
+// transaction), records the deployment, the target log entry and the transitions of the version
+// and of the one it replaces. The same version with another variant is a change (a transition row
+// deployed -> deployed), not a replacement. Used by deploy, rollback and retire --rollback.
+DeployOutcome place_on_target(const Session& session, Catalog& catalog, const Placement& placement,
                               const std::string& target, const std::string& reason,
                               TargetChange::Kind kind, std::optional<Deployer::Swap>& swap);
 
-// The version rollback puts back on `target` for this model: the first version below the one it
-// holds now in its log (a deploy pushes, a rollback or a remove pops) that is not retired; nullopt
-// when there is none. Call inside an open transaction. Used by rollback and retire --rollback.
-std::optional<VersionRecord> version_to_roll_back_to(const Catalog& catalog, int64_t model_id,
-                                                     const std::string& target);
+// What rollback puts back on `target` for this model: the first (version, variant) below the one
+// it holds now in its log (a deploy pushes, a rollback or a remove pops) whose version is not
+// retired; nullopt when there is none. Call inside an open transaction. Used by rollback and
+// retire --rollback.
+std::optional<Placement> version_to_roll_back_to(const Catalog& catalog, int64_t model_id,
+                                                 const std::string& target);
 
 // Whether `path` is `root` or below it, both resolved (symbolic links followed): files a user asks
 // for (export --out, predict --output) must not overwrite the home's own.

@@ -10,9 +10,16 @@ namespace fs = std::filesystem;
 
 namespace detail {
 
-std::vector<DeploymentFile> deployment_files(const ArtifactStore& store, const VersionRecord& version) {
+std::vector<DeploymentFile> deployment_files(const ArtifactStore& store, const Catalog& catalog,
+                                             const VersionRecord& version,
+                                             const std::optional<std::string>& variant) {
   if (!version.model_sha256 || !version.manifest_sha256) {
     throw Error(ErrorKind::integrity, subject(version) + " has no exported model in the catalogue");
+  }
+  if (variant) {
+    const VariantRecord record = variant_of(catalog, version, *variant);
+    return {{store.path_of(record.model_sha256), "model.pt", record.model_sha256},
+            {store.path_of(record.manifest_sha256), "manifest.json", record.manifest_sha256}};
   }
   return {{store.path_of(*version.model_sha256), "model.pt", *version.model_sha256},
           {store.path_of(*version.manifest_sha256), "manifest.json", *version.manifest_sha256}};
@@ -25,15 +32,16 @@ bool recover_deployment(const Session& session, const Catalog& catalog, const st
   std::optional<std::vector<DeploymentFile>> files;
   if (const auto id = catalog.model_id(model)) {
     if (const auto deployed = catalog.deployed_on(*id, target)) {
-      files = deployment_files(artifact_store(session), *deployed);
+      files = deployment_files(artifact_store(session), catalog, *deployed, variant_on(*deployed, target));
     }
   }
   return deployer.recover(target, model, files);
 }
 
-DeployOutcome place_on_target(const Session& session, Catalog& catalog, const VersionRecord& version,
+DeployOutcome place_on_target(const Session& session, Catalog& catalog, const Placement& placement,
                               const std::string& target, const std::string& reason,
                               TargetChange::Kind kind, std::optional<Deployer::Swap>& swap) {
+  const VersionRecord& version = placement.version;
   const ArtifactStore store = artifact_store(session);
   const Deployer deployer(session.home.deployments_dir());
   const State next = next_state(Action::deploy, version.state, subject(version));
@@ -41,22 +49,27 @@ DeployOutcome place_on_target(const Session& session, Catalog& catalog, const Ve
 
   DeployOutcome outcome;
   outcome.directory = deployer.directory(target, version.model);
+  outcome.variant = placement.variant;
   std::optional<VersionRecord> previous = catalog.deployed_on(version.model_id, target);
   std::string why = reason;
-  const auto files = deployment_files(store, version);
+  const auto files = deployment_files(store, catalog, version, placement.variant);
   if (previous && previous->id == version.id) {
-    if (deployer.mismatches(target, version.model, files).empty()) {
-      outcome.version = version;
-      outcome.changed = false;
-      return outcome;
+    if (variant_on(*previous, target) == placement.variant) {
+      if (deployer.mismatches(target, version.model, files).empty()) {
+        outcome.version = version;
+        outcome.changed = false;
+        return outcome;
+      }
+      why = "files on " + target + " were missing or changed; placed again";
     }
-    previous.reset();  // same version, files missing or changed: place them again
-    why = "files on " + target + " were missing or changed; placed again";
+    // Same version: its files placed again, or another of its variants; nothing is replaced.
+    previous.reset();
   }
   for (const auto& file : files) store.verify(file.sha256);
   swap.emplace(deployer.place(target, version.model, files));
 
-  catalog.set_deployment(version.model_id, target, version.id, kind, note_for(session, why, target));
+  catalog.set_deployment(version.model_id, target, version.id, kind, note_for(session, why, target),
+                         placement.variant);
   catalog.record_transition(version, next, note_for(session, why, target));
   if (previous) {
     // Back to registered unless it still stands on another target.
@@ -90,11 +103,14 @@ DeployOutcome deploy_version(const Session& session, const DeployOptions& option
                             options.target, version.model));
   }
   next_state(Action::deploy, version.state, detail::subject(version));
+  if (options.variant) detail::variant_of(catalog, version, *options.variant);  // not_found, listing them
   const auto previous = catalog.deployed_on(version.model_id, options.target);
   if (!previous || previous->id != version.id) check_policy(policy, options.target, version, catalog);
-  const std::string reason = options.reason.empty() ? "deployed to " + options.target : options.reason;
-  DeployOutcome outcome = detail::place_on_target(session, catalog, version, options.target, reason,
-                                                  TargetChange::Kind::deploy, swap);
+  std::string reason = options.reason.empty() ? "deployed to " + options.target : options.reason;
+  if (options.variant) reason += fmt::format(" (variant {})", *options.variant);
+  DeployOutcome outcome =
+      detail::place_on_target(session, catalog, {version, options.variant}, options.target, reason,
+                              TargetChange::Kind::deploy, swap);
   transaction.commit();
   if (swap) swap->commit();
   return outcome;

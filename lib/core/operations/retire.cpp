@@ -25,10 +25,10 @@ RetireOutcome retire_version(const Session& session, const RetireOptions& option
   VersionRecord version = catalog.resolve(options.ref);
   const State next = next_state(Action::retire, version.state, detail::subject(version), options.force);
   std::string reason = options.reason.empty() ? "retired" : options.reason;
-  std::vector<std::pair<std::string, VersionRecord>> to_put_back;  // target, its previous version
+  std::vector<std::pair<std::string, detail::Placement>> to_put_back;  // target, what it held before
   for (const auto& target : version.targets) {
     detail::recover_deployment(session, catalog, target, version.model);
-    std::optional<VersionRecord> previous;
+    std::optional<detail::Placement> previous;
     if (options.rollback == Rollback::yes) {
       previous = detail::version_to_roll_back_to(catalog, version.model_id, target);
     }
@@ -54,7 +54,8 @@ RetireOutcome retire_version(const Session& session, const RetireOptions& option
 
   for (const auto& [target, previous] : to_put_back) {
     // Read again: an earlier put-back may have moved it (one version back on two targets).
-    const VersionRecord current = catalog.resolve(detail::reference_to(previous));
+    const detail::Placement current{catalog.resolve(detail::reference_to(previous.version)),
+                                    previous.variant};
     std::optional<Deployer::Swap> swap;
     const DeployOutcome placed = detail::place_on_target(
         session, catalog, current, target,

@@ -37,7 +37,10 @@ std::vector<ServedVersion> read_target(const Home& home, const std::string& targ
     if (deployment.target != target) continue;
     const VersionRecord version = catalog.version_by_id(deployment.version_id);
     if (!version.model_sha256) continue;  // deploy refuses unexported versions; never happens
-    ServedVersion entry{version.model, version.version, *version.model_sha256, {}};
+    // A variant standing there (deploy --variant) is its own file: model.pt must hash to it.
+    const auto variant = deployment.variant ? catalog.variant(version.id, *deployment.variant) : std::nullopt;
+    ServedVersion entry{version.model, version.version,
+                        variant ? variant->model_sha256 : *version.model_sha256, {}};
     const auto& data = version.config.is_object() ? version.config.value("data", nlohmann::json::object())
                                                   : nlohmann::json::object();
     if (data.contains("missing_values") && data.at("missing_values").is_array()) {

@@ -99,7 +99,8 @@ void check_store_and_deployments(const Session& session, const Catalog& catalog,
     const VersionRecord version = catalog.version_by_id(deployment.version_id);
     const std::string where = deployment.target + "/" + deployment.model;
     for (const auto& problem :
-         deployer.mismatches(deployment.target, deployment.model, detail::deployment_files(store, version))) {
+         deployer.mismatches(deployment.target, deployment.model,
+                             detail::deployment_files(store, catalog, version, deployment.variant))) {
       report.problems.push_back({"deployment", where,
                                  fmt::format("{} ({} deployed): {}", deployer.directory(deployment.target, deployment.model).string(),
                                              detail::subject(version), problem)});

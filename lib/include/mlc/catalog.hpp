@@ -56,6 +56,9 @@ struct VersionRecord {
   int64_t validation_samples = 0;
   std::map<std::string, std::string> tags;
   std::vector<std::string> targets;  // where it is deployed, sorted
+  // Of `targets`, those where one of its variants stands (deploy --variant): target -> variant
+  // name. A target not in here holds the plain fp32 export.
+  std::map<std::string, std::string> target_variants;
   std::vector<std::string> aliases;  // the model's aliases that name it, sorted
   std::vector<DataFile> data_files;  // what it was trained on
 };
@@ -138,6 +141,8 @@ struct TargetChange {
   Kind kind = Kind::deploy;
   std::optional<int64_t> version;  // the version number it holds from then on; nullopt: none
   std::optional<int64_t> version_id;
+  std::optional<std::string> variant;  // the variant of it that stands from then on; nullopt: the
+                                       // plain fp32 export (or no version)
   std::string actor;
   std::string host;
   std::string reason;
@@ -267,6 +272,8 @@ class Catalog {
   std::vector<VersionRecord> all_versions() const;
   // The version's variants, oldest first ([] if none).
   std::vector<VariantRecord> variants(int64_t version_id) const;
+  // The version's variant named so, or nullopt.
+  std::optional<VariantRecord> variant(int64_t version_id, const std::string& name) const;
   // Every sha256 in the artifact store that a catalogue row refers to: checkpoints, exports and
   // their manifests, variants and theirs, of every version (retired ones included, unless their
   // files were purged). gc keeps exactly these; verify checks each.
@@ -280,6 +287,7 @@ class Catalog {
     std::string target;
     std::string model;
     int64_t version_id = 0;
+    std::optional<std::string> variant;  // the variant that stands; nullopt: the fp32 export
   };
   std::vector<Deployment> deployments() const;
   // "ok", or SQLite's first complaint: PRAGMA integrity_check and foreign_key_check.
@@ -310,9 +318,12 @@ class Catalog {
                       const TransitionNote& note);
   void set_registration(int64_t version_id, const std::string& description,
                         const std::map<std::string, std::string>& tags);
-  // Sets what the target holds and appends the change to the target log.
+  // Sets what the target holds (the version, and which of its variants: nullopt for the plain
+  // export) and appends the change to the target log. Throws Error(not_found) if the version has
+  // no variant named `variant`.
   void set_deployment(int64_t model_id, const std::string& target, int64_t version_id,
-                      TargetChange::Kind kind, const TransitionNote& note);
+                      TargetChange::Kind kind, const TransitionNote& note,
+                      const std::optional<std::string>& variant = std::nullopt);
   void remove_deployment(int64_t model_id, const std::string& target, const TransitionNote& note);
   // Points `alias` at the version (nullopt: removes it) and appends an alias history row to the
   // version concerned (the one it named before, when removing).
@@ -334,8 +345,9 @@ class Catalog {
   void append_history(int64_t version_id, const std::string& at, std::optional<State> from, State to,
                       Event event, const TransitionNote& note, const nlohmann::json& detail);
   void append_target_change(int64_t model_id, const std::string& target,
-                            std::optional<int64_t> version_id, TargetChange::Kind kind,
-                            const std::string& at, const TransitionNote& note);
+                            std::optional<int64_t> version_id, std::optional<int64_t> variant_id,
+                            TargetChange::Kind kind, const std::string& at,
+                            const TransitionNote& note);
 
   std::unique_ptr<sqlite::Database> db_;
 };

@@ -289,6 +289,10 @@ struct DeployOptions {
   Reference ref;
   std::string target;
   std::string reason;
+  // One of the version's variants (mlc export --variant) to place instead of its plain fp32
+  // export; Error(not_found) listing its variants if it has none of that name. The history's
+  // reason says which.
+  std::optional<std::string> variant;
 };
 // Checks the target's rules in MLC_HOME/policy.json (policy.hpp) and refuses with Error(refused)
 // naming the failing rule. Finishes first any change of this target's directory that a killed
@@ -298,6 +302,8 @@ struct DeployOutcome {
   std::optional<VersionRecord> replaced; // what the target held before, after the swap
   std::filesystem::path directory;       // $MLC_HOME/deployments/TARGET/NAME
   bool changed = true;                   // false when the version already stood on the target
+                                         // (the same variant of it)
+  std::optional<std::string> variant;    // the variant that stands now; nullopt: the fp32 export
 };
 DeployOutcome deploy_version(const Session& session, const DeployOptions& options);
 

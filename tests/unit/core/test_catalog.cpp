@@ -483,7 +483,9 @@ TEST_CASE("Catalog: a catalogue of schema version 4 is upgraded to 5 in place, e
       "SELECT * FROM history ORDER BY id",         "SELECT * FROM evaluations ORDER BY id",
       "SELECT * FROM evaluation_metrics ORDER BY evaluation_id, name",
       "SELECT * FROM epoch_metrics ORDER BY version_id, epoch, name",
-      "SELECT * FROM target_log ORDER BY id",      "SELECT * FROM deployments ORDER BY model_id, target",
+      // The columns of version 4: version 5 adds variant_id to both, NULL in every upgraded row.
+      "SELECT id, model_id, target, version_id, kind, at, actor, host, reason, command FROM target_log ORDER BY id",
+      "SELECT model_id, target, version_id, deployed_at FROM deployments ORDER BY model_id, target",
       "SELECT * FROM aliases ORDER BY model_id, alias", "SELECT * FROM tags ORDER BY version_id, key",
       "SELECT * FROM version_inputs ORDER BY version_id, role"};
   std::vector<std::string> before;
@@ -494,6 +496,8 @@ TEST_CASE("Catalog: a catalogue of schema version 4 is upgraded to 5 in place, e
   Catalog catalog(home, Catalog::Mode::existing);
   CHECK(rows_of(db_file, "PRAGMA user_version") == "5 | \n");
   for (size_t i = 0; i < tables.size(); ++i) CHECK_MESSAGE(rows_of(db_file, tables[i]) == before[i], tables[i]);
+  CHECK(rows_of(db_file, "SELECT count(*) FROM target_log WHERE variant_id IS NOT NULL") == "0 | \n");
+  CHECK(rows_of(db_file, "SELECT count(*) FROM deployments WHERE variant_id IS NOT NULL") == "0 | \n");
   CHECK(catalog.integrity_check() == "ok");
   CHECK(catalog.unreadable_rows().empty());
   const auto wine1 = catalog.resolve(ref("wine@champion"));
@@ -588,6 +592,61 @@ TEST_CASE("Catalog: variants are recorded with their measurements and a history 
     REQUIRE_THROWS_WITH_AS(catalog.in_transaction([&] { catalog.record_variant(v2, broken, kNote); }),
                            "variant 'int8': a measurement that is not a finite number", Error);
     CHECK(catalog.variants(v2.id).empty());
+  }
+}
+
+TEST_CASE("Catalog: a deployment and the target log say which variant stands") {
+  mlc::test::TempHome temp;
+  Catalog catalog(temp.home(), Catalog::Mode::create);
+  const auto v1 = create(catalog, "a");
+  const auto v2 = create(catalog, "a");
+  catalog.in_transaction([&] {
+    catalog.record_variant(v1, int8_variant(), kNote);
+    catalog.set_deployment(v1.model_id, "prod", v1.id, mlc::TargetChange::Kind::deploy, kNote);
+    catalog.set_deployment(v1.model_id, "prod", v1.id, mlc::TargetChange::Kind::deploy, kNote, "int8");
+    catalog.set_deployment(v1.model_id, "canary", v1.id, mlc::TargetChange::Kind::deploy, kNote);
+  });
+  const auto deployed = catalog.deployed_on(v1.model_id, "prod");
+  REQUIRE(deployed);
+  CHECK(deployed->targets == std::vector<std::string>{"canary", "prod"});
+  CHECK(deployed->target_variants == std::map<std::string, std::string>{{"prod", "int8"}});
+  const auto deployments = catalog.deployments();
+  REQUIRE(deployments.size() == 2);
+  CHECK(deployments[0].target == "canary");
+  CHECK_FALSE(deployments[0].variant.has_value());
+  CHECK(deployments[1].variant == std::optional<std::string>("int8"));
+  CHECK(catalog.variant(v1.id, "int8")->model_sha256 == int8_variant().model_sha256);
+  CHECK_FALSE(catalog.variant(v1.id, "fp16").has_value());
+
+  SUBCASE("the log keeps each pair; a rollback and a remove record theirs") {
+    catalog.in_transaction([&] {
+      catalog.set_deployment(v1.model_id, "prod", v2.id, mlc::TargetChange::Kind::deploy, kNote);
+      catalog.set_deployment(v1.model_id, "prod", v1.id, mlc::TargetChange::Kind::rollback, kNote, "int8");
+      catalog.remove_deployment(v1.model_id, "prod", kNote);
+    });
+    const auto log = catalog.target_log(v1.model_id, "prod");
+    REQUIRE(log.size() == 5);
+    CHECK_FALSE(log[0].variant.has_value());
+    CHECK(log[1].variant == std::optional<std::string>("int8"));
+    CHECK_FALSE(log[2].variant.has_value());
+    CHECK(log[3].kind == mlc::TargetChange::Kind::rollback);
+    CHECK(log[3].variant == std::optional<std::string>("int8"));
+    CHECK_FALSE(log[4].variant.has_value());
+    CHECK(catalog.integrity_check() == "ok");
+  }
+  SUBCASE("back to the plain export clears it") {
+    catalog.in_transaction(
+        [&] { catalog.set_deployment(v1.model_id, "prod", v1.id, mlc::TargetChange::Kind::deploy, kNote); });
+    CHECK(catalog.deployed_on(v1.model_id, "prod")->target_variants.empty());
+  }
+  SUBCASE("a variant the version does not have is refused, and nothing is recorded") {
+    REQUIRE_THROWS_WITH_AS(catalog.in_transaction([&] {
+                             catalog.set_deployment(v2.model_id, "prod", v2.id,
+                                                    mlc::TargetChange::Kind::deploy, kNote, "int8");
+                           }),
+                           "a:2 has no variant named 'int8'", mlc::Error);
+    CHECK(catalog.target_log(v1.model_id, "prod").size() == 2);
+    CHECK(catalog.deployed_on(v1.model_id, "prod")->id == v1.id);
   }
 }
 

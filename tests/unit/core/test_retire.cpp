@@ -40,7 +40,7 @@ struct Registry {
   }
 
   void deploy(int version, const std::string& target) const {
-    mlc::deploy_version(session, {mlc::parse_reference("m:" + std::to_string(version)), target, ""});
+    mlc::deploy_version(session, {mlc::parse_reference("m:" + std::to_string(version)), target, "", std::nullopt});
   }
   mlc::RetireOutcome retire(int version, Force force, Rollback rollback) const {
     return mlc::retire_version(session, {mlc::parse_reference("m:" + std::to_string(version)), "",

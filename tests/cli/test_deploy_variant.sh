@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# mlc deploy --variant (issue 9, item 6): a variant of a version placed on a target (its own model
+# file and manifest as model.pt and manifest.json), recorded in the deployment and the target log;
+# show, history and history --at say which variant stands; mlc serve serves it (its sha256, its
+# outputs, under onednn for int8); another variant of the same version, or none, is a change;
+# rollback puts back the previous (version, variant); verify checks the variant's bytes. An
+# unknown variant: exit 4, its variants listed, nothing changed. About 20 s.
+source "$(dirname "$0")/lib.sh"
+source "$MLC_SOURCE_DIR/tests/cli/serve_lib.sh"
+
+cat > "$WORK/wine.json" <<JSON
+{"data": {"format": "csv", "path": "$MLC_TEST_DATA_DIR/wine.csv", "target": "class", "test_fraction": 0.2},
+ "model": {"architecture": "mlp", "hidden_layers": [64]},
+ "training": {"epochs": 10, "batch_size": 16, "seed": 3, "threads": 1,
+              "optimizer": {"name": "adam", "learning_rate": 0.01}}}
+JSON
+mlc -q train "$WORK/wine.json" --name w > /dev/null
+mlc -q eval w:1 > /dev/null
+mlc -q export w:1 --out "$WORK/dist/w-v1.pt" > /dev/null
+run_mlc 0 --json export w:1 --variant int8 --out "$WORK/dist/"
+int8_sha=$(json_field "$OUT" "d['variant']['model_sha256']")
+int8_manifest_sha=$(json_field "$OUT" "d['variant']['manifest_sha256']")
+mlc -q register w:1 > /dev/null
+fp32_sha=$(json_field "$(mlc --json show w:1)" "d['artifacts']['model_sha256']")
+[ -n "$int8_sha" ] && [ -n "$fp32_sha" ] && [ "$int8_sha" != "$fp32_sha" ] || fail "the two files' sha256: $int8_sha $fp32_sha"
+deployed_sha() { sha256sum "$MLC_HOME/deployments/prod/w/$1" | cut -d' ' -f1; }
+
+# --- refusals ---------------------------------------------------------------------------------------
+before=$(catalogue_fingerprint)
+expect_error 4 "w:1 has no variant named 'fp16' (its variants: int8)" deploy w:1 --target prod --variant fp16
+[ "$(catalogue_fingerprint)" = "$before" ] || fail "deploy of an unknown variant changed something"
+[ ! -e "$MLC_HOME/deployments/prod/w" ] || fail "deploy of an unknown variant made a directory"
+ok "an unknown variant: exit 4 naming the version and its variants, nothing changed"
+
+# --- deploy --variant -------------------------------------------------------------------------------
+mlc -q deploy w:1 --target prod > /dev/null
+[ "$(deployed_sha model.pt)" = "$fp32_sha" ] || fail "the fp32 deployment"
+run_mlc 0 --json deploy w:1 --target prod --variant int8; validate deploy
+json_field "$OUT" "d['variant'], d['changed'], d['replaced'], d['state']" | grep -qx "int8 True None deployed" \
+  || fail "deploy --variant --json: $OUT"
+[ "$(deployed_sha model.pt)" = "$int8_sha" ] || fail "model.pt is not the int8 file"
+[ "$(deployed_sha manifest.json)" = "$int8_manifest_sha" ] || fail "manifest.json is not the int8 manifest"
+json_field "$(cat "$MLC_HOME/deployments/prod/w/manifest.json")" "d['variant']['kind']" | grep -qx int8 \
+  || fail "the deployed manifest says no variant"
+run_mlc 0 deploy w:1 --target prod --variant int8
+grep -qx "w:1 (variant int8) is already deployed to prod; nothing changed" <<< "$OUT" || fail "again: $OUT"
+ok "deploy --variant int8 places the variant's model and manifest; the same again changes nothing"
+
+run_mlc 0 show w@prod
+grep -qx "  deployed to  prod (int8)" <<< "$OUT" || fail "show w@prod: $OUT"
+run_mlc 0 --json show w@prod; validate show
+json_field "$OUT" "d['target_variants']" | grep -qx "{'prod': 'int8'}" || fail "show --json: $OUT"
+run_mlc 0 --json history w:1; validate history
+json_field "$OUT" "[(h['from'], h['to'], h['reason']) for h in d['history'] if h['target'] == 'prod']" \
+  | grep -qx "\[('registered', 'deployed', 'deployed to prod'), ('deployed', 'deployed', 'deployed to prod (variant int8)')\]" \
+  || fail "history: $OUT"
+run_mlc 0 --json history w --target prod; validate history-target
+json_field "$OUT" "[(c['kind'], c['version'], c['variant']) for c in d['changes']]" \
+  | grep -qx "\[('deploy', 1, None), ('deploy', 1, 'int8')\]" || fail "history --target: $OUT"
+run_mlc 0 --json verify; validate verify
+json_field "$OUT" "d['ok'], d['deployments']" | grep -qx "True 1" || fail "verify with a variant deployed: $OUT"
+ok "show (text and JSON), history, history --target and verify say the int8 variant stands on prod"
+
+# --- serve ------------------------------------------------------------------------------------------
+start_server main prod
+wait_until 20 "ready" status_is 200 GET /v2/health/ready
+grep -q "^mlc serve: loaded w:1 (sha256 ${int8_sha:0:12})" "$SERVER_LOG" || fail "not the int8 file: $(cat "$SERVER_LOG")"
+rows=$("$PYTHON" -c "
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))[:8]
+features = [c for c in rows[0] if c != 'class']
+print(','.join(repr(float(r[c])) for r in rows for c in features))" "$MLC_TEST_DATA_DIR/wine.csv")
+infer_body='{"inputs": [{"name": "input", "shape": [8, 13], "datatype": "FP32", "data": ['"$rows"']}]}'
+expect_http 200 "" POST /v2/models/w/infer "$infer_body"
+printf '%s' "$BODY" > int8-served.json
+# The served logits are the int8 file's, run by Python's torch.jit.load on the same batch (dynamic
+# int8 quantises each batch's activations, so the batch must be the same), and not the fp32 file's.
+timeout 60 "$PYTHON" - "$WORK/dist" "$MLC_TEST_DATA_DIR/wine.csv" int8-served.json <<'PY' || fail "served int8 outputs"
+import csv, json, sys, torch
+torch.backends.quantized.engine = "onednn"
+directory, table, served = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
+rows = list(csv.DictReader(open(table)))[:8]
+x = torch.tensor([[float(r[c]) for c in rows[0] if c != "class"] for r in rows])
+logits = next(o for o in served["outputs"] if o["name"] == "logits")
+got = torch.tensor(logits["data"]).reshape(logits["shape"])
+int8 = torch.jit.load(f"{directory}/w-v1-int8.pt")(x)
+fp32 = torch.jit.load(f"{directory}/w-v1.pt")(x)
+assert (got - int8).abs().max().item() <= 1e-4 * max(1.0, int8.abs().max().item()), (got, int8)
+assert (got - fp32).abs().max().item() > 1e-6, "the served outputs are the fp32 file's"
+PY
+ok "mlc serve loads the int8 file (its sha256) and answers with its outputs (Python's torch.jit.load on the same batch)"
+
+# --- rollback, back to fp32, and deploy without --variant after a variant ---------------------------
+run_mlc 0 --json rollback w --target prod; validate rollback
+json_field "$OUT" "d['variant'], d['version']" | grep -qx "None 1" || fail "rollback --json: $OUT"
+[ "$(deployed_sha model.pt)" = "$fp32_sha" ] || fail "rollback did not restore the fp32 model.pt"
+wait_until 10 "the server swaps in the fp32 file" grep -q "^mlc serve: swapped w 1 -> 1 (sha256 ${fp32_sha:0:12})" "$SERVER_LOG"
+expect_http 200 "" POST /v2/models/w/infer "$infer_body"
+[ "$BODY" != "$(cat int8-served.json)" ] || fail "the server still answers with the int8 outputs"
+run_mlc 0 --json history w --target prod --at 2100-01-01; validate history-target
+json_field "$OUT" "d['version'], d['variant'], d['changes'][-1]['kind'], d['changes'][-1]['reason']" \
+  | grep -qx "1 None rollback rolled back on prod from w:1 (variant int8) to w:1" || fail "history --at after rollback: $OUT"
+run_mlc 0 show w@prod
+grep -qx "  deployed to  prod" <<< "$OUT" || fail "show after rollback: $OUT"
+run_mlc 0 --json verify; validate verify
+json_field "$OUT" "d['ok']" | grep -qx True || fail "verify after rollback: $OUT"
+ok "rollback puts back the fp32 export (files, serve, history --at, show); verify is ok"
+
+mlc -q deploy w:1 --target prod --variant int8 > /dev/null
+run_mlc 0 --json deploy w:1 --target prod; validate deploy
+json_field "$OUT" "d['variant'], d['changed']" | grep -qx "None True" || fail "deploy without --variant after one: $OUT"
+[ "$(deployed_sha model.pt)" = "$fp32_sha" ] || fail "deploy without --variant did not place the fp32 file"
+run_mlc 0 --json rollback w --target prod; validate rollback
+json_field "$OUT" "d['variant']" | grep -qx int8 || fail "rollback to the variant: $OUT"
+[ "$(deployed_sha model.pt)" = "$int8_sha" ] || fail "rollback did not restore the int8 model.pt"
+answers_as_int8() { oip POST /v2/models/w/infer "$infer_body"; [ "$BODY" = "$(cat int8-served.json)" ]; }
+wait_until 10 "the server answers with the int8 file again" answers_as_int8
+stop_server "$SERVER_PID"
+[ "$STOP_STATUS" = 0 ] || fail "SIGTERM: exit $STOP_STATUS"
+run_mlc 0 --json verify; validate verify
+json_field "$OUT" "d['ok']" | grep -qx True || fail "verify at the end: $OUT"
+ok "deploy without --variant after a variant is a change; rollback restores the variant that stood"
