@@ -120,3 +120,15 @@ stop_server "$SERVER_PID"
 run_mlc 0 --json verify; validate verify
 json_field "$OUT" "d['ok']" | grep -qx True || fail "verify at the end: $OUT"
 ok "deploy without --variant after a variant is a change; rollback restores the variant that stood"
+
+# --- retire --force --rollback of a version whose variants stood: back to the version before it -----
+mlc -q train "$WORK/wine.json" --name w --set training.seed=4 > /dev/null
+take_through w:2 registered
+mlc -q export w:2 --variant fp16 > /dev/null
+mlc -q deploy w:2 --target prod > /dev/null
+mlc -q deploy w:2 --target prod --variant fp16 > /dev/null
+run_mlc 0 --json retire w:2 --force --rollback
+run_mlc 0 --json show w@prod
+json_field "$OUT" "d['version'], d['target_variants']" | grep -qx "1 {'prod': 'int8'}" || fail "retire --rollback: $OUT"
+[ "$(deployed_sha model.pt)" = "$int8_sha" ] || fail "retire --rollback did not put back w:1's int8 file"
+ok "retire --force --rollback skips every variant of the retired version: w:1 (int8) stands again"

@@ -104,9 +104,11 @@ DeployOutcome place_on_target(const Session& session, Catalog& catalog, const Pl
 // What rollback puts back on `target` for this model: the first (version, variant) below the one
 // it holds now in its log (a deploy pushes, a rollback or a remove pops) whose version is not
 // retired; nullopt when there is none. Call inside an open transaction. Used by rollback and
-// retire --rollback.
+// retire --rollback; retire passes the version it retires as `leaving`, so that no variant of it
+// (nor its fp32 export) is a candidate: it is about to be retired.
 std::optional<Placement> version_to_roll_back_to(const Catalog& catalog, int64_t model_id,
-                                                 const std::string& target);
+                                                 const std::string& target,
+                                                 std::optional<int64_t> leaving = std::nullopt);
 
 // Whether `path` is `root` or below it, both resolved (symbolic links followed): files a user asks
 // for (export --out, predict --output) must not overwrite the home's own.

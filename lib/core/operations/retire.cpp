@@ -30,7 +30,7 @@ RetireOutcome retire_version(const Session& session, const RetireOptions& option
     detail::recover_deployment(session, catalog, target, version.model);
     std::optional<detail::Placement> previous;
     if (options.rollback == Rollback::yes) {
-      previous = detail::version_to_roll_back_to(catalog, version.model_id, target);
+      previous = detail::version_to_roll_back_to(catalog, version.model_id, target, version.id);
     }
     catalog.remove_deployment(version.model_id, target,
                               detail::note_for(session, "retired " + detail::subject(version), target));

@@ -40,7 +40,8 @@ std::vector<Held> held_versions(const std::vector<TargetChange>& log) {
 
 std::optional<detail::Placement> detail::version_to_roll_back_to(const Catalog& catalog,
                                                                  int64_t model_id,
-                                                                 const std::string& target) {
+                                                                 const std::string& target,
+                                                                 std::optional<int64_t> leaving) {
   const auto current = catalog.deployed_on(model_id, target);
   std::vector<Held> stack = held_versions(catalog.target_log(model_id, target));
   std::optional<Held> now;
@@ -49,7 +50,7 @@ std::optional<detail::Placement> detail::version_to_roll_back_to(const Catalog& 
   if (now) stack.pop_back();  // what it holds now is not a candidate
 
   for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
-    if (now && *it == *now) continue;
+    if ((now && *it == *now) || it->first == leaving) continue;
     VersionRecord candidate = catalog.version_by_id(it->first);
     if (candidate.state != State::retired) return Placement{std::move(candidate), it->second};
   }
