@@ -134,25 +134,70 @@ Policy load_policy(const Home& home) {
   return policy;
 }
 
+namespace {
+
+// Whether `target`'s log ever placed this variant of the version there (deployed or rolled back
+// to); nullopt: its fp32 export.
+bool was_placed_on(const Catalog& catalog, const VersionRecord& version,
+                   const std::optional<std::string>& variant, const std::string& target) {
+  for (const TargetChange& change : catalog.target_log(version.model_id, target)) {
+    if (change.kind != TargetChange::Kind::remove && change.version_id == version.id &&
+        change.variant == variant) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A variant's measurement beside the fp32 export, as the evaluation the rules judge it by: it
+// counts as an evaluation mlc made on the version's own test split.
+CountedEvaluation counted_variant_measurement(const VariantRecord& variant, const TargetPolicy& rules,
+                                              const std::string& target) {
+  const bool named = std::find(rules.evaluation_data.begin(), rules.evaluation_data.end(),
+                               variant.data_fingerprint) != rules.evaluation_data.end();
+  if (rules.evaluation_data_only && !named) {
+    return {std::nullopt, fmt::format("variant '{}' was measured on the version's test split, which "
+                                      "targets.{}.evaluation_data_only does not count",
+                                      variant.name, shortened(target, 40))};
+  }
+  if (variant.samples < rules.min_samples) {
+    return {std::nullopt, fmt::format("variant '{}' was measured on {} samples, fewer than targets.{}.min_samples ({})",
+                                      variant.name, variant.samples, shortened(target, 40), rules.min_samples)};
+  }
+  EvaluationRecord evaluation;
+  evaluation.at = variant.created_at;
+  evaluation.samples = variant.samples;
+  evaluation.metrics = variant.variant.metrics;
+  evaluation.data_fingerprint = variant.data_fingerprint;
+  evaluation.on_test_split = true;
+  return {evaluation, ""};
+}
+
+}  // namespace
+
 void check_policy(const Policy& policy, const std::string& target, const VersionRecord& version,
-                  const Catalog& catalog) {
+                  const Catalog& catalog, const VariantRecord* variant) {
   const auto found = policy.targets.find(target);
   if (found == policy.targets.end()) return;
   const TargetPolicy& rules = found->second;
+  const std::string subject = variant ? fmt::format("{}:{} (variant {})", version.model, version.version, variant->name)
+                                      : fmt::format("{}:{}", version.model, version.version);
   auto refuse = [&](const std::string& rule, const std::string& why) {
     return Error(ErrorKind::refused,
-                 fmt::format("{}: target '{}' refuses {}:{}: rule {}: {}", policy.file.filename().string(),
-                             target, version.model, version.version, rule, why));
+                 fmt::format("{}: target '{}' refuses {}: rule {}: {}", policy.file.filename().string(),
+                             target, subject, rule, why));
   };
   for (size_t i = 0; i < rules.requires_deployed_to.size(); ++i) {
     const std::string& earlier = rules.requires_deployed_to[i];
-    if (!catalog.was_deployed_to(version.id, earlier)) {
+    const std::optional<std::string> variant_name = variant ? std::optional(variant->name) : std::nullopt;
+    if (!was_placed_on(catalog, version, variant_name, earlier)) {
       throw refuse(fmt::format("requires_deployed_to[{}]", i),
                    fmt::format("it has never been deployed to '{}'", earlier));
     }
   }
   if (rules.requires_metrics.empty() && rules.requires_better_than.empty()) return;
-  const CountedEvaluation counted = counted_evaluation(catalog, version, rules, target);
+  const CountedEvaluation counted = variant ? counted_variant_measurement(*variant, rules, target)
+                                            : counted_evaluation(catalog, version, rules, target);
   const std::optional<EvaluationRecord>& evaluation = counted.evaluation;
   for (size_t i = 0; i < rules.requires_metrics.size(); ++i) {
     const MetricRule& rule = rules.requires_metrics[i];

@@ -132,3 +132,22 @@ run_mlc 0 --json show w@prod
 json_field "$OUT" "d['version'], d['target_variants']" | grep -qx "1 {'prod': 'int8'}" || fail "retire --rollback: $OUT"
 [ "$(deployed_sha model.pt)" = "$int8_sha" ] || fail "retire --rollback did not put back w:1's int8 file"
 ok "retire --force --rollback skips every variant of the retired version: w:1 (int8) stands again"
+
+# --- a protected target judges the variant itself: where that file stood, and what it measured ----
+cat > "$MLC_HOME/policy.json" <<'JSON'
+{"targets": {"production": {"requires_deployed_to": ["staging"], "requires_metrics": ["accuracy>=0.5"]},
+             "audited": {"min_samples": 1000, "requires_metrics": ["accuracy>=0.5"]}}}
+JSON
+mlc -q deploy w:1 --target staging > /dev/null
+before=$(catalogue_fingerprint)
+expect_error 6 "policy.json: target 'production' refuses w:1 (variant int8): rule requires_deployed_to[0]: it has never been deployed to 'staging'" \
+  deploy w:1 --target production --variant int8
+expect_error 6 "target 'audited' refuses w:1 (variant int8): rule requires_metrics[0] 'accuracy>=0.5': variant 'int8' was measured on 36 samples, fewer than targets.audited.min_samples (1000)" \
+  deploy w:1 --target audited --variant int8
+[ "$(catalogue_fingerprint)" = "$before" ] || fail "a refused variant deploy changed the catalogue"
+mlc -q deploy w:1 --target production > /dev/null   # the fp32 export stood on staging: allowed
+expect_error 6 "refuses w:1 (variant int8): rule requires_deployed_to[0]" deploy w:1 --target production --variant int8
+mlc -q deploy w:1 --target staging --variant int8 > /dev/null
+run_mlc 0 --json deploy w:1 --target production --variant int8; validate deploy
+json_field "$OUT" "d['variant'], d['changed']" | grep -qx "int8 True" || fail "int8 to production after staging: $OUT"
+ok "a protected target: the variant must have stood on staging itself, and its own measurement meets min_samples and the metric rules"

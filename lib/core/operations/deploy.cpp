@@ -103,9 +103,14 @@ DeployOutcome deploy_version(const Session& session, const DeployOptions& option
                             options.target, version.model));
   }
   next_state(Action::deploy, version.state, detail::subject(version));
-  if (options.variant) detail::variant_of(catalog, version, *options.variant);  // not_found, listing them
+  std::optional<VariantRecord> variant;
+  if (options.variant) variant = detail::variant_of(catalog, version, *options.variant);  // not_found, listing them
   const auto previous = catalog.deployed_on(version.model_id, options.target);
-  if (!previous || previous->id != version.id) check_policy(policy, options.target, version, catalog);
+  // Another variant of the version standing there (or its fp32 export) is a new model file: the
+  // rules judge it too. Only the very same placement again is exempt.
+  if (!previous || previous->id != version.id || detail::variant_on(*previous, options.target) != options.variant) {
+    check_policy(policy, options.target, version, catalog, variant ? &*variant : nullptr);
+  }
   std::string reason = options.reason.empty() ? "deployed to " + options.target : options.reason;
   if (options.variant) reason += fmt::format(" (variant {})", *options.variant);
   DeployOutcome outcome =

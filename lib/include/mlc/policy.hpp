@@ -83,7 +83,12 @@ bool metric_passes(double value, const std::string& comparison, double threshold
 // rule without evaluations to compare (none of the version by mlc eval, or none of the target's
 // version on the same data) refuses, naming the mlc eval command that makes them. Call under the
 // transaction that deploys, so that the rules are checked against what is committed with it.
+//
+// requires_deployed_to needs the same file to have stood on each target: the version's fp32 export,
+// or with `variant` (deploy --variant) that variant of it. With `variant` the metric rules read the
+// variant's own measurement on the version's test split (it counts as mlc's evaluation on that
+// split, subject to evaluation_data_only and min_samples).
 void check_policy(const Policy& policy, const std::string& target, const VersionRecord& version,
-                  const Catalog& catalog);
+                  const Catalog& catalog, const VariantRecord* variant = nullptr);
 
 }  // namespace mlc
