@@ -1,5 +1,6 @@
 // The ComputeBackend that libmlc_compute.so hands to the mlc binary, and the boundary where
 // libtorch's exceptions become mlc::Error.
+#include <ATen/Parallel.h>
 #include <torch/version.h>
 
 #include <exception>
@@ -8,6 +9,7 @@
 
 #include "evaluator.hpp"
 #include "exporter.hpp"
+#include "inference/inference_model.hpp"
 #include "mlc/compute.hpp"
 #include "mlc/error.hpp"
 #include "scoring/scorer.hpp"
@@ -81,7 +83,16 @@ class TorchBackend final : public ComputeBackend {
     translating_errors([&] { serving::serve(request); });
   }
 
-  TorchScriptInfo inspect_torchscript(const std::filesystem::path& file) override { return translating_errors([&] { return compute::inspect_torchscript(file); }); }
+  TorchScriptInfo inspect_torchscript(const std::filesystem::path& file) override {
+    return translating_errors([&] {
+      // Reading a file's signature needs no thread pool. An int8 file's load prepacks its weights
+      // through onednn, which starts OpenMP workers with the default thread count; under
+      // LeakSanitizer (the sanitizer build), a process left with them crashed the leak checker
+      // at exit (register --artifact of an int8 variant, every time).
+      at::set_num_threads(1);
+      return compute::inspect_torchscript(file);
+    });
+  }
 
   std::string torch_version() const override { return TORCH_VERSION; }
 };
@@ -91,6 +102,12 @@ class TorchBackend final : public ComputeBackend {
 }  // namespace mlc::compute
 
 extern "C" __attribute__((visibility("default"))) mlc::ComputeBackend* mlc_compute_backend() {
-  static mlc::compute::TorchBackend backend;
+  static mlc::compute::TorchBackend backend = [] {
+    // Once per process, before any model loads: int8 variants are prepacked for onednn, and every
+    // load of one (serve, predict, register --artifact) prepacks them again for the engine then.
+    // (Under qnnpack, LeakSanitizer's tracer crashed at the exit of a process that had loaded one.)
+    mlc::compute::use_onednn_engine_if_supported();
+    return mlc::compute::TorchBackend();
+  }();
   return &backend;
 }

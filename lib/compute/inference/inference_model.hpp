@@ -68,9 +68,9 @@ class InferenceModel {
 
 // Makes onednn libtorch's quantised engine for the rest of the process, if this libtorch has it
 // (else leaves the engine as it is). int8 variants (mlc export --variant int8) were prepacked for
-// onednn, and loading one prepacks its weights again for the engine current then, so a process
-// that may load one (mlc serve) calls this once before its first torch::jit::load. The export
-// side sets and restores it around its own work instead (variant_script.hpp's OnednnEngine).
+// onednn, and loading one prepacks its weights again for the engine current then: the backend
+// calls this once, when libmlc_compute.so hands it out (backend.cpp), before anything loads.
+// Making a variant sets it again around its own work (variant_script.hpp's OnednnEngine).
 void use_onednn_engine_if_supported();
 
 }  // namespace mlc::compute

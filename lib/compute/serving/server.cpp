@@ -227,8 +227,6 @@ void serve(const ServeRequest& request) {
   // The profiling executor re-optimises a module for each new batch size it sees; a server sees
   // many, and these models gain nothing from it.
   torch::jit::setGraphExecutorOptimize(false);
-  // Before any model loads: a deployed int8 variant needs onednn's quantised kernels.
-  use_onednn_engine_if_supported();
 
   HttpOptions options;
   options.host = request.host;
