@@ -588,9 +588,13 @@ std::vector<TargetChange> Catalog::target_log(int64_t model_id, const std::strin
   return changes;
 }
 
-bool Catalog::was_deployed_to(int64_t version_id, const std::string& target) const {
-  auto row = db_->prepare("SELECT 1 FROM target_log WHERE version_id = ? AND target = ? LIMIT 1");
-  row.bind(1, version_id).bind(2, target);
+bool Catalog::was_deployed_to(int64_t version_id, const std::string& target,
+                              const std::optional<std::string>& variant) const {
+  // A remove row has no version; IS compares NULL with NULL (the fp32 export) as equal.
+  auto row = db_->prepare(
+      "SELECT 1 FROM target_log l LEFT JOIN variants v ON v.id = l.variant_id "
+      "WHERE l.version_id = ? AND l.target = ? AND v.name IS ? LIMIT 1");
+  row.bind(1, version_id).bind(2, target).bind_nullable(3, variant);
   return row.step();
 }
 

@@ -136,19 +136,6 @@ Policy load_policy(const Home& home) {
 
 namespace {
 
-// Whether `target`'s log ever placed this variant of the version there (deployed or rolled back
-// to); nullopt: its fp32 export.
-bool was_placed_on(const Catalog& catalog, const VersionRecord& version,
-                   const std::optional<std::string>& variant, const std::string& target) {
-  for (const TargetChange& change : catalog.target_log(version.model_id, target)) {
-    if (change.kind != TargetChange::Kind::remove && change.version_id == version.id &&
-        change.variant == variant) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // A variant's measurement beside the fp32 export, as the evaluation the rules judge it by: it
 // counts as an evaluation mlc made on the version's own test split.
 CountedEvaluation counted_variant_measurement(const VariantRecord& variant, const TargetPolicy& rules,
@@ -189,8 +176,7 @@ void check_policy(const Policy& policy, const std::string& target, const Version
   };
   for (size_t i = 0; i < rules.requires_deployed_to.size(); ++i) {
     const std::string& earlier = rules.requires_deployed_to[i];
-    const std::optional<std::string> variant_name = variant ? std::optional(variant->name) : std::nullopt;
-    if (!was_placed_on(catalog, version, variant_name, earlier)) {
+    if (!catalog.was_deployed_to(version.id, earlier, variant ? std::optional(variant->name) : std::nullopt)) {
       throw refuse(fmt::format("requires_deployed_to[{}]", i),
                    fmt::format("it has never been deployed to '{}'", earlier));
     }

@@ -257,8 +257,10 @@ class Catalog {
   std::optional<VersionRecord> deployed_on(int64_t model_id, const std::string& target) const;
   // Every change of what `target` held for the model, oldest first ([] if none).
   std::vector<TargetChange> target_log(int64_t model_id, const std::string& target) const;
-  // Whether the version was ever placed on `target` (deployed or rolled back to).
-  bool was_deployed_to(int64_t version_id, const std::string& target) const;
+  // Whether this file of the version was ever placed on `target` (deployed or rolled back to): its
+  // variant named `variant`, or with nullopt its fp32 export.
+  bool was_deployed_to(int64_t version_id, const std::string& target,
+                       const std::optional<std::string>& variant) const;
   // The targets this model has now or ever had.
   std::vector<std::string> targets_of(int64_t model_id) const;
   // The version with this row id (as target logs and deployments hold it). Throws

@@ -413,8 +413,8 @@ TEST_CASE("Catalog: the target log records every change of what a target holds")
   CHECK(log[1].version == 2);
   CHECK(log[2].kind == mlc::TargetChange::Kind::rollback);
   CHECK_FALSE(log[3].version.has_value());
-  CHECK(catalog.was_deployed_to(v2.id, "prod"));
-  CHECK_FALSE(catalog.was_deployed_to(v2.id, "staging"));
+  CHECK(catalog.was_deployed_to(v2.id, "prod", std::nullopt));
+  CHECK_FALSE(catalog.was_deployed_to(v2.id, "staging", std::nullopt));
   CHECK(catalog.targets_of(v1.model_id) == std::vector<std::string>{"prod"});
   exec_sql(temp.home().catalog_file(), "PRAGMA foreign_keys = ON");
   sqlite3* db = nullptr;
