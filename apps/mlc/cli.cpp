@@ -137,9 +137,13 @@ std::string variant_text(const VariantRecord& variant) {
                         fp32->second, optimised->second - fp32->second, variant.samples);
     break;
   }
+  if (!variant.variant.latency_batch1_ms || !variant.variant.latency_batch64_ms) {
+    return text + fmt::format("; not run by mlc (a {} file: mlc has no runtime for it), so no accuracy or latency measured",
+                              variant.format);
+  }
   return text + fmt::format("; ms per sample, one thread: {:.4f} at batch 1 (fp32 {:.4f}), {:.4f} at batch 64 (fp32 {:.4f})",
-                            variant.variant.latency_batch1_ms, variant.fp32.latency_batch1_ms,
-                            variant.variant.latency_batch64_ms, variant.fp32.latency_batch64_ms);
+                            *variant.variant.latency_batch1_ms, variant.fp32.latency_batch1_ms.value_or(0),
+                            *variant.variant.latency_batch64_ms, variant.fp32.latency_batch64_ms.value_or(0));
 }
 
 int run(int argc, char** argv) {

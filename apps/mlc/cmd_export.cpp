@@ -14,6 +14,8 @@ struct ExportFlags {
   std::optional<std::string> variant;
   std::optional<std::string> variant_name;
   std::vector<std::string> max_drops;
+  std::optional<double> fraction;
+  std::optional<int64_t> finetune_epochs;
 };
 
 void run_export(const ExportFlags& flags, CliState& state) {
@@ -23,12 +25,18 @@ void run_export(const ExportFlags& flags, CliState& state) {
   if (flags.variant) {
     options.variant = variant_kind_from_string(*flags.variant);
     if (!options.variant) {
-      throw Error(ErrorKind::usage, fmt::format("--variant '{}': expected fp16 or int8", printable(*flags.variant)));
+      throw Error(ErrorKind::usage,
+                  fmt::format("--variant '{}': expected fp16, int8, prune or onnx", printable(*flags.variant)));
     }
-  } else if (flags.variant_name || !flags.max_drops.empty()) {
-    throw Error(ErrorKind::usage, fmt::format("{} needs --variant", flags.variant_name ? "--variant-name" : "--max-drop"));
+  } else if (flags.variant_name || !flags.max_drops.empty() || flags.fraction || flags.finetune_epochs) {
+    throw Error(ErrorKind::usage, fmt::format("{} needs --variant", flags.variant_name ? "--variant-name"
+                                                                    : flags.fraction  ? "--fraction"
+                                                                    : flags.finetune_epochs ? "--finetune-epochs"
+                                                                                            : "--max-drop"));
   }
   options.variant_name = flags.variant_name;
+  options.prune_fraction = flags.fraction;
+  options.finetune_epochs = flags.finetune_epochs;
   for (const std::string& text : flags.max_drops) options.max_drops.push_back(parse_max_drop(text));
   const ExportOutcome outcome = export_version(state.session(), options);
 
@@ -61,9 +69,14 @@ void setup_export(CLI::App& app, CliState& state) {
   command->add_option("--out", flags->out, "Write a copy of the model file there, or into a directory DIR/ as NAME-vVERSION.pt "
                       "(NAME-vVERSION-VARIANT.pt for a variant); the manifest is FILE's name with .manifest.json. "
                       "Without it nothing is written outside MLC_HOME");
-  command->add_option("--variant", flags->variant, "fp16 (half-precision weights) or int8 (dynamic int8 Linear layers): "
-                      "an optimised copy, measured beside the fp32 export on the test split and recorded as a variant of the version");
+  command->add_option("--variant", flags->variant, "fp16 (half-precision weights), int8 (int8 weights), prune (a smaller "
+                      "model: --fraction of its units removed) or onnx (an ONNX graph for other runtimes): an optimised copy, "
+                      "measured beside the fp32 export on the test split and recorded as a variant of the version");
   command->add_option("--variant-name", flags->variant_name, "The variant's name (default: its kind); unique per version");
+  command->add_option("--fraction", flags->fraction, "--variant prune: the fraction of hidden units or channels removed "
+                      "from each prunable layer, by weight norm (0 < F < 1)");
+  command->add_option("--finetune-epochs", flags->finetune_epochs, "--variant prune: epochs of fine-tuning on the training "
+                      "split after pruning (default 0)");
   command->add_option("--max-drop", flags->max_drops, "METRIC=AMOUNT or METRIC=PERCENT%: refuse (exit 3, nothing stored) a variant that "
                       "measures worse than fp32 by more (repeatable)");
   command->callback([flags, &state] { run_export(*flags, state); });

@@ -1,178 +1,52 @@
 #include "variants.hpp"
 
-#include <torch/csrc/jit/api/module.h>
-#include <torch/csrc/jit/serialization/import.h>
 #include <torch/utils.h>
 
-#include <algorithm>
-#include <chrono>
-#include <filesystem>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <vector>
+
+#include "checkpoint.hpp"
+#include "variant_measure.hpp"
+#include "variant_script.hpp"
 
 #include <fmt/format.h>
 
-#include "checkpoint.hpp"
-#include "evaluator.hpp"
-#include "exporter.hpp"
-#include "home_file.hpp"
 #include "mlc/error.hpp"
-#include "model_info.hpp"
-#include "sample_tensors.hpp"
-#include "variant_script.hpp"
 
 namespace mlc::compute {
 
 namespace {
 
-constexpr int64_t kInferenceBatchSize = 1024;  // as evaluate() runs a split
 // fp16 weights carry ~3 significant digits; measured differences on the test models are ~1e-3
 // of the logits' scale.
 constexpr double kFp16Tolerance = 1e-2;
 
-// Latency: runs of forward() per batch size after kWarmupRuns unmeasured ones (TorchScript's
-// profiling executor optimises the graph during the first runs), stopping early once
-// kLatencySeconds have passed and kMinimumRuns are measured, so that a large model stays bounded.
-constexpr int kWarmupRuns = 5;
-constexpr int kBatch1Runs = 200;
-constexpr int kBatch64Runs = 20;
-constexpr int kMinimumRuns = 5;
-constexpr double kLatencySeconds = 1.0;
-
-std::string saved(const torch::jit::Module& module) {
-  std::ostringstream stream;
-  module.save(stream);
-  return stream.str();
-}
-
-// As Python's torch.jit.load would load the file.
-torch::jit::Module loaded(const std::string& bytes) {
-  std::istringstream stream(bytes);
-  torch::jit::Module module = torch::jit::load(stream);
-  module.eval();
-  return module;
-}
-
-torch::Tensor run_script(torch::jit::Module& module, const torch::Tensor& features) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> batches;
-  for (int64_t start = 0; start < features.size(0); start += kInferenceBatchSize) {
-    batches.push_back(
-        module.forward({features.slice(0, start, start + kInferenceBatchSize)}).toTensor());
-  }
-  return torch::cat(batches);
-}
-
-void check_variant(torch::jit::Module& fp32, torch::jit::Module& variant, const ModelInfo& info,
-                   VariantKind kind) {
-  torch::NoGradGuard no_grad;
-  const torch::Tensor inputs = probe_inputs(info);
-  const torch::Tensor expected = fp32.forward({inputs}).toTensor();
-  const torch::Tensor actual = variant.forward({inputs}).toTensor();
-  if (actual.sizes() != expected.sizes() || !torch::isfinite(actual).all().item<bool>()) {
-    throw Error(ErrorKind::internal,
-                "the variant's outputs are not finite or not of the fp32 export's shape; nothing "
-                "was written");
-  }
-  if (kind != VariantKind::fp16) return;
-  const double difference = (actual - expected).abs().max().item<double>();
-  const double scale = std::max(1.0, expected.abs().max().item<double>());
-  if (!(difference <= kFp16Tolerance * scale)) {  // a model half precision cannot hold
-    throw Error(ErrorKind::refused,
-                fmt::format("the fp16 variant differs from the fp32 export by {} (more than {} of "
-                            "its outputs' scale {}); nothing was written",
-                            difference, kFp16Tolerance, scale));
-  }
-}
-
-// One intra-op thread while it lives: latency as a server's batcher thread sees it.
-class OneThread {
- public:
-  OneThread() : previous_(at::get_num_threads()) { at::set_num_threads(1); }
-  ~OneThread() { at::set_num_threads(previous_); }
-  OneThread(const OneThread&) = delete;
-  OneThread& operator=(const OneThread&) = delete;
-
- private:
-  int previous_;
-};
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
-// Median milliseconds per sample of forward() on `batch` consecutive test samples (the split
-// read cyclically, so a split smaller than the batch still fills it).
-double latency_ms(torch::jit::Module& module, const torch::Tensor& features, int64_t batch,
-                  int runs) {
-  using Clock = std::chrono::steady_clock;
-  torch::NoGradGuard no_grad;
-  // Each run's input is gathered before its clock starts, one at a time: all of them at once would
-  // hold 25 batches of 64 images in memory.
-  const auto input_of = [&](int64_t run) {
-    const torch::Tensor rows =
-        torch::arange(run * batch, (run + 1) * batch, torch::kInt64).remainder(features.size(0));
-    return features.index_select(0, rows);
-  };
-  for (int run = 0; run < kWarmupRuns; ++run) module.forward({input_of(run)});
-  std::vector<double> per_sample;
-  const Clock::time_point began = Clock::now();
-  for (int run = kWarmupRuns; run < kWarmupRuns + runs; ++run) {
-    const torch::Tensor input = input_of(run);
-    const Clock::time_point start = Clock::now();
-    module.forward({input});
-    const std::chrono::duration<double, std::milli> took = Clock::now() - start;
-    per_sample.push_back(took.count() / static_cast<double>(batch));
-    const std::chrono::duration<double> elapsed = Clock::now() - began;
-    if (per_sample.size() >= kMinimumRuns && elapsed.count() > kLatencySeconds) break;
-  }
-  return median(per_sample);
-}
-
-VariantMeasurement measure_script(torch::jit::Module& module, size_t size_bytes,
-                                  const SampleTensors& test, const ModelInfo& info,
-                                  const nlohmann::json& data) {
-  VariantMeasurement measurement;
-  measurement.metrics =
-      measure_outputs(info, run_script(module, test.features), test.targets, data, 0).metrics;
-  measurement.size_bytes = static_cast<int64_t>(size_bytes);
-  const OneThread one_thread;
-  measurement.latency_batch1_ms = latency_ms(module, test.features, 1, kBatch1Runs);
-  measurement.latency_batch64_ms = latency_ms(module, test.features, 64, kBatch64Runs);
-  return measurement;
+// fp16 and int8: the fp32 export's TorchScript with its tensors stored otherwise.
+VariantResult rewritten_variant(const VariantRequest& request) {
+  // int8 weights are prepacked for the engine current when they are packed and when they load.
+  std::optional<OnednnEngine> engine;
+  if (request.kind == VariantKind::int8) engine.emplace();
+  Fp32Baseline baseline = load_fp32_baseline(request);
+  VariantScript variant = script_variant(*load_trained_model(request.model), request.kind);
+  const std::string bytes = saved(variant.module);
+  torch::jit::Module module = loaded(bytes);
+  check_against_fp32(baseline, module,
+                     request.kind == VariantKind::fp16 ? std::optional(kFp16Tolerance) : std::nullopt,
+                     std::string(to_string(request.kind)));
+  return measured_torchscript_variant(baseline, request, bytes, module, std::move(variant.details));
 }
 
 }  // namespace
 
 VariantResult export_variant(const VariantRequest& request) {
-  const ModelInfo info = model_info_from_json(request.model.model_info);
-  const data::Splits splits = load_test_split(request.model, info, request.data);
-  const SampleTensors test = as_tensors(splits.test);
-  // int8 weights are prepacked for the engine current when they are packed and when they load.
-  std::optional<OnednnEngine> engine;
-  if (request.kind == VariantKind::int8) engine.emplace();
-
-  const ScriptedModel fp32 = script_trained_model(request.model);
-  VariantScript variant = script_variant(*load_trained_model(request.model), request.kind);
-  const std::string bytes = saved(variant.module);
-  torch::jit::Module fp32_module = loaded(fp32.bytes);
-  torch::jit::Module variant_module = loaded(bytes);
-  check_variant(fp32_module, variant_module, info, request.kind);
-
-  VariantResult result;
-  result.metadata = fp32.metadata;
-  result.details = std::move(variant.details);
-  result.fp32 = measure_script(fp32_module, fp32.bytes.size(), test, info, request.data);
-  result.variant = measure_script(variant_module, bytes.size(), test, info, request.data);
-  result.samples = splits.test.count();
-  result.data_fingerprint = splits.test_fingerprint;
-  if (request.out.has_parent_path()) std::filesystem::create_directories(request.out.parent_path());
-  write_home_file(request.out, bytes);
-  return result;
+  switch (request.kind) {
+    case VariantKind::fp16:
+    case VariantKind::int8: return rewritten_variant(request);
+    case VariantKind::prune:
+    case VariantKind::onnx: break;
+  }
+  throw Error(ErrorKind::refused,
+              fmt::format("--variant {} is not built yet", to_string(request.kind)));
 }
 
 }  // namespace mlc::compute

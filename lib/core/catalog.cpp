@@ -267,7 +267,7 @@ VariantMeasurement measurement_cell(const sqlite::Statement& row, int index, con
   bool valid = json.size() == 4 && json.contains("metrics") && json["metrics"].is_object() &&
                json.contains("size_bytes") && json["size_bytes"].is_number_integer();
   for (const char* latency : {"latency_batch1_ms", "latency_batch64_ms"}) {
-    valid = valid && json.contains(latency) && json[latency].is_number();
+    valid = valid && json.contains(latency) && (json[latency].is_number() || json[latency].is_null());
   }
   if (valid) {
     for (const auto& [name, value] : json["metrics"].items()) {
@@ -276,12 +276,14 @@ VariantMeasurement measurement_cell(const sqlite::Statement& row, int index, con
     }
   }
   if (!valid) {
-    unreadable(cell, "not {\"metrics\": {NAME: NUMBER}, \"size_bytes\": INTEGER, \"latency_batch1_ms\": NUMBER, "
-                     "\"latency_batch64_ms\": NUMBER}");
+    unreadable(cell, "not {\"metrics\": {NAME: NUMBER}, \"size_bytes\": INTEGER, \"latency_batch1_ms\": NUMBER|null, "
+                     "\"latency_batch64_ms\": NUMBER|null}");
   }
   measurement.size_bytes = json["size_bytes"].get<int64_t>();
-  measurement.latency_batch1_ms = json["latency_batch1_ms"].get<double>();
-  measurement.latency_batch64_ms = json["latency_batch64_ms"].get<double>();
+  for (const auto& [key, latency] : {std::pair{"latency_batch1_ms", &measurement.latency_batch1_ms},
+                                     std::pair{"latency_batch64_ms", &measurement.latency_batch64_ms}}) {
+    if (!json[key].is_null()) *latency = json[key].get<double>();
+  }
   return measurement;
 }
 
@@ -1022,7 +1024,8 @@ void Catalog::record_variant(const VersionRecord& version, const VariantRecord& 
   }
   // JSON has no NaN: it would be written as null and the row could never be read back.
   for (const auto* measurement : {&variant.fp32, &variant.variant}) {
-    bool finite = std::isfinite(measurement->latency_batch1_ms) && std::isfinite(measurement->latency_batch64_ms);
+    bool finite = std::isfinite(measurement->latency_batch1_ms.value_or(0)) &&
+                  std::isfinite(measurement->latency_batch64_ms.value_or(0));
     for (const auto& [name, value] : measurement->metrics) finite = finite && std::isfinite(value);
     if (!finite) {
       throw Error(ErrorKind::internal, fmt::format("variant '{}': a measurement that is not a finite number",

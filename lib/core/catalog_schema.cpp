@@ -295,6 +295,33 @@ CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
   BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
 )sql";
 
+// Version 6 (issue 9): variants.kind admits 'prune' and 'onnx'; an ONNX variant's measurement has
+// null latencies and no metrics (mlc cannot run it). SQLite cannot change a CHECK constraint in
+// place, so the table is rebuilt: deployments and target_log name it as "variants", which the
+// rebuilt table is called again once the old one is gone.
+constexpr const char* kMigrationV5ToV6 = R"sql(
+CREATE TABLE variants_v6 (
+  id               INTEGER PRIMARY KEY,
+  version_id       INTEGER NOT NULL REFERENCES versions(id),
+  name             TEXT NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('fp16','int8','prune','onnx')),
+  format           TEXT NOT NULL,
+  model_sha256     TEXT NOT NULL,
+  manifest_sha256  TEXT NOT NULL,
+  created_at       TEXT NOT NULL,
+  details          TEXT NOT NULL,
+  samples          INTEGER NOT NULL,
+  data_fingerprint TEXT NOT NULL,
+  fp32             TEXT NOT NULL,
+  variant          TEXT NOT NULL,
+  UNIQUE (version_id, name)
+);
+INSERT INTO variants_v6 SELECT id, version_id, name, kind, format, model_sha256, manifest_sha256,
+  created_at, details, samples, data_fingerprint, fp32, variant FROM variants;
+DROP TABLE variants;
+ALTER TABLE variants_v6 RENAME TO variants;
+)sql";
+
 int read_user_version(sqlite::Database& db) {
   auto statement = db.prepare("PRAGMA user_version");
   statement.step();
@@ -383,6 +410,7 @@ void prepare_catalog_schema(sqlite::Database& db) {
     if (found < 3) db.execute(kMigrationV2ToV3);
     if (found < 4) db.execute(kMigrationV3ToV4);
     if (found < 5) db.execute(kMigrationV4ToV5);
+    if (found < 6) db.execute(kMigrationV5ToV6);
     auto violations = db.prepare("PRAGMA foreign_key_check");
     if (violations.step()) {
       throw Error(ErrorKind::catalog, "catalogue upgrade from schema version " +

@@ -8,7 +8,8 @@
 namespace mlc {
 namespace {
 
-nlohmann::json optional_json(const std::optional<std::string>& value) {
+template <typename T>
+nlohmann::json optional_json(const std::optional<T>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
@@ -156,8 +157,8 @@ nlohmann::json history_entry_json(const HistoryEntry& entry) {
 nlohmann::json variant_measurement_json(const VariantMeasurement& measurement) {
   return {{"metrics", measurement.metrics},
           {"size_bytes", measurement.size_bytes},
-          {"latency_batch1_ms", measurement.latency_batch1_ms},
-          {"latency_batch64_ms", measurement.latency_batch64_ms}};
+          {"latency_batch1_ms", optional_json(measurement.latency_batch1_ms)},
+          {"latency_batch64_ms", optional_json(measurement.latency_batch64_ms)}};
 }
 
 nlohmann::json variant_json(const VariantRecord& variant) {

@@ -7,8 +7,11 @@ namespace mlc {
 namespace {
 
 // The names the catalogue's CHECK constraint (variants.kind) and --variant accept.
-constexpr std::array<std::pair<std::string_view, VariantKind>, 2> kVariantKinds{
-    {{"fp16", VariantKind::fp16}, {"int8", VariantKind::int8}}};
+constexpr std::array<std::pair<std::string_view, VariantKind>, 4> kVariantKinds{
+    {{"fp16", VariantKind::fp16},
+     {"int8", VariantKind::int8},
+     {"prune", VariantKind::prune},
+     {"onnx", VariantKind::onnx}}};
 
 }  // namespace
 

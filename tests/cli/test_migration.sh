@@ -15,7 +15,7 @@ for pid in "${pids[@]}"; do wait "$pid" || fail "a parallel first open failed: $
 OUT=$(cat list-1.json); validate list
 [ "$(json_field "$OUT" "[(v['model'], v['version'], v['state']) for v in d['versions']]")" = \
   "[('other', 1, 'trained'), ('wine', 1, 'deployed'), ('wine', 2, 'deployed'), ('wine', 3, 'retired')]" ] || fail "list after upgrade: $OUT"
-[ "$(sql 'PRAGMA user_version')" = "[(5,)]" ] || fail "not upgraded to version 5"
+[ "$(sql 'PRAGMA user_version')" = "[(6,)]" ] || fail "not upgraded to version 6"
 [ "$(sql 'PRAGMA integrity_check')" = "[('ok',)]" ] && [ "$(sql 'PRAGMA foreign_key_check')" = "[]" ] || fail "upgrade broke integrity"
 [ "$(sql "SELECT id, model_id, version, state, created_at, description, config, model_info, lineage, checkpoint_sha256, model_sha256, manifest_sha256 FROM versions ORDER BY id")" = "$before_versions" ] \
   || fail "the upgrade changed recorded versions"
@@ -56,6 +56,6 @@ run_mlc 0 --json alias wine champion 2; validate alias
 run_mlc 0 verify
 ok "the upgraded catalogue takes new writes: rollback through the rebuilt log, aliases"
 
-"$PYTHON" -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 6'); c.commit()" "$MLC_HOME/catalog.db"
-expect_error 8 "the catalogue has schema version 6, made by a newer mlc; this mlc understands up to version 5: upgrade mlc" list
+"$PYTHON" -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 7'); c.commit()" "$MLC_HOME/catalog.db"
+expect_error 8 "the catalogue has schema version 7, made by a newer mlc; this mlc understands up to version 6: upgrade mlc" list
 ok "a catalogue from a newer mlc is refused with a message that says so"

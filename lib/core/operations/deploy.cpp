@@ -105,6 +105,12 @@ DeployOutcome deploy_version(const Session& session, const DeployOptions& option
   next_state(Action::deploy, version.state, detail::subject(version));
   std::optional<VariantRecord> variant;
   if (options.variant) variant = detail::variant_of(catalog, version, *options.variant);  // not_found, listing them
+  if (variant && variant->format != "torchscript") {
+    throw Error(ErrorKind::refused,
+                fmt::format("{} variant {} is a {} file, which mlc serve cannot run; deploy a TorchScript "
+                            "variant, or take it for another runtime with mlc export {}:{} --variant-name ... --out",
+                            detail::subject(version), variant->name, variant->format, version.model, version.version));
+  }
   const auto previous = catalog.deployed_on(version.model_id, options.target);
   // Another variant of the version standing there (or its fp32 export) is a new model file: the
   // rules judge it too. Only the very same placement again is exempt.

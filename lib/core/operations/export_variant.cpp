@@ -61,6 +61,29 @@ void check_directions(const std::vector<MaxDrop>& limits) {
   }
 }
 
+// Error(usage) for prune options that do not fit, before any work: --fraction outside (0, 1),
+// --finetune-epochs below 0, either without --variant prune, or --variant prune without
+// --fraction; and for --max-drop on an ONNX variant, which mlc cannot run to measure.
+void check_prune_options(VariantKind kind, const ExportOptions& options) {
+  if (kind != VariantKind::prune) {
+    if (options.prune_fraction || options.finetune_epochs) {
+      throw Error(ErrorKind::usage, fmt::format("{} needs --variant prune",
+                                                options.prune_fraction ? "--fraction" : "--finetune-epochs"));
+    }
+  } else if (!options.prune_fraction) {
+    throw Error(ErrorKind::usage, "--variant prune needs --fraction F, the fraction of units to remove (0 < F < 1)");
+  } else if (!(*options.prune_fraction > 0 && *options.prune_fraction < 1)) {
+    throw Error(ErrorKind::usage, fmt::format("--fraction {}: expected a fraction of units to remove, 0 < F < 1",
+                                              *options.prune_fraction));
+  } else if (options.finetune_epochs && *options.finetune_epochs < 0) {
+    throw Error(ErrorKind::usage, fmt::format("--finetune-epochs {}: expected 0 or more", *options.finetune_epochs));
+  }
+  if (kind == VariantKind::onnx && !options.max_drops.empty()) {
+    throw Error(ErrorKind::usage, "--max-drop with --variant onnx: mlc has no ONNX runtime to measure the "
+                                  "variant with, so there is no drop to limit");
+  }
+}
+
 // How much worse the variant measured than fp32 on `metric` (negative: better).
 double drop_of(const std::string& metric, double fp32, double variant) {
   return lower_is_better(metric) ? variant - fp32 : fp32 - variant;
@@ -132,6 +155,7 @@ ExportOutcome export_variant(const Session& session, const ExportOptions& option
   const std::string name = options.variant_name.value_or(std::string(to_string(kind)));
   check_name(name, "--variant-name");
   check_directions(options.max_drops);
+  check_prune_options(kind, options);
   const std::string variant_subject = fmt::format("{} variant {}", subject(version), name);
   for (const VariantRecord& existing : catalog.variants(version.id)) {
     if (existing.name == name) {
@@ -140,8 +164,9 @@ ExportOutcome export_variant(const Session& session, const ExportOptions& option
                               subject(version), name, to_string(existing.kind)));
     }
   }
+  const std::string extension = kind == VariantKind::onnx ? ".onnx" : ".pt";
   const auto out = checked_out_paths(session.home, options.out,
-                                     fmt::format("{}-v{}-{}.pt", version.model, version.version, name));
+                                     fmt::format("{}-v{}-{}{}", version.model, version.version, name, extension));
 
   ComputeBackend& backend = load_compute_backend();
   const LockedTempDir work(session.home, "variant-");
@@ -149,13 +174,16 @@ ExportOutcome export_variant(const Session& session, const ExportOptions& option
   request.model = trained_model(session, version);
   request.data = evaluation_data(version, std::nullopt, std::nullopt);
   request.kind = kind;
-  request.out = work.path() / "model.pt";
+  request.prune_fraction = options.prune_fraction.value_or(0);
+  request.finetune_epochs = options.finetune_epochs.value_or(0);
+  request.out = work.path() / ("model" + extension);
   const VariantResult measured = backend.export_variant(request);
   check_max_drops(options.max_drops, measured, variant_subject);
 
   VariantRecord variant;
   variant.name = name;
   variant.kind = kind;
+  variant.format = measured.format;
   variant.model_sha256 = store.put(request.out);
   variant.created_at = utc_now();
   variant.details = measured.details;

@@ -145,29 +145,38 @@ enum class VariantKind {
          // this libtorch has no CPU fp16 kernels)
   int8,  // dynamic int8: every Linear layer's weights int8 (quantized::linear_dynamic, onednn
          // engine), activations quantised on the fly; the rest stays fp32
+  prune,  // structured pruning: a fraction of hidden units or channels removed, a smaller dense
+          // model of the same architecture, optionally fine-tuned
+  onnx,   // the fp32 model as an ONNX graph (opset 17) for runtimes other than libtorch
 };
 std::string_view to_string(VariantKind kind);
-// "fp16" or "int8" (as to_string writes them); nullopt for any other text.
+// "fp16", "int8", "prune" or "onnx" (as to_string writes them); nullopt for any other text.
 std::optional<VariantKind> variant_kind_from_string(std::string_view text);
 
 struct VariantRequest {
   TrainedModel model;
   nlohmann::json data;  // the version's train config "data" object: its test split is measured
   VariantKind kind = VariantKind::int8;
-  std::filesystem::path out;  // where the variant's TorchScript file is written
+  std::filesystem::path out;  // where the variant's file is written
+  // prune only: the fraction of units removed from each prunable layer, in (0, 1), and the epochs
+  // of fine-tuning on the training split afterwards (0: none).
+  double prune_fraction = 0;
+  int64_t finetune_epochs = 0;
 };
 
 // One model file measured on the test split, all in one run.
 struct VariantMeasurement {
-  Metrics metrics;          // as ComputeBackend::evaluate names them (the scalar ones)
-  int64_t size_bytes = 0;   // the TorchScript file
+  Metrics metrics;          // as ComputeBackend::evaluate names them (the scalar ones); empty for
+                            // a file mlc cannot run (an ONNX graph: mlc has no ONNX runtime)
+  int64_t size_bytes = 0;   // the model file
   // Median wall time per sample of forward() on test-split inputs with one intra-op thread, at
-  // batch size 1 and 64, in milliseconds.
-  double latency_batch1_ms = 0;
-  double latency_batch64_ms = 0;
+  // batch size 1 and 64, in milliseconds; nullopt for a file mlc cannot run.
+  std::optional<double> latency_batch1_ms;
+  std::optional<double> latency_batch64_ms;
 };
 
 struct VariantResult {
+  std::string format = "torchscript";  // or "onnx": what the file is
   ExportResult metadata;      // the variant's OIP inputs and outputs (the same as the fp32 export's)
   nlohmann::json details;     // what was done, e.g. {"quantized_layers": 3, "engine": "onednn"}
   VariantMeasurement fp32;    // the plain export (script_trained_model), measured beside it

@@ -159,6 +159,10 @@ struct ExportOptions {
   std::optional<VariantKind> variant;
   std::optional<std::string> variant_name;
   std::vector<MaxDrop> max_drops;  // --max-drop: refuse a variant that loses more
+  // --variant prune: the fraction of units removed, in (0, 1) (Error(usage) otherwise), and the
+  // epochs of fine-tuning after it; nullopt without --variant prune.
+  std::optional<double> prune_fraction;
+  std::optional<int64_t> finetune_epochs;
 };
 struct ExportOutcome {
   VersionRecord version;

@@ -494,7 +494,7 @@ TEST_CASE("Catalog: a catalogue of schema version 4 is upgraded to 5 in place, e
   CHECK(before[2].find("| purge |") != std::string::npos);
 
   Catalog catalog(home, Catalog::Mode::existing);
-  CHECK(rows_of(db_file, "PRAGMA user_version") == "5 | \n");
+  CHECK(rows_of(db_file, "PRAGMA user_version") == "6 | \n");
   for (size_t i = 0; i < tables.size(); ++i) CHECK_MESSAGE(rows_of(db_file, tables[i]) == before[i], tables[i]);
   CHECK(rows_of(db_file, "SELECT count(*) FROM target_log WHERE variant_id IS NOT NULL") == "0 | \n");
   CHECK(rows_of(db_file, "SELECT count(*) FROM deployments WHERE variant_id IS NOT NULL") == "0 | \n");
