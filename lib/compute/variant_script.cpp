@@ -241,6 +241,112 @@ c10::IValue prepack_linear(const torch::Tensor& weight, const std::optional<torc
   return stack.at(0);
 }
 
+// A recurrent layer's call `torch.lstm(X, HX, [self.W_ih, self.W_hh, self.B_ih, self.B_hh, ...],
+// True, LAYERS, DROPOUT, TRAIN, BIDIRECTIONAL, BATCH_FIRST)` (or torch.gru), its tensors in
+// torch.nn.LSTM's order: four per layer and direction.
+struct RecurrentCellWeights {
+  std::string weight_ih, weight_hh, bias_ih, bias_hh;
+  std::string packed;  // the attribute its cell params become
+};
+
+// The attribute names in a list argument `[self.A, self.B, ...]`; nullopt for anything else.
+std::optional<std::vector<std::string>> attribute_list(const std::string& argument) {
+  if (argument.size() < 2 || argument.front() != '[' || argument.back() != ']') return std::nullopt;
+  const CallArguments items = call_arguments(argument, 0);
+  std::vector<std::string> names;
+  for (const std::string& item : items.arguments) {
+    const auto name = attribute_argument(item);
+    if (!name) return std::nullopt;
+    names.push_back(*name);
+  }
+  return names;
+}
+
+// "rnn_weight_ih_l0_reverse" -> "rnn_cell_l0_reverse".
+std::string cell_name(const std::string& weight_ih) {
+  constexpr std::string_view kWeight = "weight_ih_";
+  const size_t at = weight_ih.find(kWeight);
+  if (at == std::string::npos) return weight_ih + "_cell";
+  return weight_ih.substr(0, at) + "cell_" + weight_ih.substr(at + kWeight.size());
+}
+
+struct RecurrentCall {
+  const char* name;       // "lstm"
+  std::string_view call;  // "torch.lstm("
+  const char* quantized;  // "torch.quantized_lstm"
+  const char* keywords;   // what the quantized call adds after the positional arguments
+};
+
+// `source` with each torch.lstm / torch.gru call whose weights are attributes in `tensors` as a
+// dynamic int8 one (aten::quantized_lstm / quantized_gru over cell params); the cells rewritten
+// are appended to `cells`, and the layers (num_layers of each call) added to `layer_count`.
+std::string quantize_recurrent_calls(const std::string& source,
+                                     const std::map<std::string, torch::Tensor>& tensors,
+                                     std::vector<RecurrentCellWeights>& cells,
+                                     int64_t& layer_count) {
+  // use_dynamic: the weights are int8, the activations quantised on the fly (the dtype left at
+  // its default, int8).
+  static const RecurrentCall kCalls[] = {
+      {"lstm", "torch.lstm(", "torch.quantized_lstm", ", use_dynamic=True"},
+      {"gru", "torch.gru(", "torch.quantized_gru", ""}};
+  std::string result = source;
+  for (const RecurrentCall& kind : kCalls) {
+    std::string rewritten;
+    size_t copied = 0;
+    for (size_t at = result.find(kind.call); at != std::string::npos;
+         at = result.find(kind.call, at + 1)) {
+      if (at > 0 && (is_identifier_char(result[at - 1]) || result[at - 1] == '.')) continue;
+      const CallArguments call = call_arguments(result, at + kind.call.size() - 1);
+      // input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first
+      if (call.arguments.size() != 9 || call.arguments[3] != "True") continue;
+      const auto names = attribute_list(call.arguments[2]);
+      if (!names || names->empty() || names->size() % 4 != 0) continue;
+      const bool known = std::all_of(names->begin(), names->end(), [&](const std::string& name) {
+        return tensors.count(name) != 0;
+      });
+      if (!known) continue;
+      std::vector<std::string> packed;
+      for (size_t i = 0; i < names->size(); i += 4) {
+        RecurrentCellWeights cell{(*names)[i], (*names)[i + 1], (*names)[i + 2], (*names)[i + 3],
+                                  cell_name((*names)[i])};
+        if (tensors.count(cell.packed) != 0) {
+          throw Error(ErrorKind::internal,
+                      fmt::format("int8: {} is already a tensor's name", cell.packed));
+        }
+        packed.push_back("self." + cell.packed);
+        cells.push_back(std::move(cell));
+      }
+      layer_count += std::stoll(call.arguments[4]);
+      rewritten.append(result, copied, at - copied);
+      std::vector<std::string> arguments = call.arguments;
+      arguments[2] = fmt::format("[{}]", fmt::join(packed, ", "));
+      rewritten += fmt::format("{}({}{})", kind.quantized, fmt::join(arguments, ", "), kind.keywords);
+      copied = call.end;
+    }
+    rewritten.append(result, copied, std::string::npos);
+    result = std::move(rewritten);
+  }
+  return result;
+}
+
+// quantized::make_quantized_cell_params_dynamic over one layer and direction's weights, each
+// matrix prepacked with its own bias (as torch.ao's dynamic LSTM does: without it the LSTM's
+// output ignores the biases), the biases also passed as the cell's own.
+c10::IValue prepack_cell(const RecurrentCellWeights& cell,
+                         const std::map<std::string, torch::Tensor>& tensors) {
+  static const c10::OperatorHandle make_cell = c10::Dispatcher::singleton().findSchemaOrThrow(
+      "quantized::make_quantized_cell_params_dynamic", "");
+  const torch::Tensor& bias_ih = tensors.at(cell.bias_ih);
+  const torch::Tensor& bias_hh = tensors.at(cell.bias_hh);
+  torch::jit::Stack stack{prepack_linear(tensors.at(cell.weight_ih), bias_ih),
+                          prepack_linear(tensors.at(cell.weight_hh), bias_hh),
+                          bias_ih.to(torch::kFloat32).contiguous(),
+                          bias_hh.to(torch::kFloat32).contiguous(),
+                          /*reduce_range=*/false};
+  make_cell.callBoxed(stack);
+  return stack.at(0);
+}
+
 // Names `torch` as the aten operators (as Module::define's default does) and `quantized` as the
 // quantized:: ones (torch.ops.quantized in Python).
 struct QuantizedResolver : torch::jit::Resolver {
@@ -277,10 +383,14 @@ VariantScript script_int8(const ClassifierImpl& model) {
   std::map<std::string, torch::Tensor> tensors;
   for (const Attribute& attribute : attributes) tensors[attribute.name] = attribute.tensor;
   std::vector<LinearLayer> layers;
-  const std::string forward = quantize_linear_calls(source.forward, tensors, layers);
-  if (layers.empty()) {
-    throw Error(ErrorKind::refused, fmt::format("int8: the {} model has no Linear layer to quantise",
-                                              source.class_name));
+  std::vector<RecurrentCellWeights> cells;
+  int64_t recurrent_layers = 0;
+  const std::string forward = quantize_recurrent_calls(
+      quantize_linear_calls(source.forward, tensors, layers), tensors, cells, recurrent_layers);
+  if (layers.empty() && cells.empty()) {
+    throw Error(ErrorKind::refused,
+                fmt::format("int8: the {} model has no Linear or recurrent layer to quantise",
+                            source.class_name));
   }
   // A weight or bias the rewritten forward still reads (none today) stays an attribute too.
   const std::set<std::string> referenced = referenced_attributes(forward);
@@ -288,6 +398,9 @@ VariantScript script_int8(const ClassifierImpl& model) {
   for (const LinearLayer& layer : layers) {
     packed.insert(layer.weight);
     if (layer.bias) packed.insert(*layer.bias);
+  }
+  for (const RecurrentCellWeights& cell : cells) {
+    packed.insert({cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh});
   }
   VariantScript variant{torch::jit::Module(source.class_name), nullptr};
   for (const Attribute& attribute : attributes) {
@@ -310,9 +423,15 @@ VariantScript script_int8(const ClassifierImpl& model) {
         layer.bias ? std::optional<torch::Tensor>(tensors.at(*layer.bias)) : std::nullopt);
     variant.module.register_attribute(layer.packed, params.type(), params);
   }
+  for (const RecurrentCellWeights& cell : cells) {
+    const c10::IValue params = prepack_cell(cell, tensors);
+    variant.module.register_attribute(cell.packed, params.type(), params);
+  }
   variant.module.define(forward, std::make_shared<QuantizedResolver>());
   variant.details = {{"engine", "onednn"},
+                     {"quantization", "dynamic"},
                      {"quantized_linear_layers", registered.size()},
+                     {"quantized_recurrent_layers", recurrent_layers},
                      {"weights", "int8, symmetric per output channel"},
                      {"activations", "uint8, quantised per batch at run time"},
                      {"fp32_layers", fp32_layers(forward)}};
@@ -332,8 +451,10 @@ VariantScript script_variant(const ClassifierImpl& model, VariantKind kind) {
   switch (kind) {
     case VariantKind::fp16: return script_fp16(model);
     case VariantKind::int8: return script_int8(model);
+    case VariantKind::prune:
+    case VariantKind::onnx: break;  // not a rewrite of the script (export_variant dispatches them)
   }
-  throw Error(ErrorKind::internal, "unknown variant kind");
+  throw Error(ErrorKind::internal, fmt::format("script_variant: no script rewrite makes {}", to_string(kind)));
 }
 
 OnednnEngine::OnednnEngine() : previous_(at::globalContext().qEngine()) {

@@ -30,13 +30,17 @@ struct VariantScript {
 // int8 (dynamic): every Linear layer becomes `quantized.linear_dynamic(INPUT, self.P_packed)`,
 // P_packed its weight quantised to int8 symmetrically per output channel and prepacked with its
 // fp32 bias by quantized::linear_prepack under the current quantised engine (OnednnEngine);
-// P_weight and P_bias are no longer attributes. Convolutions, recurrent layers, normalisation and
-// attention's products stay fp32.
-// details: {"engine": "onednn", "quantized_linear_layers": N, "weights": ..., "activations": ...,
-//           "fp32_layers": ["lstm", ...]}.
+// P_weight and P_bias are no longer attributes. Every `torch.lstm(...)` / `torch.gru(...)` whose
+// weights are attributes becomes `torch.quantized_lstm(...)` / `torch.quantized_gru(...)` over
+// one `self.rnn_cell_lK[_reverse]` per layer and direction: cell params made by
+// quantized::make_quantized_cell_params_dynamic from its two matrices, each prepacked with its
+// own bias (int8 as above). Convolutions, normalisation and attention's products stay fp32.
+// details: {"engine": "onednn", "quantization": "dynamic", "quantized_linear_layers": N,
+//           "quantized_recurrent_layers": N (num_layers summed over the recurrent calls),
+//           "weights": ..., "activations": ..., "fp32_layers": ["conv2d", ...]}.
 //
-// Throws Error(usage) for a variant the model cannot have: fp16 of a tensor whose values exceed
-// half precision's range, int8 of a model without a Linear layer.
+// Throws Error(refused) for a variant the model cannot have: fp16 of a tensor whose values exceed
+// half precision's range, int8 of a model without a Linear or recurrent layer.
 VariantScript script_variant(const ClassifierImpl& model, VariantKind kind);
 
 // Makes onednn libtorch's quantised engine while it lives and restores the previous one after:
