@@ -89,11 +89,15 @@ torch::Tensor probe_inputs(const ModelInfo& info) {
 ScriptedModel script_trained_model(const TrainedModel& trained) {
   const ModelInfo info = model_info_from_json(trained.model_info);
   const Classifier model = load_trained_model(trained);
+  return script_classifier(*model, info);
+}
+
+ScriptedModel script_classifier(ClassifierImpl& model, const ModelInfo& info) {
   std::ostringstream script_stream;
-  script_module(*model).save(script_stream);
+  script_module(model).save(script_stream);
   ScriptedModel scripted;
   scripted.bytes = script_stream.str();
-  check_matches(scripted.bytes, *model, info);
+  check_matches(scripted.bytes, model, info);
   scripted.metadata.inputs = nlohmann::json::array({oip_tensor("input", info.input_shape)});
   scripted.metadata.outputs = nlohmann::json::array(
       {oip_tensor(info.task == Task::regression ? "prediction" : "logits", {output_width(info)})});

@@ -7,6 +7,7 @@
 #include <torch/types.h>
 
 #include "mlc/compute.hpp"
+#include "model_builder.hpp"
 #include "model_info.hpp"
 
 namespace mlc::compute {
@@ -28,6 +29,10 @@ torch::Tensor probe_inputs(const ModelInfo& info);
 // serializes it in memory, loads it back and checks it against the native model on a few inputs
 // (within 1e-5). Throws Error(internal) on a mismatch.
 ScriptedModel script_trained_model(const TrainedModel& trained);
+
+// The same for a model built in memory (a pruned copy of a trained one: prune.hpp), which
+// `info` describes; leaves `model` in eval() mode.
+ScriptedModel script_classifier(ClassifierImpl& model, const ModelInfo& info);
 
 // Writes script_trained_model()'s bytes, which Python's torch.jit.load runs, to `out`, and returns
 // their Open Inference Protocol metadata (write_home_file: through `out`.tmp; a file that cannot

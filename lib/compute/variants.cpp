@@ -6,6 +6,7 @@
 #include <string>
 
 #include "checkpoint.hpp"
+#include "prune.hpp"
 #include "variant_measure.hpp"
 #include "variant_script.hpp"
 
@@ -42,7 +43,7 @@ VariantResult export_variant(const VariantRequest& request) {
   switch (request.kind) {
     case VariantKind::fp16:
     case VariantKind::int8: return rewritten_variant(request);
-    case VariantKind::prune:
+    case VariantKind::prune: return prune_variant(request);
     case VariantKind::onnx: break;
   }
   throw Error(ErrorKind::refused,
