@@ -16,42 +16,24 @@
 #include <fmt/ranges.h>
 
 #include "mlc/error.hpp"
+#include "script_rewrite.hpp"
+#include "static_int8.hpp"
 
 namespace mlc::compute {
 
 namespace {
 
-// A parameter or buffer under the name the exporter registers it by (script_attribute_name).
-struct Attribute {
-  std::string name;
-  torch::Tensor tensor;
-  bool is_buffer = false;
-};
-
-std::vector<Attribute> attributes_of(const ClassifierImpl& model) {
-  std::vector<Attribute> attributes;
-  for (const auto& parameter : model.named_parameters()) {
-    attributes.push_back({script_attribute_name(parameter.key()),
-                          parameter.value().detach().clone(), /*is_buffer=*/false});
-  }
-  for (const auto& buffer : model.named_buffers()) {
-    attributes.push_back({script_attribute_name(buffer.key()), buffer.value().detach().clone(),
-                          /*is_buffer=*/true});
-  }
-  return attributes;
-}
-
-void register_attribute(torch::jit::Module& module, const Attribute& attribute) {
-  if (attribute.is_buffer) {
-    module.register_buffer(attribute.name, attribute.tensor);
-  } else {
-    module.register_parameter(attribute.name, attribute.tensor, /*is_buffer=*/false);
-  }
-}
-
-bool is_identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-constexpr std::string_view kSelf = "self.";
+using script_rewrite::Attribute;
+using script_rewrite::attribute_argument;
+using script_rewrite::attributes_of;
+using script_rewrite::call_arguments;
+using script_rewrite::CallArguments;
+using script_rewrite::is_identifier_char;
+using script_rewrite::kSelf;
+using script_rewrite::packed_name;
+using script_rewrite::prepack_linear;
+using script_rewrite::quantized_resolver;
+using script_rewrite::register_attribute;
 
 // Calls `on_reference(at, name)` for each `self.NAME` in `source` (NAME a whole identifier, `self`
 // not the tail of a longer one), `at` the position just after NAME.
@@ -122,67 +104,12 @@ VariantScript script_fp16(const ClassifierImpl& model) {
   return variant;
 }
 
-std::string trimmed(const std::string& text) {
-  const size_t first = text.find_first_not_of(" \n");
-  if (first == std::string::npos) return "";
-  return text.substr(first, text.find_last_not_of(" \n") - first + 1);
-}
-
-// The arguments of the call whose '(' is at `open` in `source` (split at its own commas), and
-// the position after its ')'.
-struct CallArguments {
-  std::vector<std::string> arguments;
-  size_t end = 0;
-};
-
-CallArguments call_arguments(const std::string& source, size_t open) {
-  CallArguments call;
-  std::string current;
-  int depth = 0;
-  for (size_t at = open; at < source.size(); ++at) {
-    const char c = source[at];
-    if (c == '(' || c == '[') {
-      if (depth++ > 0) current += c;
-    } else if (c == ')' || c == ']') {
-      if (--depth == 0) {
-        call.arguments.push_back(trimmed(current));
-        call.end = at + 1;
-        return call;
-      }
-      current += c;
-    } else if (c == ',' && depth == 1) {
-      call.arguments.push_back(trimmed(current));
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  throw Error(ErrorKind::internal, "script_source() has a call without its ')'");
-}
-
-// NAME if `argument` is exactly `self.NAME`.
-std::optional<std::string> attribute_argument(const std::string& argument) {
-  if (argument.rfind(kSelf, 0) != 0 || argument.size() == kSelf.size()) return std::nullopt;
-  const std::string name = argument.substr(kSelf.size());
-  if (!std::all_of(name.begin(), name.end(), is_identifier_char)) return std::nullopt;
-  return name;
-}
-
 // A Linear layer's call `torch.linear(INPUT, self.WEIGHT, self.BIAS)` (BIAS may be None).
 struct LinearLayer {
   std::string weight;
   std::optional<std::string> bias;
   std::string packed;  // the attribute its prepacked weights become
 };
-
-std::string packed_name(const std::string& weight) {
-  constexpr std::string_view kSuffix = "_weight";
-  if (weight.size() > kSuffix.size() &&
-      weight.compare(weight.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
-    return weight.substr(0, weight.size() - kSuffix.size()) + "_packed";
-  }
-  return weight + "_packed";
-}
 
 // `source` with each Linear layer's call whose weight is a matrix in `tensors` as a dynamic int8
 // one; the layers rewritten are appended to `layers`.
@@ -217,28 +144,6 @@ std::string quantize_linear_calls(const std::string& source,
   }
   result.append(source, copied, std::string::npos);
   return result;
-}
-
-// int8 weights, symmetric per output channel (zero point 0, as onednn requires): each row's
-// largest magnitude maps to 127.
-torch::Tensor quantize_weight(const torch::Tensor& weight) {
-  const torch::Tensor rows = weight.to(torch::kFloat32).contiguous();
-  torch::Tensor scales = rows.abs().amax(1).div(127.0).to(torch::kFloat64);
-  scales.masked_fill_(scales.eq(0), 1.0);  // an all-zero row: any scale gives zeros
-  const torch::Tensor zero_points = torch::zeros({rows.size(0)}, torch::kInt64);
-  return torch::quantize_per_channel(rows, scales, zero_points, 0, torch::kQInt8);
-}
-
-// quantized::linear_prepack(W, B?) -> LinearPackedParamsBase, called through the dispatcher:
-// the class is a TorchScript custom class, whose C++ header libtorch does not install.
-c10::IValue prepack_linear(const torch::Tensor& weight, const std::optional<torch::Tensor>& bias) {
-  static const c10::OperatorHandle prepack =
-      c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
-  torch::jit::Stack stack{quantize_weight(weight),
-                          bias ? c10::IValue(bias->to(torch::kFloat32).contiguous())
-                               : c10::IValue()};
-  prepack.callBoxed(stack);
-  return stack.at(0);
 }
 
 // A recurrent layer's call `torch.lstm(X, HX, [self.W_ih, self.W_hh, self.B_ih, self.B_hh, ...],
@@ -347,22 +252,6 @@ c10::IValue prepack_cell(const RecurrentCellWeights& cell,
   return stack.at(0);
 }
 
-// Names `torch` as the aten operators (as Module::define's default does) and `quantized` as the
-// quantized:: ones (torch.ops.quantized in Python).
-struct QuantizedResolver : torch::jit::Resolver {
-  std::shared_ptr<torch::jit::SugaredValue> resolveValue(
-      const std::string& name, torch::jit::GraphFunction& /*method*/,
-      const torch::jit::SourceRange& /*loc*/) override {
-    if (name == "torch") return std::make_shared<torch::jit::BuiltinModule>("aten");
-    if (name == "quantized") return std::make_shared<torch::jit::BuiltinModule>("quantized");
-    return nullptr;
-  }
-  c10::TypePtr resolveType(const std::string& /*name*/,
-                           const torch::jit::SourceRange& /*loc*/) override {
-    return nullptr;
-  }
-};
-
 // The layers a script still computes in fp32, by the operator that computes them.
 std::vector<std::string> fp32_layers(const std::string& source) {
   static const std::pair<const char*, const char*> kLayers[] = {
@@ -427,7 +316,7 @@ VariantScript script_int8(const ClassifierImpl& model) {
     const c10::IValue params = prepack_cell(cell, tensors);
     variant.module.register_attribute(cell.packed, params.type(), params);
   }
-  variant.module.define(forward, std::make_shared<QuantizedResolver>());
+  variant.module.define(forward, quantized_resolver());
   variant.details = {{"engine", "onednn"},
                      {"quantization", "dynamic"},
                      {"quantized_linear_layers", registered.size()},
@@ -438,6 +327,15 @@ VariantScript script_int8(const ClassifierImpl& model) {
   return variant;
 }
 
+// A convolutional model without recurrent or attention layers: static int8 fits it.
+bool has_only_convolutions(const std::string& source) {
+  const std::vector<std::string> layers = fp32_layers(source);
+  const auto has = [&](const char* kind) {
+    return std::find(layers.begin(), layers.end(), kind) != layers.end();
+  };
+  return has("conv2d") && !has("lstm") && !has("gru") && !has("attention");
+}
+
 std::string engine_names(const std::vector<at::QEngine>& engines) {
   std::vector<std::string> names;
   for (const at::QEngine engine : engines) names.push_back(c10::toString(engine));
@@ -446,11 +344,23 @@ std::string engine_names(const std::vector<at::QEngine>& engines) {
 
 }  // namespace
 
-VariantScript script_variant(const ClassifierImpl& model, VariantKind kind) {
+VariantScript script_variant(const ClassifierImpl& model, VariantKind kind,
+                             Quantization quantization, const CalibrationSample* calibration) {
   torch::NoGradGuard no_grad;
+  if (kind == VariantKind::int8 && quantization == Quantization::by_architecture) {
+    quantization = has_only_convolutions(model.script().forward) ? Quantization::static_int8
+                                                                 : Quantization::dynamic;
+  }
   switch (kind) {
     case VariantKind::fp16: return script_fp16(model);
-    case VariantKind::int8: return script_int8(model);
+    case VariantKind::int8:
+      if (quantization == Quantization::static_int8) {
+        if (calibration == nullptr) {
+          throw Error(ErrorKind::internal, "int8: static quantisation needs calibration samples");
+        }
+        return script_static_int8(model, *calibration);
+      }
+      return script_int8(model);
     case VariantKind::prune:
     case VariantKind::onnx: break;  // not a rewrite of the script (export_variant dispatches them)
   }

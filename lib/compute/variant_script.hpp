@@ -16,6 +16,12 @@
 
 namespace mlc::compute {
 
+// Training samples for static int8's calibration, and where they came from (for the details).
+struct CalibrationSample {
+  torch::Tensor features;  // raw training features [count, ...], as forward() takes them
+  int64_t seed = 0;        // the seed that drew them from the training split
+};
+
 struct VariantScript {
   torch::jit::Module module;  // not yet saved: what Python's torch.jit.load will run
   nlohmann::json details;     // VariantResult::details
@@ -41,7 +47,13 @@ struct VariantScript {
 //
 // Throws Error(refused) for a variant the model cannot have: fp16 of a tensor whose values exceed
 // half precision's range, int8 of a model without a Linear or recurrent layer.
-VariantScript script_variant(const ClassifierImpl& model, VariantKind kind);
+//
+// int8 (static, Quantization::static_int8): see static_int8.hpp; `calibration` is required.
+// Quantization::by_architecture is static for a model with a convolution and no recurrent or
+// attention layer (the CNN), dynamic otherwise.
+VariantScript script_variant(const ClassifierImpl& model, VariantKind kind,
+                             Quantization quantization = Quantization::by_architecture,
+                             const CalibrationSample* calibration = nullptr);
 
 // Makes onednn libtorch's quantised engine while it lives and restores the previous one after:
 // int8 weights are prepacked for the engine current at the time, and loading a saved int8 module

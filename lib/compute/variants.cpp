@@ -2,8 +2,12 @@
 
 #include <torch/utils.h>
 
+#include <algorithm>
+#include <numeric>
 #include <optional>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "checkpoint.hpp"
 #include "prune.hpp"
@@ -22,13 +26,39 @@ namespace {
 // of the logits' scale.
 constexpr double kFp16Tolerance = 1e-2;
 
+// Static int8's calibration: this many training samples (all of a smaller split), drawn without
+// replacement by a generator seeded with kCalibrationSeed, so that the same version always gets
+// the same scales.
+constexpr int64_t kCalibrationSamples = 512;
+constexpr int64_t kCalibrationSeed = 0;
+
+CalibrationSample calibration_sample(const data::Splits& splits) {
+  const SampleTensors train = as_tensors(splits.train);
+  const int64_t count = train.features.size(0);
+  torch::Tensor rows = torch::arange(count, torch::kInt64);
+  if (count > kCalibrationSamples) {
+    std::mt19937_64 generator(kCalibrationSeed);
+    std::vector<int64_t> order(static_cast<size_t>(count));
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), generator);
+    order.resize(kCalibrationSamples);
+    std::sort(order.begin(), order.end());
+    rows = torch::tensor(order, torch::kInt64);
+  }
+  return {train.features.index_select(0, rows), kCalibrationSeed};
+}
+
 // fp16 and int8: the fp32 export's TorchScript with its tensors stored otherwise.
 VariantResult rewritten_variant(const VariantRequest& request) {
   // int8 weights are prepacked for the engine current when they are packed and when they load.
   std::optional<OnednnEngine> engine;
   if (request.kind == VariantKind::int8) engine.emplace();
   Fp32Baseline baseline = load_fp32_baseline(request);
-  VariantScript variant = script_variant(*load_trained_model(request.model), request.kind);
+  std::optional<CalibrationSample> calibration;
+  if (request.kind == VariantKind::int8) calibration = calibration_sample(baseline.splits);
+  VariantScript variant =
+      script_variant(*load_trained_model(request.model), request.kind, request.quantization,
+                     calibration ? &*calibration : nullptr);
   const std::string bytes = saved(variant.module);
   torch::jit::Module module = loaded(bytes);
   check_against_fp32(baseline, module,

@@ -153,6 +153,14 @@ std::string_view to_string(VariantKind kind);
 // "fp16", "int8", "prune" or "onnx" (as to_string writes them); nullopt for any other text.
 std::optional<VariantKind> variant_kind_from_string(std::string_view text);
 
+// int8 only: how the activations are quantised (mlc export --quantization).
+enum class Quantization {
+  by_architecture,  // static for a model with convolutions, dynamic otherwise
+  dynamic,          // int8 weights; activations quantised per batch at run time
+  static_int8,      // int8 weights and activations, scales calibrated on training samples
+                    // (convolutional models only: Error(refused) for recurrent or attention layers)
+};
+
 struct VariantRequest {
   TrainedModel model;
   nlohmann::json data;  // the version's train config "data" object: its test split is measured
@@ -162,6 +170,7 @@ struct VariantRequest {
   // of fine-tuning on the training split afterwards (0: none).
   double prune_fraction = 0;
   int64_t finetune_epochs = 0;
+  Quantization quantization = Quantization::by_architecture;  // int8 only
 };
 
 // One model file measured on the test split, all in one run.

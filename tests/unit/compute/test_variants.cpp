@@ -58,14 +58,49 @@ const mlc::TrainedModel& trained(const std::string& architecture) {
   return entry->model;
 }
 
-mlc::VariantResult make_variant(const mlc::TrainedModel& model, mlc::VariantKind kind,
-                                const std::filesystem::path& out) {
+mlc::VariantResult make_variant(
+    const mlc::TrainedModel& model, mlc::VariantKind kind, const std::filesystem::path& out,
+    mlc::Quantization quantization = mlc::Quantization::by_architecture) {
   mlc::VariantRequest request;
   request.model = model;
   request.data = model.config["data"];
   request.kind = kind;
   request.out = out;
+  request.quantization = quantization;
   return backend().export_variant(request);
+}
+
+// A small CNN on 1000 Fashion-MNIST training images (900 after validation), one epoch: a
+// convolution with batch norm and relu, a pool, one with relu, and a hidden linear layer with
+// relu before the output layer.
+const mlc::TrainedModel& trained_cnn() {
+  static std::unique_ptr<TrainedOnWine> entry;
+  if (!entry) {
+    entry = std::make_unique<TrainedOnWine>();
+    nlohmann::json config = mlc::test::fashion_config();
+    config["data"]["train_limit"] = 1000;
+    config["data"]["test_limit"] = 200;
+    config["model"] = {{"architecture", "cnn"},
+                       {"layers",
+                        {{{"type", "conv2d"}, {"out_channels", 8}, {"kernel_size", 3}, {"padding", 1}},
+                         {{"type", "batch_norm"}},
+                         {{"type", "relu"}},
+                         {{"type", "max_pool2d"}, {"kernel_size", 2}},
+                         {{"type", "conv2d"}, {"out_channels", 8}, {"kernel_size", 3}},
+                         {{"type", "relu"}},
+                         {{"type", "flatten"}},
+                         {{"type", "linear"}, {"out_features", 32}},
+                         {{"type", "relu"}}}}};
+    entry->model = mlc::test::train_model(mlc::test::with_defaults(config), entry->dir);
+  }
+  return entry->model;
+}
+
+// The first `count` Fashion-MNIST test images, raw pixels.
+torch::Tensor fashion_test_images(const mlc::TrainedModel& model, int64_t count) {
+  const auto splits = mlc::data::load_splits(model.config["data"],
+                                             mlc::data::split_seed(model.config), {});
+  return torch::tensor(splits.test.features).reshape({splits.test.count(), 28, 28}).slice(0, 0, count);
 }
 
 // The wine table's raw test rows, as the data library gives them to every other step.
@@ -206,4 +241,66 @@ TEST_CASE("export_variant refuses data that does not fit the model, writing noth
     }
   }
   CHECK_FALSE(std::filesystem::exists(request.out));
+}
+
+TEST_CASE("export_variant int8 of a CNN is static: every layer int8, scales from training samples") {
+  if (!mlc::test::have_fashion_mnist()) {
+    MESSAGE("skipped: no Fashion-MNIST in " MLC_FASHION_MNIST_DIR);
+    return;
+  }
+  const mlc::TrainedModel& model = trained_cnn();
+  TempDir dir;
+  const mlc::VariantResult result = make_variant(model, mlc::VariantKind::int8, dir / "int8.pt");
+  backend().export_torchscript(model, dir / "fp32.pt");
+
+  CHECK(result.details.at("quantization") == "static");
+  CHECK(result.details.at("quantized_conv_layers") == 2);
+  CHECK(result.details.at("quantized_linear_layers") == 2);  // the hidden layer and the output
+  CHECK(result.details.at("fused_relu") == 3);
+  CHECK(result.details.at("folded_batch_norms") == 1);
+  CHECK(result.details.at("fp32_layers") == nlohmann::json::array());
+  CHECK(result.details.at("calibration") ==
+        nlohmann::json({{"method", "min/max"}, {"split", "train"}, {"samples", 512}, {"seed", 0}}));
+  // uint8 activations and int8 weights move the logits by a few percent of their scale.
+  const torch::Tensor images = fashion_test_images(model, 100);
+  const torch::Tensor int8_logits = run_file(dir / "int8.pt", images);
+  const torch::Tensor fp32_logits = run_file(dir / "fp32.pt", images);
+  CHECK(relative_difference(int8_logits, fp32_logits) <= 0.1);
+  // One epoch on 900 images leaves some of them near a tie between two classes.
+  CHECK(int8_logits.argmax(1).eq(fp32_logits.argmax(1)).to(torch::kFloat64).mean().item<double>() >=
+        0.9);
+  CHECK(std::abs(result.variant.metrics.at("accuracy") - result.fp32.metrics.at("accuracy")) <=
+        0.03);
+  CHECK(result.variant.size_bytes < result.fp32.size_bytes / 2);
+  check_latencies(result.variant);
+
+  SUBCASE("dynamic on request: only the Linear layers") {
+    const mlc::VariantResult dynamic = make_variant(model, mlc::VariantKind::int8,
+                                                    dir / "dynamic.pt", mlc::Quantization::dynamic);
+    CHECK(dynamic.details.at("quantization") == "dynamic");
+    CHECK(dynamic.details.at("quantized_linear_layers") == 2);
+    CHECK(dynamic.details.at("fp32_layers") == nlohmann::json({"conv2d", "batch_norm"}));
+  }
+}
+
+TEST_CASE("export_variant refuses static int8 of a model without convolutions, writing nothing") {
+  const std::map<std::string, std::string> refusals = {
+      {"lstm", "the MlcLstm model has recurrent layers (lstm)"},
+      {"gru", "the MlcGru model has recurrent layers (gru)"},
+      {"transformer", "the MlcTransformer model has attention layers"},
+      {"mlp", "the MlcMlp model has no conv2d layer"}};
+  for (const auto& [architecture, reason] : refusals) {
+    CAPTURE(architecture);
+    TempDir dir;
+    try {
+      make_variant(trained(architecture), mlc::VariantKind::int8, dir / "int8.pt",
+                   mlc::Quantization::static_int8);
+      FAIL("export_variant did not throw");
+    } catch (const mlc::Error& error) {
+      CHECK(error.kind() == mlc::ErrorKind::refused);
+      CHECK(std::string(error.what()) == "int8: static quantisation is for convolutional models; " +
+                                             reason + " (use --quantization dynamic)");
+    }
+    CHECK_FALSE(std::filesystem::exists(dir / "int8.pt"));
+  }
 }
