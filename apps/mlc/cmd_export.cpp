@@ -37,7 +37,7 @@ void run_export(const ExportFlags& flags, CliState& state) {
   options.variant_name = flags.variant_name;
   options.prune_fraction = flags.fraction;
   options.finetune_epochs = flags.finetune_epochs;
-  for (const std::string& text : flags.max_drops) options.max_drops.push_back(parse_max_drop(text));
+  for (const std::string& text : flags.max_drops) options.max_drops.push_back(parse_max_drop(text, "--max-drop", ErrorKind::usage));
   const ExportOutcome outcome = export_version(state.session(), options);
 
   nlohmann::json document = version_summary_json(outcome.version);

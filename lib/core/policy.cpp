@@ -114,6 +114,13 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
     }
     target_policy.evaluation_data_only = rules.value("evaluation_data_only", false);
     target_policy.min_samples = rules.value("min_samples", int64_t{0});
+    const auto limits = rules.value("max_variant_drop", nlohmann::json::array());
+    for (size_t index = 0; index < limits.size(); ++index) {
+      target_policy.max_variant_drop.push_back(parse_max_drop(
+          limits[index].get_ref<const std::string&>(),
+          fmt::format("{}: targets.{}.max_variant_drop[{}]:", origin, shortened(target, 40), index),
+          ErrorKind::invalid_input));
+    }
   }
   return policy;
 }
@@ -179,6 +186,20 @@ void check_policy(const Policy& policy, const std::string& target, const Version
     if (!catalog.was_deployed_to(version.id, earlier, variant ? std::optional(variant->name) : std::nullopt)) {
       throw refuse(fmt::format("requires_deployed_to[{}]", i),
                    fmt::format("it has never been deployed to '{}'", earlier));
+    }
+  }
+  for (size_t i = 0; variant != nullptr && i < rules.max_variant_drop.size(); ++i) {
+    const MaxDrop& limit = rules.max_variant_drop[i];
+    const std::string name = fmt::format("max_variant_drop[{}] '{}'", i, to_string(limit));
+    const auto judged = judge_drop(limit, variant->fp32.metrics, variant->variant.metrics);
+    if (!judged) {
+      throw refuse(name, fmt::format("variant '{}' was not measured on {} beside the fp32 export",
+                                     variant->name, limit.metric));
+    }
+    if (!judged->passes()) {
+      throw refuse(name, fmt::format("{} went from {} (fp32) to {} in variant '{}', a drop of {:.3g}",
+                                     limit.metric, format_value(judged->fp32), format_value(judged->variant),
+                                     variant->name, judged->drop));
     }
   }
   if (rules.requires_metrics.empty() && rules.requires_better_than.empty()) return;

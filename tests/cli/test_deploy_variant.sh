@@ -151,3 +151,37 @@ mlc -q deploy w:1 --target staging --variant int8 > /dev/null
 run_mlc 0 --json deploy w:1 --target production --variant int8; validate deploy
 json_field "$OUT" "d['variant'], d['changed']" | grep -qx "int8 True" || fail "int8 to production after staging: $OUT"
 ok "a protected target: the variant must have stood on staging itself, and its own measurement meets min_samples and the metric rules"
+
+# --- max_variant_drop: how far the variant fell behind fp32 when export measured both -------------
+# Which way rounding moves a small model's metrics is not known in advance (int8 measured better
+# than fp32 here), so the stored measurement of one more variant is set to a known drop: accuracy
+# 0.05 below fp32's. The rule reads only what the catalogue recorded.
+mlc -q export w:1 --variant fp16 --variant-name half > /dev/null
+"$PYTHON" -c "
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute(\"UPDATE variants SET variant = json_set(variant, '$.metrics.accuracy', \"
+           \"json_extract(fp32, '$.metrics.accuracy') - 0.05) WHERE name = 'half'\")
+db.commit()" "$MLC_HOME/catalog.db"
+cat > "$MLC_HOME/policy.json" <<'JSON'
+{"targets": {"edge": {"max_variant_drop": ["loss=1", "accuracy=0.04"]},
+             "edge2": {"max_variant_drop": ["r2=0.1"]},
+             "loose": {"max_variant_drop": ["accuracy=0.06", "loss=1000%"]}}}
+JSON
+before=$(catalogue_fingerprint)
+expect_error 6 "policy.json: target 'edge' refuses w:1 (variant half): rule max_variant_drop[1] 'accuracy=0.04': accuracy went from " \
+  deploy w:1 --target edge --variant half
+case "$ERR" in *"(fp32) to "*" in variant 'half', a drop of 0.05") ;; *) fail "max_variant_drop message: $ERR" ;; esac
+expect_error 6 "target 'edge2' refuses w:1 (variant int8): rule max_variant_drop[0] 'r2=0.1': variant 'int8' was not measured on r2 beside the fp32 export" \
+  deploy w:1 --target edge2 --variant int8
+[ "$(catalogue_fingerprint)" = "$before" ] || fail "a variant refused by max_variant_drop changed the catalogue"
+mlc -q deploy w:1 --target edge --variant int8 > /dev/null   # within both limits
+mlc -q deploy w:1 --target edge > /dev/null                  # the fp32 export has no drop
+run_mlc 0 --json deploy w:1 --target loose --variant half; validate deploy
+printf '{"targets": {"edge": {"max_variant_drop": ["residual_p95=0"]}}}\n' > "$MLC_HOME/policy.json"
+expect_error 5 "policy.json: targets.edge.max_variant_drop[0]: 'residual_p95=0': residual_p95 is neither better higher nor lower" \
+  deploy w:1 --target edge --variant int8
+printf '{"targets": {"edge": {"max_variant_drop": ["accuracy<0.1"]}}}\n' > "$MLC_HOME/policy.json"
+expect_error 5 "policy.json: targets.edge.max_variant_drop[0]" deploy w:1 --target edge --variant int8
+rm "$MLC_HOME/policy.json"
+ok "max_variant_drop: a variant that fell further behind fp32 than the target allows is refused (exit 6, nothing changed); within the limits, and the fp32 export, pass; a malformed limit is exit 5 naming its key"

@@ -13,18 +13,26 @@ mlc -q train "$(wine_config)" --name w --set 'model.hidden_layers=[256,256]' --s
 expect_error 6 "w:1" export w:1 --variant int8   # trained, not evaluated: export needs evaluated
 mlc -q eval w:1 > /dev/null
 before=$(catalogue_fingerprint)
-expect_error 2 "--variant 'onnx': expected fp16 or int8" export w:1 --variant onnx
+expect_error 2 "--variant 'bf16': expected fp16, int8, prune or onnx" export w:1 --variant bf16
 expect_error 2 "--variant-name needs --variant" export w:1 --variant-name x
 expect_error 2 "--max-drop needs --variant" export w:1 --max-drop accuracy=0.1
 expect_error 2 "--max-drop 'accuracy': expected METRIC=AMOUNT" export w:1 --variant int8 --max-drop accuracy
 expect_error 2 "--max-drop 'accuracy=-1': '-1' is not a number of 0 or more" export w:1 --variant int8 --max-drop accuracy=-1
 expect_error 2 "--max-drop 'accuracy=x%': 'x' is not a number of 0 or more" export w:1 --variant int8 --max-drop accuracy=x%
-expect_error 2 "--max-drop residual_p95: residual_p95 is neither better higher nor lower" export w:1 --variant int8 --max-drop residual_p95=0
-expect_error 2 "--max-drop support[1]: support[1] is neither" export w:1 --variant int8 --max-drop 'support[1]=1'
+expect_error 2 "--max-drop 'residual_p95=0': residual_p95 is neither better higher nor lower" export w:1 --variant int8 --max-drop residual_p95=0
+expect_error 2 "--max-drop 'support[1]=1': support[1] is neither" export w:1 --variant int8 --max-drop 'support[1]=1'
 expect_error 5 "--variant-name '../up'" export w:1 --variant int8 --variant-name ../up
+expect_error 2 "--fraction needs --variant" export w:1 --fraction 0.5
+expect_error 2 "--finetune-epochs needs --variant prune" export w:1 --variant int8 --finetune-epochs 1
+expect_error 2 "--variant prune needs --fraction F" export w:1 --variant prune
+expect_error 2 "--fraction 1: expected a fraction of units to remove, 0 < F < 1" export w:1 --variant prune --fraction 1
+expect_error 2 "--fraction 0: expected" export w:1 --variant prune --fraction 0
+expect_error 2 "--fraction -0.5: expected" export w:1 --variant prune --fraction -0.5
+expect_error 2 "--finetune-epochs -1: expected 0 or more" export w:1 --variant prune --fraction 0.5 --finetune-epochs -1
+expect_error 2 "--max-drop with --variant onnx: mlc has no ONNX runtime" export w:1 --variant onnx --max-drop accuracy=0.01
 [ "$(catalogue_fingerprint)" = "$before" ] || fail "a refused export --variant changed the catalogue or the store"
 [ -z "$(ls "$WORK" | grep -- '-int8' || true)" ] || fail "a refused export --variant wrote files: $(ls "$WORK")"
-ok "unknown kinds, stray flags, malformed --max-drop: exit 2; a bad --variant-name: exit 5; nothing stored"
+ok "unknown kinds, stray flags, malformed --max-drop, prune options out of range: exit 2; a bad --variant-name: exit 5; nothing stored"
 
 # --- int8 -------------------------------------------------------------------------------------------
 run_mlc 0 --json export w:1 --variant int8 --out "$WORK/dist/"; validate export

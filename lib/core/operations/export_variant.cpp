@@ -19,47 +19,8 @@
 namespace mlc {
 namespace fs = std::filesystem;
 
-MaxDrop parse_max_drop(std::string_view text) {
-  const auto refuse = [&](std::string_view why) {
-    return Error(ErrorKind::usage,
-                 fmt::format("--max-drop '{}': {}, e.g. 'accuracy=0.01' or 'accuracy=1%'", printable(std::string(text)), why));
-  };
-  const size_t equals = text.find('=');
-  if (equals == std::string_view::npos || equals == 0) throw refuse("expected METRIC=AMOUNT");
-  MaxDrop drop;
-  drop.metric = std::string(text.substr(0, equals));
-  std::string amount(text.substr(equals + 1));
-  if (!amount.empty() && amount.back() == '%') {
-    drop.relative = true;
-    amount.pop_back();
-  }
-  char* end = nullptr;
-  const double value = amount.empty() ? NAN : std::strtod(amount.c_str(), &end);
-  if (amount.empty() || end != amount.c_str() + amount.size() || !std::isfinite(value) || value < 0) {
-    throw refuse(fmt::format("'{}' is not a number of 0 or more", printable(amount)));
-  }
-  drop.amount = drop.relative ? value / 100 : value;
-  return drop;
-}
-
 namespace detail {
 namespace {
-
-// Residual quantiles and class supports are not better one way or the other: no drop to limit.
-bool has_direction(const std::string& metric) {
-  return metric.rfind("residual_", 0) != 0 && metric.rfind("support[", 0) != 0;
-}
-
-// Error(usage) for a --max-drop on such a metric, before any work.
-void check_directions(const std::vector<MaxDrop>& limits) {
-  for (const MaxDrop& limit : limits) {
-    if (has_direction(limit.metric)) continue;
-    throw Error(ErrorKind::usage,
-                fmt::format("--max-drop {}: {} is neither better higher nor lower, so it cannot drop; "
-                            "limit e.g. accuracy, f1_macro, r2, loss, rmse, mae or ece",
-                            printable(limit.metric), printable(limit.metric)));
-  }
-}
 
 // Error(usage) for prune options that do not fit, before any work: --fraction outside (0, 1),
 // --finetune-epochs below 0, either without --variant prune, or --variant prune without
@@ -84,18 +45,12 @@ void check_prune_options(VariantKind kind, const ExportOptions& options) {
   }
 }
 
-// How much worse the variant measured than fp32 on `metric` (negative: better).
-double drop_of(const std::string& metric, double fp32, double variant) {
-  return lower_is_better(metric) ? variant - fp32 : fp32 - variant;
-}
-
 // Error(usage) for a metric the measurement lacks; Error(gate_failed) for a drop beyond the limit.
 void check_max_drops(const std::vector<MaxDrop>& limits, const VariantResult& measured,
                      const std::string& subject) {
   for (const MaxDrop& limit : limits) {
-    const auto fp32 = measured.fp32.metrics.find(limit.metric);
-    const auto variant = measured.variant.metrics.find(limit.metric);
-    if (fp32 == measured.fp32.metrics.end() || variant == measured.variant.metrics.end()) {
+    const auto judged = judge_drop(limit, measured.fp32.metrics, measured.variant.metrics);
+    if (!judged) {
       std::vector<std::string> names;
       for (const auto& [name, value] : measured.fp32.metrics) {
         if (name.find('[') == std::string::npos) names.push_back(name);
@@ -104,14 +59,11 @@ void check_max_drops(const std::vector<MaxDrop>& limits, const VariantResult& me
                   fmt::format("--max-drop {}: {} measures no such metric (it has: {}); nothing stored",
                               printable(limit.metric), subject, fmt::join(names, ", ")));
     }
-    const double allowed = limit.relative ? limit.amount * std::abs(fp32->second) : limit.amount;
-    const double drop = drop_of(limit.metric, fp32->second, variant->second);
-    if (drop > allowed) {
+    if (!judged->passes()) {
       throw Error(ErrorKind::gate_failed,
                   fmt::format("{}: {} went from {:.6g} (fp32) to {:.6g}, a drop of {:.3g}, more than "
-                              "--max-drop {}={}{}; nothing stored",
-                              subject, limit.metric, fp32->second, variant->second, drop, limit.metric,
-                              limit.relative ? limit.amount * 100 : limit.amount, limit.relative ? "%" : ""));
+                              "--max-drop {}; nothing stored",
+                              subject, limit.metric, judged->fp32, judged->variant, judged->drop, to_string(limit)));
     }
   }
 }
@@ -154,7 +106,6 @@ ExportOutcome export_variant(const Session& session, const ExportOptions& option
   const VariantKind kind = *options.variant;
   const std::string name = options.variant_name.value_or(std::string(to_string(kind)));
   check_name(name, "--variant-name");
-  check_directions(options.max_drops);
   check_prune_options(kind, options);
   const std::string variant_subject = fmt::format("{} variant {}", subject(version), name);
   for (const VariantRecord& existing : catalog.variants(version.id)) {
@@ -176,6 +127,7 @@ ExportOutcome export_variant(const Session& session, const ExportOptions& option
   request.kind = kind;
   request.prune_fraction = options.prune_fraction.value_or(0);
   request.finetune_epochs = options.finetune_epochs.value_or(0);
+  request.quantization = options.quantization.value_or(Quantization::by_architecture);
   request.out = work.path() / ("model" + extension);
   const VariantResult measured = backend.export_variant(request);
   check_max_drops(options.max_drops, measured, variant_subject);

@@ -22,6 +22,7 @@
 #include "mlc/compute.hpp"
 #include "mlc/home.hpp"
 #include "mlc/lifecycle.hpp"
+#include "mlc/max_drop.hpp"
 #include "mlc/reference.hpp"
 #include "mlc/significance.hpp"
 
@@ -137,15 +138,6 @@ CompareOutcome compare_versions(const Session& session, const CompareOptions& op
 // --max-drop METRIC=AMOUNT or METRIC=PERCENT%: how much worse than the fp32 export a variant may
 // measure on the same test split. Worse is lower, or higher for loss, rmse, mae and ece; a
 // percentage is of the fp32 value.
-struct MaxDrop {
-  std::string metric;
-  double amount = 0;      // >= 0; a fraction of the fp32 value when `relative`
-  bool relative = false;
-};
-// Parses METRIC=NUMBER or METRIC=NUMBER%; Error(usage) naming `text` otherwise (a negative or
-// non-finite number included).
-MaxDrop parse_max_drop(std::string_view text);
-
 struct ExportOptions {
   Reference ref;
   // Where to write a copy of the model file (its manifest beside it); a directory (one that
@@ -163,6 +155,10 @@ struct ExportOptions {
   // epochs of fine-tuning after it; nullopt without --variant prune.
   std::optional<double> prune_fraction;
   std::optional<int64_t> finetune_epochs;
+  // --variant int8 --quantization static|dynamic; nullopt: static for a convolutional model,
+  // dynamic otherwise (Quantization::by_architecture). Static for a model with recurrent or
+  // attention layers, or without convolutions, is Error(refused) from the compute backend.
+  std::optional<Quantization> quantization;
 };
 struct ExportOutcome {
   VersionRecord version;

@@ -4,7 +4,8 @@
 //
 //   {"targets": {"production": {"requires_deployed_to": ["staging"],
 //                               "requires_metrics": ["accuracy>=0.9", "loss<=0.3"],
-//                               "requires_better_than": ["accuracy>=@current-0.005"]}}}
+//                               "requires_better_than": ["accuracy>=@current-0.005"],
+//                               "max_variant_drop": ["accuracy=0.005"]}}}
 //
 // A target the file does not name accepts any registered version.
 #pragma once
@@ -18,6 +19,7 @@
 
 #include "mlc/catalog.hpp"
 #include "mlc/home.hpp"
+#include "mlc/max_drop.hpp"
 
 namespace mlc {
 
@@ -50,6 +52,9 @@ struct TargetPolicy {
   bool evaluation_data_only = false;
   // Evaluations on fewer samples do not count (0: any number).
   int64_t min_samples = 0;
+  // A variant (deploy --variant) may have measured at most this much worse than the version's fp32
+  // export, as mlc export measured both side by side (max_drop.hpp); the fp32 export passes.
+  std::vector<MaxDrop> max_variant_drop;
 };
 
 struct Policy {
@@ -87,7 +92,9 @@ bool metric_passes(double value, const std::string& comparison, double threshold
 // requires_deployed_to needs the same file to have stood on each target: the version's fp32 export,
 // or with `variant` (deploy --variant) that variant of it. With `variant` the metric rules read the
 // variant's own measurement on the version's test split (it counts as mlc's evaluation on that
-// split, subject to evaluation_data_only and min_samples).
+// split, subject to evaluation_data_only and min_samples), and max_variant_drop judges it against
+// the fp32 export's measurement from the same run; a variant without that metric (an ONNX one,
+// never deployable anyway) is refused.
 void check_policy(const Policy& policy, const std::string& target, const VersionRecord& version,
                   const Catalog& catalog, const VariantRecord* variant = nullptr);
 

@@ -269,7 +269,7 @@ TEST_CASE("Catalog: schema versions") {
   exec_sql(temp.home().catalog_file(), "PRAGMA user_version = 42");
   REQUIRE_THROWS_WITH_AS(Catalog(temp.home(), Catalog::Mode::existing),
                          "the catalogue has schema version 42, made by a newer mlc; this mlc "
-                         "understands up to version 5: upgrade mlc",
+                         "understands up to version 6: upgrade mlc",
                          Error);
 }
 
@@ -455,7 +455,7 @@ TEST_CASE("Catalog: the fixture made by schema version 1 is upgraded in place") 
   sqlite3_stmt* statement = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
   REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(statement, 0) == 5);
+  CHECK(sqlite3_column_int(statement, 0) == 6);
   sqlite3_finalize(statement);
   sqlite3_close(db);
   const auto evaluation = catalog.latest_evaluation(wine1.id);
@@ -704,7 +704,7 @@ TEST_CASE("Catalog: a variant row changed behind mlc's back is a catalogue error
     expect_catalog_error(R"(UPDATE variants SET fp32 = '{"metrics": {"accuracy": "high"}, "size_bytes": 1, )"
                          R"("latency_batch1_ms": 1, "latency_batch64_ms": 1}')",
                          "the catalogue's table variants, row 1, column fp32: not {\"metrics\": {NAME: NUMBER}, "
-                         "\"size_bytes\": INTEGER, \"latency_batch1_ms\": NUMBER, \"latency_batch64_ms\": NUMBER}");
+                         "\"size_bytes\": INTEGER, \"latency_batch1_ms\": NUMBER|null, \"latency_batch64_ms\": NUMBER|null}");
   }
   SUBCASE("details") {
     expect_catalog_error("UPDATE variants SET details = '[]'",
@@ -812,4 +812,56 @@ TEST_CASE("Catalog: unreadable_rows finds values of another type and versions wi
       "the catalogue's table versions, row 1, column train_samples: a text value where mlc writes an integer"};
   CHECK(catalog.unreadable_rows() == expected);
   REQUIRE_THROWS_WITH_AS(catalog.version_by_id(2), expected[0].c_str(), Error);
+}
+
+TEST_CASE("Catalog: schema 5 to 6 rebuilds variants with its rows, and the deployments that name them") {
+  mlc::test::TempHome temp;
+  const auto db_file = temp.home().catalog_file();
+  {
+    Catalog catalog(temp.home(), Catalog::Mode::create);
+    const auto v1 = create(catalog, "a");
+    catalog.in_transaction([&] {
+      catalog.record_variant(v1, int8_variant(), kNote);
+      catalog.set_deployment(v1.model_id, "prod", v1.id, mlc::TargetChange::Kind::deploy, kNote, "int8");
+    });
+  }
+  // The variants table as schema 5 made it: its kind CHECK knew fp16 and int8 only.
+  exec_sql(db_file, R"sql(PRAGMA foreign_keys = OFF;
+    CREATE TABLE variants_v5 (id INTEGER PRIMARY KEY, version_id INTEGER NOT NULL REFERENCES versions(id),
+      name TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('fp16','int8')), format TEXT NOT NULL,
+      model_sha256 TEXT NOT NULL, manifest_sha256 TEXT NOT NULL, created_at TEXT NOT NULL, details TEXT NOT NULL,
+      samples INTEGER NOT NULL, data_fingerprint TEXT NOT NULL, fp32 TEXT NOT NULL, variant TEXT NOT NULL,
+      UNIQUE (version_id, name));
+    INSERT INTO variants_v5 SELECT * FROM variants;
+    DROP TABLE variants;
+    ALTER TABLE variants_v5 RENAME TO variants;
+    PRAGMA user_version = 5;)sql");
+  const std::string rows_before = rows_of(db_file, "SELECT * FROM variants");
+  const std::string deployments_before = rows_of(db_file, "SELECT * FROM deployments");
+  CHECK(rows_of(db_file, "SELECT sql LIKE '%''prune''%' FROM sqlite_master WHERE name = 'variants'") == "0 | \n");
+
+  Catalog catalog(temp.home(), Catalog::Mode::existing);
+  CHECK(rows_of(db_file, "PRAGMA user_version") == "6 | \n");
+  CHECK(rows_of(db_file, "SELECT * FROM variants") == rows_before);
+  CHECK(rows_of(db_file, "SELECT * FROM deployments") == deployments_before);
+  CHECK(rows_of(db_file, "PRAGMA foreign_key_check") == "");
+  CHECK(catalog.integrity_check() == "ok");
+  const auto v1 = catalog.resolve(ref("a:1"));
+  CHECK(catalog.deployed_on(v1.model_id, "prod")->target_variants == std::map<std::string, std::string>{{"prod", "int8"}});
+
+  // What schema 6 admits: an ONNX variant, which mlc cannot run, has no metrics and null latencies.
+  mlc::VariantRecord onnx = int8_variant();
+  onnx.name = "onnx";
+  onnx.kind = mlc::VariantKind::onnx;
+  onnx.format = "onnx";
+  onnx.variant = mlc::VariantMeasurement{{}, 1200, std::nullopt, std::nullopt};
+  catalog.in_transaction([&] { catalog.record_variant(v1, onnx, kNote); });
+  const auto read = catalog.variant(v1.id, "onnx");
+  REQUIRE(read);
+  CHECK(read->kind == mlc::VariantKind::onnx);
+  CHECK(read->format == "onnx");
+  CHECK(read->variant.metrics.empty());
+  CHECK_FALSE(read->variant.latency_batch1_ms.has_value());
+  CHECK(read->fp32.latency_batch1_ms == std::optional<double>(0.05));
+  CHECK(catalog.unreadable_rows().empty());
 }
