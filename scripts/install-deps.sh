@@ -25,12 +25,18 @@ packages=(
   strace                  # test_serve_swap.sh holds a deploy's directory exchange back with it
   chromium                # test_card.sh renders mlc card's HTML headless (screenshot, DOM)
   python3-pil             # ... and checks the screenshot's pixels
+  libonnx-dev             # export --variant onnx: ONNX's protobuf classes and checker (libonnx 1.12)
+  python3-onnx            # test_onnx.sh: onnx.checker.check_model(full_check=True) on the variants
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# test_onnx.sh runs the ONNX variants with onnxruntime-node (from npm, into the build tree):
+# Debian's nodejs and npm, unless a node with npm is there already (a NodeSource nodejs bundles npm
+# and conflicts with Debian's npm package).
+command -v npm > /dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -7,6 +7,7 @@
 #include "architectures/architectures.hpp"
 #include "config_access.hpp"
 #include "mlc/error.hpp"
+#include "onnx_graph.hpp"
 
 namespace mlc::compute {
 
@@ -65,6 +66,30 @@ std::string StandardizeImpl::script_lines() const {
   return lines;
 }
 
+std::string StandardizeImpl::onnx_forward(OnnxGraph& graph, const std::string& input) const {
+  const auto scaled = [&](const std::string& x) {
+    return graph.node("Div", {graph.node("Sub", {x, graph.constant("standardize_mean", mean_)}),
+                              graph.constant("standardize_stddev", stddev_)});
+  };
+  if (!table_) return scaled(input);
+  const std::string numeric = graph.node(
+      "Gather", {input, graph.constant("standardize_numeric_columns", numeric_columns_)},
+      {{"axis", int64_t{1}}});
+  const std::string filled =
+      graph.node("Where", {graph.node("IsNaN", {numeric}),
+                           graph.constant("standardize_fill", fill_), numeric});
+  const std::string x = scaled(filled);
+  if (category_codes_.size(0) == 0) return x;
+  const std::string categories = graph.node(
+      "Gather", {input, graph.constant("standardize_category_columns", category_columns_)},
+      {{"axis", int64_t{1}}});
+  const std::string one_hot = graph.node(
+      "Cast",
+      {graph.node("Equal", {categories, graph.constant("standardize_category_codes", category_codes_)})},
+      {{"to", int64_t{1}}});  // TensorProto::FLOAT
+  return graph.node("Concat", {x, one_hot}, {{"axis", int64_t{1}}});
+}
+
 torch::Tensor ClassifierImpl::predict(const torch::Tensor& input) {
   const torch::Tensor output = forward(input);
   if (!target_std_.defined()) return output;
@@ -85,6 +110,13 @@ ScriptSource ClassifierImpl::script() const {
       "\ndef forward(self, input: Tensor) -> Tensor:\n"
       "    return self.network(input) * self.target_std + self.target_mean\n";
   return source;
+}
+
+std::string ClassifierImpl::onnx_predict(OnnxGraph& graph, const std::string& input) const {
+  const std::string output = onnx_forward(graph, input);
+  if (!target_std_.defined()) return output;
+  return graph.node("Add", {graph.node("Mul", {output, graph.constant("target_std", target_std_)}),
+                            graph.constant("target_mean", target_mean_)});
 }
 
 void ClassifierImpl::scale_output(float mean, float stddev) {

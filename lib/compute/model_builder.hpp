@@ -19,6 +19,8 @@
 
 namespace mlc::compute {
 
+class OnnxGraph;  // onnx_graph.hpp
+
 // The preprocessing fitted on the training split, as the first module of every architecture, so
 // that checkpoints and exported models carry it and raw features go in. Every architecture
 // registers it as "standardize", starts its script with script_line() and sizes its first layer
@@ -34,6 +36,8 @@ class StandardizeImpl : public torch::nn::Module {
   // The TorchScript statement(s) computing `x` from the raw `input`, indented by four spaces and
   // ending in a newline, naming the buffers as the exporter registers them ("standardize_mean").
   std::string script_lines() const;
+  // The same as ONNX nodes reading the raw input `input`; returns the name of `x`.
+  std::string onnx_forward(OnnxGraph& graph, const std::string& input) const;
 
  private:
   bool table_ = false;
@@ -65,12 +69,17 @@ class ClassifierImpl : public torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& input) = 0;
   // The same computation in inference mode (no dropout), as TorchScript.
   virtual ScriptSource script_source() const = 0;
+  // The same computation as ONNX nodes added to `graph` (onnx_graph.hpp), reading the raw input
+  // `input`; returns the name of the logits.
+  virtual std::string onnx_forward(OnnxGraph& graph, const std::string& input) const = 0;
 
   // What callers use: forward(), then for a regression model the output mapped from the
   // standardized target back to the target's units (y * target_std + target_mean), so that the
-  // network learns a standardized target whatever the target's scale. script() is its TorchScript.
+  // network learns a standardized target whatever the target's scale. script() is its TorchScript, onnx_predict()
+  // its ONNX nodes (returning the name of the output).
   torch::Tensor predict(const torch::Tensor& input);
   ScriptSource script() const;
+  std::string onnx_predict(OnnxGraph& graph, const std::string& input) const;
   // Registers the buffers "target_mean" and "target_std" (regression models only).
   void scale_output(float mean, float stddev);
 

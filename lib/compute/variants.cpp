@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "checkpoint.hpp"
+#include "onnx_export.hpp"
 #include "prune.hpp"
 #include "variant_measure.hpp"
 #include "variant_script.hpp"
@@ -74,7 +75,7 @@ VariantResult export_variant(const VariantRequest& request) {
     case VariantKind::fp16:
     case VariantKind::int8: return rewritten_variant(request);
     case VariantKind::prune: return prune_variant(request);
-    case VariantKind::onnx: break;
+    case VariantKind::onnx: return onnx_variant(request);
   }
   throw Error(ErrorKind::refused,
               fmt::format("--variant {} is not built yet", to_string(request.kind)));

@@ -11,6 +11,7 @@
 #include "architectures.hpp"
 #include "config_access.hpp"
 #include "layers.hpp"
+#include "onnx_graph.hpp"
 
 namespace mlc::compute {
 
@@ -271,7 +272,44 @@ class CnnImpl : public ClassifierImpl {
     return {"MlcCnn", body};
   }
 
+  std::string onnx_forward(OnnxGraph& graph, const std::string& input) const override {
+    std::string x = standardize_->onnx_forward(graph, input);
+    if (add_channel_) x = graph.node("Unsqueeze", {x, graph.ints("channel_axis", {1})});
+    for (const Layer& layer : layers_) x = onnx_layer(graph, layer, x);
+    return graph.linear(x, "output", output_->weight, output_->bias);
+  }
+
  private:
+  // One layer in eval mode as ONNX nodes: the operators of script_line()'s.
+  static std::string onnx_layer(OnnxGraph& graph, const Layer& layer, const std::string& x) {
+    const Window& w = layer.window;
+    const std::vector<OnnxAttribute> window = {
+        {"kernel_shape", std::vector<int64_t>{w.kernel, w.kernel}},
+        {"strides", std::vector<int64_t>{w.stride, w.stride}},
+        {"pads", std::vector<int64_t>{w.padding, w.padding, w.padding, w.padding}}};
+    switch (layer.kind) {
+      case LayerKind::conv2d: {
+        std::vector<std::string> inputs = {x, graph.constant(layer.attribute + "_weight", layer.weight)};
+        if (layer.bias.defined()) inputs.push_back(graph.constant(layer.attribute + "_bias", layer.bias));
+        return graph.node("Conv", inputs, window);
+      }
+      case LayerKind::max_pool2d: return graph.node("MaxPool", {x}, window);
+      case LayerKind::avg_pool2d: {
+        std::vector<OnnxAttribute> attributes = window;
+        attributes.push_back({"count_include_pad", int64_t{1}});  // torch's default
+        return graph.node("AveragePool", {x}, attributes);
+      }
+      case LayerKind::batch_norm:
+        return graph.batch_norm(x, layer.attribute, layer.weight, layer.bias, layer.running_mean,
+                                layer.running_var, layer.eps);
+      case LayerKind::activation: return graph.activate(x, layer.activation);
+      case LayerKind::dropout: return x;
+      case LayerKind::flatten: return graph.node("Flatten", {x}, {{"axis", int64_t{1}}});
+      case LayerKind::linear: return graph.linear(x, layer.attribute, layer.weight, layer.bias);
+    }
+    return x;
+  }
+
   torch::Tensor apply(Layer& layer, const torch::Tensor& x) {
     const Window& w = layer.window;
     switch (layer.kind) {

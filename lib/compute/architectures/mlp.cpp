@@ -7,6 +7,7 @@
 #include "architectures.hpp"
 #include "config_access.hpp"
 #include "layers.hpp"
+#include "onnx_graph.hpp"
 
 namespace mlc::compute {
 
@@ -88,6 +89,22 @@ class MlpImpl : public ClassifierImpl {
     }
     body += fmt::format("    return torch.linear(x, self.fc{0}_weight, self.fc{0}_bias)\n", last);
     return {"MlcMlp", body};
+  }
+
+  std::string onnx_forward(OnnxGraph& graph, const std::string& input) const override {
+    std::string x =
+        graph.reshape_batch(standardize_->onnx_forward(graph, input), "flat", {feature_count_});
+    const size_t last = layers_.size() - 1;
+    for (size_t i = 0; i < last; ++i) {
+      x = graph.linear(x, fmt::format("fc{}", i), layers_[i]->weight, layers_[i]->bias);
+      if (options_.batch_norm) {
+        const auto& norm = *norms_[i];
+        x = graph.batch_norm(x, fmt::format("bn{}", i), norm.weight, norm.bias, norm.running_mean,
+                             norm.running_var, kBatchNormEps);
+      }
+      x = graph.activate(x, options_.activation);
+    }
+    return graph.linear(x, fmt::format("fc{}", last), layers_[last]->weight, layers_[last]->bias);
   }
 
  private:

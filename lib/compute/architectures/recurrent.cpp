@@ -11,6 +11,7 @@
 #include "architectures.hpp"
 #include "config_access.hpp"
 #include "layers.hpp"
+#include "onnx_graph.hpp"
 
 namespace mlc::compute {
 
@@ -109,6 +110,48 @@ class RecurrentImpl : public ClassifierImpl {
     }
     body += "    return torch.linear(features, self.output_weight, self.output_bias)\n";
     return {options_.cell == RecurrentCell::lstm ? "MlcLstm" : "MlcGru", body};
+  }
+
+  // ONNX's LSTM and GRU in their default layout (time first: onnxruntime has no batch-first
+  // kernel), one node per layer, the directions concatenated between layers as torch does.
+  std::string onnx_forward(OnnxGraph& graph, const std::string& input) const override {
+    const int64_t directions = options_.bidirectional ? 2 : 1;
+    const int64_t hidden = options_.hidden_size;
+    const bool lstm = options_.cell == RecurrentCell::lstm;
+    std::string x = graph.reshape_batch(standardize_->onnx_forward(graph, input), "sequence",
+                                        {sequence_.steps, sequence_.features});
+    x = graph.node("Transpose", {x}, {{"perm", std::vector<int64_t>{1, 0, 2}}});
+    std::vector<OnnxAttribute> attributes = {
+        {"hidden_size", hidden},
+        {"direction", std::string(options_.bidirectional ? "bidirectional" : "forward")}};
+    // torch's GRU applies the reset gate after the recurrent matrix product.
+    if (!lstm) attributes.push_back({"linear_before_reset", int64_t{1}});
+    std::vector<std::string> outputs;  // Y [steps, directions, batch, hidden], Y_h
+    for (int64_t layer = 0; layer < options_.num_layers; ++layer) {
+      if (layer > 0) {
+        x = graph.node("Transpose", {outputs[0]}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+        x = graph.node("Reshape",
+                       {x, graph.ints("layer_input", {0, 0, directions * hidden})});
+      }
+      const OnnxRecurrentWeights weights = onnx_recurrent_weights(options_.cell, weights_, layer,
+                                                                  directions);
+      const std::string suffix = fmt::format("_l{}", layer);
+      outputs = graph.nodes(lstm ? "LSTM" : "GRU",
+                            {x, graph.constant("rnn_W" + suffix, weights.input),
+                             graph.constant("rnn_R" + suffix, weights.recurrent),
+                             graph.constant("rnn_B" + suffix, weights.bias)},
+                            2, attributes);
+    }
+    // [directions, batch, hidden]: the final states, or the outputs' mean over time.
+    const std::string state =
+        options_.mean_pooling
+            ? graph.node("ReduceMean", {outputs[0]},
+                         {{"axes", std::vector<int64_t>{0}}, {"keepdims", int64_t{0}}})
+            : outputs[1];
+    const std::string features = graph.reshape_batch(
+        graph.node("Transpose", {state}, {{"perm", std::vector<int64_t>{1, 0, 2}}}), "features",
+        {directions * hidden});
+    return graph.linear(features, "output", output_->weight, output_->bias);
   }
 
  private:

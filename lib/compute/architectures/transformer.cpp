@@ -12,6 +12,7 @@
 #include "architectures.hpp"
 #include "config_access.hpp"
 #include "layers.hpp"
+#include "onnx_graph.hpp"
 
 namespace mlc::compute {
 
@@ -200,6 +201,7 @@ class TransformerImpl : public ClassifierImpl {
   }
 
   ScriptSource script_source() const override;
+  std::string onnx_forward(OnnxGraph& graph, const std::string& input) const override;
 
  private:
   torch::Tensor dropout(const torch::Tensor& x) {
@@ -247,6 +249,9 @@ class TransformerImpl : public ClassifierImpl {
 
   std::string script_tokens() const;
   std::string script_layer(size_t index) const;
+  std::string onnx_layer(OnnxGraph& graph, size_t index, const std::string& input) const;
+  std::string onnx_norm(OnnxGraph& graph, const std::string& x, const std::string& name,
+                        const LayerNormTensors& tensors) const;
 
   TransformerOptions options_;
   Tokens tokens_;
@@ -332,6 +337,78 @@ ScriptSource TransformerImpl::script_source() const {
   body += options_.class_token ? "    x = x.select(1, 0)\n" : "    x = x.mean(1)\n";
   body += "    return torch.linear(x, self.output_weight, self.output_bias)\n";
   return {"MlcTransformer", body};
+}
+
+std::string TransformerImpl::onnx_norm(OnnxGraph& graph, const std::string& x,
+                                       const std::string& name,
+                                       const LayerNormTensors& tensors) const {
+  return graph.node("LayerNormalization",
+                    {x, graph.constant(name + "_weight", tensors.weight),
+                     graph.constant(name + "_bias", tensors.bias)},
+                    {{"axis", int64_t{-1}}, {"epsilon", options_.layer_norm_eps}});
+}
+
+// script_layer() as ONNX nodes.
+std::string TransformerImpl::onnx_layer(OnnxGraph& graph, size_t index,
+                                        const std::string& input) const {
+  const EncoderLayer& layer = layers_[index];
+  const std::string a = fmt::format("layers_{}_", index);
+  const int64_t count = tokens_.count + (options_.class_token ? 1 : 0);
+  std::string y = options_.norm_first ? onnx_norm(graph, input, a + "norm1", layer.norm1) : input;
+  const std::vector<std::string> qkv = graph.nodes(
+      "Split", {graph.linear_nd(y, a + "self_attn_in_proj", layer.in_proj_weight, layer.in_proj_bias)},
+      3, {{"axis", int64_t{-1}}});
+  const auto heads = [&](const std::string& t, std::vector<int64_t> perm) {
+    return graph.node("Transpose", {graph.reshape_batch(t, "heads", {count, options_.nhead, head_dim()})},
+                      {{"perm", std::move(perm)}});
+  };
+  // k comes out transposed for the product: [batch, heads, head_dim, tokens].
+  const std::string scores = graph.node(
+      "Mul", {graph.node("MatMul", {heads(qkv[0], {0, 2, 1, 3}), heads(qkv[1], {0, 2, 3, 1})}),
+              graph.constant("attention_scale", torch::tensor(static_cast<float>(scale())))});
+  y = graph.node("MatMul", {graph.node("Softmax", {scores}, {{"axis", int64_t{-1}}}),
+                            heads(qkv[2], {0, 2, 1, 3})});
+  y = graph.node("Transpose", {y}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  y = graph.reshape_batch(y, "mixed", {count, options_.d_model});
+  y = graph.linear_nd(y, a + "self_attn_out_proj", layer.out_proj->weight, layer.out_proj->bias);
+  std::string x = graph.node("Add", {input, y});
+  if (!options_.norm_first) x = onnx_norm(graph, x, a + "norm1", layer.norm1);
+  y = options_.norm_first ? onnx_norm(graph, x, a + "norm2", layer.norm2) : x;
+  y = graph.activate(graph.linear_nd(y, a + "linear1", layer.linear1->weight, layer.linear1->bias),
+                     options_.activation);
+  y = graph.linear_nd(y, a + "linear2", layer.linear2->weight, layer.linear2->bias);
+  x = graph.node("Add", {x, y});
+  return options_.norm_first ? x : onnx_norm(graph, x, a + "norm2", layer.norm2);
+}
+
+std::string TransformerImpl::onnx_forward(OnnxGraph& graph, const std::string& input) const {
+  std::string x = standardize_->onnx_forward(graph, input);
+  if (tokens_.patch != 0) {
+    const int64_t p = tokens_.patch;
+    x = graph.reshape_batch(x, "patches", {tokens_.height / p, p, tokens_.width / p, p});
+    x = graph.node("Transpose", {x}, {{"perm", std::vector<int64_t>{0, 1, 3, 2, 4}}});
+  }
+  x = graph.reshape_batch(x, "tokens", {tokens_.count, tokens_.features});
+  x = graph.linear_nd(x, "embed", embed_->weight, embed_->bias);
+  if (options_.class_token) {
+    // cls_token.expand([batch, 1, d_model]), the batch extent read from x's shape.
+    const std::string batch = graph.node("Slice", {graph.node("Shape", {x}), graph.ints("batch_start", {0}),
+                                                   graph.ints("batch_end", {1})});
+    const std::string shape = graph.node(
+        "Concat", {batch, graph.ints("class_token_extents", {1, options_.d_model})},
+        {{"axis", int64_t{0}}});
+    x = graph.node("Concat",
+                   {graph.node("Expand", {graph.constant("cls_token", cls_token_), shape}), x},
+                   {{"axis", int64_t{1}}});
+  }
+  x = graph.node("Add", {x, graph.constant("position", position_)});
+  for (size_t i = 0; i < layers_.size(); ++i) x = onnx_layer(graph, i, x);
+  if (options_.norm_first) x = onnx_norm(graph, x, "norm", final_norm_);
+  x = options_.class_token
+          ? graph.node("Gather", {x, graph.constant("class_token_index", torch::tensor(int64_t{0}))},
+                       {{"axis", int64_t{1}}})
+          : graph.node("ReduceMean", {x}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}});
+  return graph.linear(x, "output", output_->weight, output_->bias);
 }
 
 }  // namespace
