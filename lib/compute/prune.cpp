@@ -26,6 +26,9 @@ namespace {
 
 using Tensors = std::map<std::string, torch::Tensor>;
 
+// The schema's maximum of training.epochs (schemas/train-config.schema.json).
+constexpr int64_t kMaxFinetuneEpochs = 1000000;
+
 // A tensor with one dimension indexed by a group's units: whole entries, or after a flatten a
 // block of consecutive entries per unit (a channel's height x width), found from its size.
 struct UnitAxis {
@@ -125,6 +128,13 @@ std::vector<UnitGroup> unit_groups(const nlohmann::json& config, const Tensors& 
                           architecture));
 }
 
+void check_finetune_epochs(int64_t epochs) {
+  if (epochs > kMaxFinetuneEpochs) {
+    throw Error(ErrorKind::usage, fmt::format("--finetune-epochs {}: at most {}, as training.epochs",
+                                              epochs, kMaxFinetuneEpochs));
+  }
+}
+
 int64_t kept_count(int64_t units, double fraction) {
   const auto removed = static_cast<int64_t>(std::llround(fraction * static_cast<double>(units)));
   return std::max<int64_t>(1, units - removed);
@@ -222,6 +232,7 @@ PrunedModel prune_model(ClassifierImpl& model, const nlohmann::json& model_confi
 
 std::vector<double> finetune(ClassifierImpl& model, const nlohmann::json& config, Task task,
                              const SampleTensors& train, int64_t epochs) {
+  check_finetune_epochs(epochs);
   const int64_t count = train.targets.size(0);
   if (count == 0) {
     throw Error(ErrorKind::invalid_input, "--finetune-epochs: the training split is empty");
@@ -269,7 +280,8 @@ std::vector<double> finetune(ClassifierImpl& model, const nlohmann::json& config
 }
 
 VariantResult prune_variant(const VariantRequest& request) {
-  // The architecture and the fraction are refused before the data is read.
+  // The architecture, the fraction and the epochs are refused before the data is read.
+  check_finetune_epochs(request.finetune_epochs);
   const Classifier trained = load_trained_model(request.model);
   const ModelInfo info = model_info_from_json(request.model.model_info);
   PrunedModel pruned =

@@ -66,7 +66,8 @@ VariantResult prune_variant(const VariantRequest& request);
 // its optimizer (fresh state), learning rate (training.schedule over `epochs` epochs), batch size,
 // gradient clipping and seed (torch's global generator for dropout, the epoch orders drawn from a
 // generator of that seed). No validation, no checkpoints. Returns each epoch's mean training loss;
-// Error(invalid_input) if it is not finite or `train` is empty. Leaves `model` in eval() mode.
+// Error(invalid_input) if it is not finite or `train` is empty, Error(usage) for more epochs than
+// training.epochs allows (1,000,000). Leaves `model` in eval() mode.
 std::vector<double> finetune(ClassifierImpl& model, const nlohmann::json& config, Task task,
                              const SampleTensors& train, int64_t epochs);
 

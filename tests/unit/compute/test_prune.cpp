@@ -239,6 +239,12 @@ TEST_CASE("finetune") {
                                                empty, 1),
                         "--finetune-epochs: the training split is empty");
   }
+
+  SUBCASE("more epochs than training.epochs allows are refused") {
+    REQUIRE_THROWS_WITH(mlc::compute::finetune(*model, config, mlc::compute::Task::classification,
+                                               train, 1000001),
+                        "--finetune-epochs 1000001: at most 1000000, as training.epochs");
+  }
 }
 
 TEST_CASE("prune_variant") {
