@@ -3,11 +3,13 @@
 #include <onnx/onnx_pb.h>
 #include <torch/utils.h>
 
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "architectures/architectures.hpp"
+#include "compute_fixtures.hpp"
 #include "mlc/json_schema.hpp"
 #include "model_builder.hpp"
 #include "model_info.hpp"
@@ -234,4 +236,34 @@ TEST_CASE("onnx_recurrent_weights") {
         mlc::compute::onnx_recurrent_weights(RecurrentCell::gru, weights, 1, 2),
         "recurrent layer 1 direction 0: only 8 weight tensors");
   }
+}
+
+TEST_CASE("export_variant onnx: the file checked and written, the fp32 export measured beside it") {
+  mlc::test::TempDir dir;
+  nlohmann::json config = mlc::test::wine_config();
+  config["training"]["epochs"] = 2;
+  const mlc::TrainedModel model = mlc::test::train_model(config, dir);
+  mlc::VariantRequest request;
+  request.model = model;
+  request.data = model.config["data"];
+  request.kind = mlc::VariantKind::onnx;
+  request.out = dir.path() / "out" / "wine.onnx";
+  const mlc::VariantResult result = mlc::test::backend().export_variant(request);
+  CHECK(result.format == "onnx");
+  CHECK(result.details["opset"] == 17);
+  CHECK(result.details["preprocessing"] == "inside");
+  CHECK(result.samples == 36);
+  CHECK(result.metadata.inputs[0]["name"] == "input");
+  CHECK(result.metadata.outputs[0]["name"] == "logits");
+  // mlc cannot run it: a size, no metrics, no latency; the fp32 export is measured as always.
+  CHECK(result.variant.metrics.empty());
+  CHECK_FALSE(result.variant.latency_batch1_ms.has_value());
+  CHECK_FALSE(result.variant.latency_batch64_ms.has_value());
+  CHECK(result.fp32.metrics.count("accuracy") == 1);
+  CHECK(result.fp32.latency_batch64_ms.has_value());
+  REQUIRE(std::filesystem::exists(request.out));
+  CHECK(result.variant.size_bytes == static_cast<int64_t>(std::filesystem::file_size(request.out)));
+  onnx::ModelProto proto;
+  REQUIRE(proto.ParseFromString(mlc::test::read_file(request.out)));
+  CHECK(proto.graph().node_size() == result.details["nodes"].get<int64_t>());
 }
