@@ -138,12 +138,14 @@ difference=$(check_onnx "$WORK/dist/alcohol-v1-runtime.onnx" "$WORK/table-expect
 ok "a table regression with missing cells and a categorical column: ONNX Runtime gives the fp32 export's predictions (max difference $difference)"
 
 # What the catalogue says of it, and what is refused.
-run_mlc 0 --json show mlp
+run_mlc 0 --json show mlp; validate show
 json_field "$OUT" "[(v['name'], v['format']) for v in d['variants']]" | grep -qx "\[('onnx', 'onnx')\]" \
   || fail "show lists the onnx variant with its format: $OUT"
 run_mlc 0 show mlp
 grep -q "onnx" <<< "$OUT" || fail "show (text) does not list the onnx variant: $OUT"
+mlc -q export mlp > /dev/null && mlc -q register mlp > /dev/null
 before=$(catalogue_fingerprint)
+expect_error 6 "mlp:1 variant onnx is a onnx file, which mlc serve cannot run" deploy mlp --target prod --variant onnx
 expect_error 2 "--max-drop with --variant onnx" export mlp --variant onnx --variant-name again --max-drop accuracy=0.01
 [ "$(catalogue_fingerprint)" = "$before" ] || fail "a refused export --variant onnx changed the catalogue"
-ok "show lists the variant as format onnx; --max-drop with onnx: exit 2, nothing stored"
+ok "show lists the variant as format onnx; deploy of it: exit 6; --max-drop with onnx: exit 2; nothing stored"
