@@ -15,6 +15,7 @@ before=$(catalogue_fingerprint)
 expect_error 2 "--fraction 1.5: expected a fraction of units to remove, 0 < F < 1" export w:1 --variant prune --fraction 1.5
 expect_error 2 "--fraction" export w:1 --variant prune --fraction abc
 expect_error 2 "--fraction needs --variant prune" export w:1 --variant int8 --fraction 0.5
+expect_error 2 "--finetune-epochs 1000001: at most 1000000, as training.epochs" export w:1 --variant prune --fraction 0.5 --finetune-epochs 1000001
 [ "$(catalogue_fingerprint)" = "$before" ] || fail "a refused prune option changed the catalogue or the store"
 mlc -q train "$(wine_config)" --name r --set 'model={"architecture": "lstm", "hidden_size": 4}' --set training.epochs=1 > /dev/null
 mlc -q eval r:1 > /dev/null
@@ -22,7 +23,7 @@ before=$(catalogue_fingerprint)
 expect_error 6 "a lstm model cannot be pruned: --variant prune removes hidden units of mlp, cnn and transformer models only" \
   export r:1 --variant prune --fraction 0.5
 [ "$(catalogue_fingerprint)" = "$before" ] || fail "a refused prune changed the catalogue or the store"
-ok "--fraction 1.5 or abc, --fraction with another kind: exit 2; an LSTM: exit 6; nothing stored"
+ok "--fraction 1.5 or abc, --fraction with another kind, --finetune-epochs 1000001: exit 2; an LSTM: exit 6; nothing stored"
 
 # --- prune ----------------------------------------------------------------------------------------
 mlc -q export w:1 --out "$WORK/dist/w-v1.pt" > /dev/null   # the fp32 export, for Python to compare

@@ -158,6 +158,7 @@ TEST_CASE("prune_model") {
     REQUIRE(pruned.layers.size() == 3);
     CHECK(pruned.layers[1].name == "layers.4");
     check_same_outputs(model, pruned, info);
+    mlc::compute::script_classifier(*pruned.model, info);  // its script computes the same
   }
 
   SUBCASE("transformer: the feed-forward units of every encoder layer") {
@@ -172,6 +173,7 @@ TEST_CASE("prune_model") {
     CHECK(shape_of(pruned.model, "layers.1.linear1.weight") == std::vector<int64_t>{4, 8});
     CHECK(shape_of(pruned.model, "layers.1.linear2.weight") == std::vector<int64_t>{8, 4});
     check_same_outputs(model, pruned, info);
+    mlc::compute::script_classifier(*pruned.model, info);
   }
 
   SUBCASE("keeps one unit at least") {
