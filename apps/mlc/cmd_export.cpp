@@ -16,7 +16,18 @@ struct ExportFlags {
   std::vector<std::string> max_drops;
   std::optional<double> fraction;
   std::optional<int64_t> finetune_epochs;
+  std::optional<std::string> quantization;
 };
+
+// --quantization static|dynamic, only with --variant int8.
+std::optional<Quantization> quantization_of(const ExportFlags& flags, std::optional<VariantKind> kind) {
+  if (!flags.quantization) return std::nullopt;
+  if (kind != VariantKind::int8) throw Error(ErrorKind::usage, "--quantization needs --variant int8");
+  if (*flags.quantization == "static") return Quantization::static_int8;
+  if (*flags.quantization == "dynamic") return Quantization::dynamic;
+  throw Error(ErrorKind::usage,
+              fmt::format("--quantization '{}': expected static or dynamic", printable(*flags.quantization)));
+}
 
 void run_export(const ExportFlags& flags, CliState& state) {
   ExportOptions options;
@@ -37,6 +48,7 @@ void run_export(const ExportFlags& flags, CliState& state) {
   options.variant_name = flags.variant_name;
   options.prune_fraction = flags.fraction;
   options.finetune_epochs = flags.finetune_epochs;
+  options.quantization = quantization_of(flags, options.variant);
   for (const std::string& text : flags.max_drops) options.max_drops.push_back(parse_max_drop(text, "--max-drop", ErrorKind::usage));
   const ExportOutcome outcome = export_version(state.session(), options);
 
@@ -77,6 +89,10 @@ void setup_export(CLI::App& app, CliState& state) {
                       "from each prunable layer, by weight norm (0 < F < 1)");
   command->add_option("--finetune-epochs", flags->finetune_epochs, "--variant prune: epochs of fine-tuning on the training "
                       "split after pruning (default 0)");
+  command->add_option("--quantization", flags->quantization, "--variant int8: static (weights and activations int8, "
+                      "activation scales calibrated on 512 training samples; convolutional models only) or dynamic "
+                      "(int8 weights of Linear, LSTM and GRU layers, activations quantised at run time); default: "
+                      "static for a CNN, dynamic otherwise");
   command->add_option("--max-drop", flags->max_drops, "METRIC=AMOUNT or METRIC=PERCENT%: refuse (exit 3, nothing stored) a variant that "
                       "measures worse than fp32 by more (repeatable)");
   command->callback([flags, &state] { run_export(*flags, state); });
