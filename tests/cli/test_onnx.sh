@@ -64,8 +64,8 @@ PY
 }
 
 # Each architecture, with options that change its graph: batch norm, every CNN layer type, two
-# bidirectional LSTM layers, a GRU's mean over time, the transformer's patches, class token,
-# pre-norm and gelu.
+# bidirectional LSTM layers, a bidirectional GRU's mean over time, the transformer's patches, class
+# token, pre-norm and gelu.
 "$PYTHON" - "$EXAMPLES/cnn.json" "$WORK/cnn.json" <<'PY'
 import json, sys
 config = json.load(open(sys.argv[1]))
@@ -82,7 +82,7 @@ configs=(
   "mlp $EXAMPLES/mlp.json --set model.batch_norm=true"
   "cnn $WORK/cnn.json"
   "lstm $EXAMPLES/lstm.json --set model.hidden_size=16 --set model.num_layers=2 --set model.bidirectional=true"
-  "gru $EXAMPLES/gru.json --set model.hidden_size=16 --set model.pooling=mean"
+  "gru $EXAMPLES/gru.json --set model.hidden_size=16 --set model.bidirectional=true --set model.pooling=mean"
   "transformer $EXAMPLES/transformer.json --set model.d_model=16 --set model.dim_feedforward=32 --set model.activation=gelu"
 )
 for entry in "${configs[@]}"; do
@@ -102,12 +102,14 @@ for entry in "${configs[@]}"; do
 done
 
 # A regression over a table: missing cells filled, numeric columns scaled, the categorical column
-# one-hot encoded, the output mapped back to the target's units; against the fp32 TorchScript
-# export in Python's torch.
+# one-hot encoded, the output mapped back to the target's units; a transformer over its columns as
+# tokens (post-norm, mean pooling); against the fp32 TorchScript export in Python's torch.
 "$PYTHON" - "$(alcohol_config 5)" <<'PY'
 import json, sys
 config = json.load(open(sys.argv[1]))
 config["data"]["categorical"] = ["class"]
+config["model"] = {"architecture": "transformer", "d_model": 8, "nhead": 2, "num_layers": 1,
+                   "dim_feedforward": 16}
 json.dump(config, open(sys.argv[1], "w"))
 PY
 mlc -q train "$WORK/alcohol.json" --name alcohol > /dev/null
@@ -135,7 +137,7 @@ y.astype("<f4").tofile(sys.argv[4])
 print(len(features), file=open(sys.argv[3] + ".width", "w"))
 PY
 difference=$(check_onnx "$WORK/dist/alcohol-v1-runtime.onnx" "$WORK/table-expected.f32" "$WORK/table.f32" "$(cat "$WORK/table.f32.width")")
-ok "a table regression with missing cells and a categorical column: ONNX Runtime gives the fp32 export's predictions (max difference $difference)"
+ok "a transformer's table regression with missing cells and a categorical column: ONNX Runtime gives the fp32 export's predictions (max difference $difference)"
 
 # What the catalogue says of it, and what is refused.
 run_mlc 0 --json show mlp; validate show
