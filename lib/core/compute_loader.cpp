@@ -7,6 +7,7 @@
 #include <string>
 
 #include "mlc/compute.hpp"
+#include "mlc/environment.hpp"
 #include "mlc/error.hpp"
 
 namespace mlc {
@@ -25,7 +26,9 @@ fs::path default_library_path() {
 // "Prescott" ones for a model it does not know, such as the Xeons of our machines (model 207):
 // a 784x256 matmul then runs 2.5x slower than with the AVX-512 kernels the CPU has. It reads
 // OPENBLAS_CORETYPE when it is loaded, which is when libtorch is, so the choice is made here by
-// the CPU's features; a value the user set is left alone.
+// the CPU's features; a value the user set is left alone. This is the one place mlc sets a variable
+// (environment.hpp): before libtorch and its threads are loaded, on the only thread there is.
+// NOLINTBEGIN(concurrency-mt-unsafe)
 void choose_blas_kernels() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -35,16 +38,18 @@ void choose_blas_kernels() {
     ::setenv("OPENBLAS_CORETYPE", "Haswell", 0);
   }
 }
+// NOLINTEND(concurrency-mt-unsafe)
 
 ComputeBackend& open_backend() {
   choose_blas_kernels();
-  const char* env = std::getenv("MLC_COMPUTE_LIB");
-  const fs::path library = (env != nullptr && *env != '\0') ? fs::path(env) : default_library_path();
+  const auto env = environment_variable("MLC_COMPUTE_LIB");
+  const fs::path library = env ? fs::path(*env) : default_library_path();
   // RTLD_LOCAL: libtorch's symbols stay out of the global namespace of the mlc process.
   void* handle = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     throw Error(ErrorKind::internal,
-                "cannot load the compute library " + library.string() + ": " + ::dlerror());
+                "cannot load the compute library " + library.string() + ": " +
+                    ::dlerror());  // NOLINT(concurrency-mt-unsafe): one thread, at start-up
   }
   using Entry = ComputeBackend* (*)();
   auto entry = reinterpret_cast<Entry>(::dlsym(handle, "mlc_compute_backend"));

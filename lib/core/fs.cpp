@@ -118,6 +118,7 @@ void copy_file_unsynced(const fs::path& from, const fs::path& to) {
 
 void fsync_all(const std::vector<fs::path>& paths) {
   std::vector<std::future<void>> pending;
+  pending.reserve(paths.size());
   for (const auto& path : paths) {
     pending.push_back(std::async(std::launch::async, [&path] {
       fsync_path(path, fs::is_directory(path) ? O_RDONLY | O_DIRECTORY : O_RDONLY);

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "mlc/environment.hpp"
 #include "mlc/home_paths.hpp"
 
 namespace mlc {
@@ -11,8 +12,8 @@ Home resolve_home(const std::optional<std::string>& flag) {
   fs::path root = ".mlc";
   if (flag && !flag->empty()) {
     root = *flag;
-  } else if (const char* env = std::getenv("MLC_HOME"); env != nullptr && *env != '\0') {
-    root = env;
+  } else if (const auto env = environment_variable("MLC_HOME")) {
+    root = *env;
   }
   return Home{fs::absolute(root).lexically_normal()};
 }

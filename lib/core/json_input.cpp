@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "mlc/environment.hpp"
 #include "mlc/error.hpp"
 #include "mlc/text.hpp"
 
@@ -216,11 +217,12 @@ class StrictBuilder : public nlohmann::json_sax<json> {
 }  // namespace
 
 uint64_t max_json_bytes() {
-  const char* value = std::getenv(kMaxBytesVariable);
-  if (value == nullptr || *value == '\0') return kDefaultMaxJsonBytes;
+  const auto text = environment_variable(kMaxBytesVariable);
+  if (!text) return kDefaultMaxJsonBytes;
+  const std::string& value = *text;
   uint64_t bytes = 0;
-  const char* end = value + std::strlen(value);
-  auto [ptr, ec] = std::from_chars(value, end, bytes);
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, bytes);
   if (ec != std::errc() || ptr != end || bytes == 0) {
     throw Error(ErrorKind::invalid_input,
                 fmt::format("{}: '{}' is not a positive number of bytes", kMaxBytesVariable,

@@ -169,7 +169,7 @@ const std::map<std::string, std::string> kKeyAbbreviations = {
 
 // "; did you mean 'learning_rate'?" for an unknown key, from the keys the schema declares there;
 // "" when none is close (suggest.hpp).
-std::string suggestion_for(const std::string& key, json::const_iterator properties,
+std::string suggestion_for(const std::string& key, const json::const_iterator& properties,
                            const json& schema) {
   if (properties == schema.end()) return "";
   std::vector<std::string> names;

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "mlc/environment.hpp"
 #include "mlc/error.hpp"
 
 namespace mlc {
@@ -42,9 +43,9 @@ void check_thread_count(int64_t threads, const std::string& what) {
 }
 
 uint64_t max_data_bytes() {
-  const char* value = std::getenv(kMaxDataBytesVariable);
-  if (value == nullptr || *value == '\0') return kDefaultMaxDataBytes;
-  const std::string_view text(value);
+  const auto value = environment_variable(kMaxDataBytesVariable);
+  if (!value) return kDefaultMaxDataBytes;
+  const std::string_view text(*value);
   uint64_t bytes = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), bytes);
   if (error != std::errc() || end != text.data() + text.size() || bytes == 0) {

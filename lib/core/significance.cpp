@@ -18,10 +18,17 @@ void check_paired(size_t a, size_t b) {
   }
 }
 
+// log|Gamma(x)|; lgamma_r rather than std::lgamma, which writes the global signgam (a data race
+// when two threads compare).
+double log_gamma(double x) {
+  int sign = 0;
+  return ::lgamma_r(x, &sign);
+}
+
 // log of n choose k.
 double log_choose(int64_t n, int64_t k) {
-  return std::lgamma(static_cast<double>(n) + 1) - std::lgamma(static_cast<double>(k) + 1) -
-         std::lgamma(static_cast<double>(n - k) + 1);
+  return log_gamma(static_cast<double>(n) + 1) - log_gamma(static_cast<double>(k) + 1) -
+         log_gamma(static_cast<double>(n - k) + 1);
 }
 
 // The continued fraction of the incomplete beta function (modified Lentz), for x < (a+1)/(a+b+2).
@@ -54,7 +61,7 @@ double beta_continued_fraction(double a, double b, double x) {
 double regularized_beta(double a, double b, double x) {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
+  const double front = std::exp(log_gamma(a + b) - log_gamma(a) - log_gamma(b) +
                                 a * std::log(x) + b * std::log1p(-x));
   if (x < (a + 1) / (a + b + 2)) return front * beta_continued_fraction(a, b, x) / a;
   return 1 - front * beta_continued_fraction(b, a, 1 - x) / b;

@@ -74,6 +74,7 @@ void apply_override(json& config, const std::string& assignment, PathOrigins& or
           origins[key] = fs::current_path();
         }
       }
+      break;  // the last key: `value` is spent
     } else {
       node = &node->emplace(keys[index], json::object()).first.value();
       walked = index == 0 ? keys[index] : walked + "." + keys[index];

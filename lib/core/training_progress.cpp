@@ -3,11 +3,13 @@
 #include <sys/ioctl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "mlc/environment.hpp"
 #include "mlc/text_table.hpp"
 
 namespace mlc {
@@ -17,7 +19,7 @@ constexpr size_t kMinimumWidth = 20;
 constexpr auto kLiveInterval = std::chrono::milliseconds(200);
 
 std::string duration_text(double seconds) {
-  const auto total = static_cast<long long>(seconds + 0.5);
+  const long long total = std::llround(seconds);
   if (total >= 3600) return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
   return fmt::format("{}:{:02}", total / 60, total % 60);
 }
@@ -44,11 +46,10 @@ std::string epoch_summary(const EpochMetrics& epoch) {
 size_t terminal_width(int fd) {
   struct winsize size {};
   if (::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
-  // Read once per call, on the main thread, before any other thread of mlc runs.
-  if (const char* columns = std::getenv("COLUMNS")) {
+  if (const auto columns = environment_variable("COLUMNS")) {
     char* end = nullptr;
-    const long value = std::strtol(columns, &end, 10);
-    if (end != columns && *end == '\0' && value > 0) return static_cast<size_t>(value);
+    const long value = std::strtol(columns->c_str(), &end, 10);
+    if (end != columns->c_str() && *end == '\0' && value > 0) return static_cast<size_t>(value);
   }
   return 80;
 }

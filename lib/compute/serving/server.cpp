@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "mlc/environment.hpp"
 #include "mlc/error.hpp"
 #include "mlc/operations.hpp"
 #include "inference/inference_model.hpp"
@@ -199,8 +200,9 @@ class Router : public Handler {
 };
 
 std::chrono::seconds read_timeout() {
-  const char* text = std::getenv("MLC_SERVE_READ_TIMEOUT_SECONDS");
-  if (text == nullptr || *text == '\0') return std::chrono::seconds(30);
+  const auto value = environment_variable("MLC_SERVE_READ_TIMEOUT_SECONDS");
+  if (!value) return std::chrono::seconds(30);
+  const char* text = value->c_str();
   char* end = nullptr;
   const long seconds = std::strtol(text, &end, 10);
   if (*end != '\0' || seconds < 1 || seconds > 3600) {

@@ -15,7 +15,7 @@ ArtifactStore artifact_store(const Session& session) {
   return ArtifactStore(session.home.artifacts_dir());
 }
 
-TransitionNote note_for(const Session& session, std::string reason, std::string target) {
+TransitionNote note_for(const Session& session, const std::string& reason, std::string target) {
   // The history keeps its rows for good and prints them as JSON (UTF-8 only). The CLI refuses
   // such bytes in what users type; this is for text composed here, e.g. "registered from" a file
   // whose name is not UTF-8, and for callers other than the CLI.

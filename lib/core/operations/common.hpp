@@ -20,7 +20,7 @@ ArtifactStore artifact_store(const Session& session);
 // The history row's note: the session's actor, host and command line with `reason` and `target`.
 // Control characters and invalid UTF-8 in the reason and the command line are escaped
 // (printable() in text.hpp), so that any text composed into them can be recorded.
-TransitionNote note_for(const Session& session, std::string reason, std::string target = {});
+TransitionNote note_for(const Session& session, const std::string& reason, std::string target = {});
 
 // Throws Error(refused) for a version registered from an artifact (no checkpoint, no config).
 void require_checkpoint(const VersionRecord& version);
