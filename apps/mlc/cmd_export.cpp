@@ -39,9 +39,9 @@ void run_export(const ExportFlags& flags, CliState& state) {
       throw Error(ErrorKind::usage,
                   fmt::format("--variant '{}': expected fp16, int8, prune or onnx", printable(*flags.variant)));
     }
-  } else if (flags.variant_name || !flags.max_drops.empty() || flags.fraction || flags.finetune_epochs) {
-    throw Error(ErrorKind::usage, fmt::format("{} needs --variant", flags.variant_name ? "--variant-name"
-                                                                    : flags.fraction  ? "--fraction"
+  } else if (!flags.max_drops.empty() || flags.fraction || flags.finetune_epochs) {
+    // --variant-name alone names a variant made before: its stored files are copied out.
+    throw Error(ErrorKind::usage, fmt::format("{} needs --variant", flags.fraction          ? "--fraction"
                                                                     : flags.finetune_epochs ? "--finetune-epochs"
                                                                                             : "--max-drop"));
   }
@@ -84,7 +84,8 @@ void setup_export(CLI::App& app, CliState& state) {
   command->add_option("--variant", flags->variant, "fp16 (half-precision weights), int8 (int8 weights), prune (a smaller "
                       "model: --fraction of its units removed) or onnx (an ONNX graph for other runtimes): an optimised copy, "
                       "measured beside the fp32 export on the test split and recorded as a variant of the version");
-  command->add_option("--variant-name", flags->variant_name, "The variant's name (default: its kind); unique per version");
+  command->add_option("--variant-name", flags->variant_name, "The variant's name (default: its kind; not fp32); unique per "
+                      "version. Without --variant: the variant of that name made before, its stored file copied to --out");
   command->add_option("--fraction", flags->fraction, "--variant prune: the fraction of hidden units or channels removed "
                       "from each prunable layer, by weight norm (0 < F < 1)");
   command->add_option("--finetune-epochs", flags->finetune_epochs, "--variant prune: epochs of fine-tuning on the training "

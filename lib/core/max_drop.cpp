@@ -28,9 +28,9 @@ MaxDrop parse_max_drop(std::string_view text, std::string_view where, ErrorKind 
   MaxDrop drop;
   drop.metric = std::string(text.substr(0, equals));
   if (!has_direction(drop.metric)) {
-    throw refuse(fmt::format("{} is neither better higher nor lower, so it cannot drop; limit e.g. "
-                             "accuracy, f1_macro, r2, loss, rmse, mae or ece",
-                             printable(drop.metric)));
+    throw Error(kind, fmt::format("{} '{}': {} is neither better higher nor lower, so it cannot drop; "
+                                  "limit e.g. accuracy, f1_macro, r2, loss, rmse, mae or ece",
+                                  where, printable(std::string(text)), printable(drop.metric)));
   }
   std::string amount(text.substr(equals + 1));
   if (!amount.empty() && amount.back() == '%') {

@@ -14,7 +14,8 @@ expect_error 6 "w:1" export w:1 --variant int8   # trained, not evaluated: expor
 mlc -q eval w:1 > /dev/null
 before=$(catalogue_fingerprint)
 expect_error 2 "--variant 'bf16': expected fp16, int8, prune or onnx" export w:1 --variant bf16
-expect_error 2 "--variant-name needs --variant" export w:1 --variant-name x
+expect_error 4 "w:1 has no variant named 'x'" export w:1 --variant-name x --out "$WORK/x.pt"
+expect_error 2 "--variant-name fp32: that names the plain export" export w:1 --variant int8 --variant-name fp32
 expect_error 2 "--max-drop needs --variant" export w:1 --max-drop accuracy=0.1
 expect_error 2 "--max-drop 'accuracy': expected METRIC=AMOUNT" export w:1 --variant int8 --max-drop accuracy
 expect_error 2 "--max-drop 'accuracy=-1': '-1' is not a number of 0 or more" export w:1 --variant int8 --max-drop accuracy=-1
@@ -85,6 +86,17 @@ run_mlc 0 export w:1
 [ -z "$(ls -A)" ] || fail "export without --out wrote into the working directory: $(ls -A)"
 cd "$WORK"
 ok "export without --out writes nothing outside MLC_HOME"
+
+# --variant-name alone: the variant made before, copied out again (the same bytes; nothing recorded).
+before=$(catalogue_fingerprint)
+run_mlc 0 --json export w:1 --variant-name int8 --out "$WORK/again/"; validate export
+[ "$(sha256sum < "$WORK/again/w-v1-int8.pt")" = "$(sha256sum < "$WORK/dist/w-v1-int8.pt")" ] || fail "the copied-out int8 file differs"
+json_field "$OUT" "d['variant']['name'], d['model_sha256'] == d['manifest']['model_file']['sha256']" | grep -qx "int8 True" \
+  || fail "export --variant-name: $OUT"
+[ "$(catalogue_fingerprint)" = "$before" ] || fail "copying a variant out changed the catalogue or the store"
+expect_error 2 "w:1 has a variant named 'int8' already (int8); name another with --variant-name, or copy it out with mlc export w:1 --variant-name int8 --out FILE" \
+  export w:1 --variant int8
+ok "export --variant-name NAME copies a stored variant out again; --variant of a taken name says how"
 
 # --- show, history, gc, verify ----------------------------------------------------------------------
 run_mlc 0 --json show w:1; validate show

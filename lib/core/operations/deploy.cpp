@@ -108,8 +108,9 @@ DeployOutcome deploy_version(const Session& session, const DeployOptions& option
   if (variant && variant->format != "torchscript") {
     throw Error(ErrorKind::refused,
                 fmt::format("{} variant {} is a {} file, which mlc serve cannot run; deploy a TorchScript "
-                            "variant (the {} file is for other runtimes: export --variant ... --out writes a copy when it is made)",
-                            detail::subject(version), variant->name, variant->format, variant->format));
+                            "variant (mlc export {}:{} --variant-name {} --out DIR/ copies the {} file out for another runtime)",
+                            detail::subject(version), variant->name, variant->format, version.model,
+                            version.version, variant->name, variant->format));
   }
   const auto previous = catalog.deployed_on(version.model_id, options.target);
   // Another variant of the version standing there (or its fp32 export) is a new model file: the

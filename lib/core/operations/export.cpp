@@ -130,7 +130,7 @@ std::optional<OutPaths> checked_out_paths(const Home& home, const std::optional<
 }  // namespace detail
 
 ExportOutcome export_version(const Session& session, const ExportOptions& options) {
-  if (options.variant) return detail::export_variant(session, options);
+  if (options.variant || options.variant_name) return detail::export_variant(session, options);
   Catalog catalog(session.home, Catalog::Mode::existing);
   const ArtifactStore store = detail::artifact_store(session);
   VersionRecord version = catalog.resolve(options.ref);

@@ -35,7 +35,8 @@ std::optional<OutPaths> checked_out_paths(const Home& home, const std::optional<
 void write_out(const ArtifactStore& store, const std::string& model_sha256,
                const std::string& manifest_sha256, const std::optional<OutPaths>& out);
 
-// export_version with options.variant set (operations.hpp says what it does and refuses).
+// export_version with options.variant or options.variant_name set (operations.hpp says what it
+// does and refuses).
 ExportOutcome export_variant(const Session& session, const ExportOptions& options);
 
 }  // namespace mlc::detail

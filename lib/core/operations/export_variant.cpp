@@ -95,24 +95,50 @@ std::string variant_reason(const VariantRecord& variant) {
   return text;
 }
 
+
+// --variant-name NAME without --variant: the variant made before, its stored files copied out.
+ExportOutcome stored_variant(const Session& session, const ExportOptions& options) {
+  const Catalog catalog(session.home, Catalog::Mode::existing);
+  const ArtifactStore store = artifact_store(session);
+  const VersionRecord version = catalog.resolve(options.ref);
+  next_state(Action::export_model, version.state, subject(version));
+  VariantRecord variant = variant_of(catalog, version, *options.variant_name);  // not_found, listing them
+  const auto out = checked_out_paths(
+      session.home, options.out,
+      fmt::format("{}-v{}-{}{}", version.model, version.version, variant.name, variant.format == "onnx" ? ".onnx" : ".pt"));
+  store.verify(variant.model_sha256);
+  store.verify(variant.manifest_sha256);
+  write_out(store, variant.model_sha256, variant.manifest_sha256, out);
+  nlohmann::json manifest = read_json_file(store.path_of(variant.manifest_sha256));
+  return ExportOutcome{version, out ? std::optional(out->model_file) : std::nullopt,
+                       out ? std::optional(out->manifest_file) : std::nullopt, std::move(manifest),
+                       std::move(variant)};
+}
+
 }  // namespace
 
 ExportOutcome export_variant(const Session& session, const ExportOptions& options) {
+  if (!options.variant) return stored_variant(session, options);
+  const VariantKind kind = *options.variant;
+  const std::string name = options.variant_name.value_or(std::string(to_string(kind)));
+  check_name(name, "--variant-name");
+  if (name == "fp32") {
+    throw Error(ErrorKind::usage, "--variant-name fp32: that names the plain export (mlc export without --variant); "
+                                  "name the variant otherwise");
+  }
+  check_prune_options(kind, options);
   Catalog catalog(session.home, Catalog::Mode::existing);
   const ArtifactStore store = artifact_store(session);
   const VersionRecord version = catalog.resolve(options.ref);
   next_state(Action::export_model, version.state, subject(version));
   require_checkpoint(version);
-  const VariantKind kind = *options.variant;
-  const std::string name = options.variant_name.value_or(std::string(to_string(kind)));
-  check_name(name, "--variant-name");
-  check_prune_options(kind, options);
   const std::string variant_subject = fmt::format("{} variant {}", subject(version), name);
   for (const VariantRecord& existing : catalog.variants(version.id)) {
     if (existing.name == name) {
       throw Error(ErrorKind::usage,
-                  fmt::format("{} has a variant named '{}' already ({}); name another with --variant-name",
-                              subject(version), name, to_string(existing.kind)));
+                  fmt::format("{} has a variant named '{}' already ({}); name another with --variant-name, "
+                              "or copy it out with mlc export {}:{} --variant-name {} --out FILE",
+                              subject(version), name, to_string(existing.kind), version.model, version.version, name));
     }
   }
   const std::string extension = kind == VariantKind::onnx ? ".onnx" : ".pt";
