@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""mlc export --variant (fp16, int8) on the Fashion-MNIST examples, beside PyTorch's own
+"""mlc export --variant (fp16, int8, onnx) on the Fashion-MNIST examples, beside PyTorch's own
 torch.ao.quantization.quantize_dynamic on the same trained weights (the MLP).
 
 For each architecture: mlc trains it (examples/fashion-mnist/ARCH.json, --epochs E), evaluates and
@@ -9,8 +9,11 @@ For the MLP, the peer rebuilds the same network in Python from the fp32 export's
 (checked to give the export's outputs), quantises it with quantize_dynamic({nn.Linear}, qint8) on
 the same engine (onednn) and measures it the same way: 5 warm-up runs, then the median over 200
 runs at batch 1 and 20 at batch 64, each run on the next test images.
+The onnx variant, which mlc cannot run, is run and measured the same way by ONNX Runtime
+(onnxruntime-node, one intra-op thread: bench/onnx_latency.js), installed as tests/cli/test_onnx.sh
+installs it (into build/, from the npm registry) if it is not there yet.
 
-    bench/variants.py [--epochs 1] [--archs mlp,lstm,cnn]
+    bench/variants.py [--epochs 1] [--archs mlp,lstm,cnn] [--kinds fp16,int8,onnx]
 
 Prints a Markdown table for bench/README.md, and the load average before and after.
 """
@@ -31,6 +34,8 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MLC = os.environ.get("MLC_BIN", os.path.join(ROOT, "build", "bin", "mlc"))
 DATA = "/usr/share/datasets/fashion-mnist"
+ORT_VERSION = "1.30.0"  # as tests/cli/test_onnx.sh
+ORT_DIR = os.path.join(os.path.dirname(os.path.dirname(MLC)), f"onnxruntime-node-{ORT_VERSION}")
 
 
 def mlc(*args, env):
@@ -103,10 +108,32 @@ def peer_rows(fp32_file, images, labels):
     return rows
 
 
+def onnxruntime_node():
+    """NODE_PATH for onnxruntime-node, installed into the build tree if it is not there."""
+    if not os.path.exists(os.path.join(ORT_DIR, "node_modules", "onnxruntime-node", "package.json")):
+        subprocess.run(["npm", "install", "--prefix", ORT_DIR, "--no-audit", "--no-fund", "--loglevel=error",
+                        f"onnxruntime-node@{ORT_VERSION}"], check=True, stdout=subprocess.DEVNULL,
+                       env=dict(os.environ, ONNXRUNTIME_NODE_INSTALL="skip"))
+    return os.path.join(ORT_DIR, "node_modules")
+
+
+def onnx_row(onnx_file, images_file, labels, work):
+    """Accuracy and latency of an ONNX file in ONNX Runtime, as mlc measures its variants."""
+    logits_file = os.path.join(work, "onnx-logits.f32")
+    out = subprocess.run(["node", os.path.join(ROOT, "bench", "onnx_latency.js"), onnx_file, images_file,
+                          "28,28", logits_file], check=True, stdout=subprocess.PIPE,
+                         env=dict(os.environ, NODE_PATH=onnxruntime_node())).stdout
+    timing = json.loads(out)
+    logits = torch.from_numpy(np.fromfile(logits_file, dtype="<f4").reshape(len(labels), -1))
+    accuracy = (logits.argmax(1) == labels).float().mean().item()
+    return accuracy, timing["batch1_ms"], timing["batch64_ms"]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--archs", default="mlp,lstm,cnn")
+    parser.add_argument("--kinds", default="fp16,int8,onnx")
     args = parser.parse_args()
     torch.set_num_threads(1)
     images = torch.from_numpy(idx("t10k-images-idx3-ubyte.gz").astype(np.float32))
@@ -123,13 +150,23 @@ def main():
             mlc("eval", ref, env=env)
             fp32_file = os.path.join(work, f"{arch}.pt")
             mlc("export", ref, "--out", fp32_file, env=env)
-            for kind in ("fp16", "int8"):
-                variant = mlc("export", ref, "--variant", kind, "--out", work + "/", env=env)["variant"]
-                if kind == "fp16":
+            for index, kind in enumerate(args.kinds.split(",")):
+                exported = mlc("export", ref, "--variant", kind, "--out", work + "/", env=env)
+                variant = exported["variant"]
+                if index == 0:
                     base = variant["fp32"]
                     print(f"| {arch} | mlc fp32 | {base['size_bytes'] / 1024:.0f} | {base['metrics']['accuracy']:.4f} | "
                           f"| {base['latency_batch1_ms']:.4f} | {base['latency_batch64_ms']:.4f} |")
                 measured = variant["variant"]
+                if kind == "onnx":
+                    images_file = os.path.join(work, "images.f32")
+                    if not os.path.exists(images_file):
+                        images.numpy().astype("<f4").tofile(images_file)
+                    accuracy, batch1, batch64 = onnx_row(exported["model_file"], images_file, labels, work)
+                    delta = round((accuracy - variant["fp32"]["metrics"]["accuracy"]) * 100, 2) + 0.0  # no "-0.00"
+                    print(f"| {arch} | mlc onnx in ONNX Runtime {ORT_VERSION} | {measured['size_bytes'] / 1024:.0f} | "
+                          f"{accuracy:.4f} | {delta:+.2f} | {batch1:.4f} | {batch64:.4f} |")
+                    continue
                 print(f"| {arch} | mlc {kind} | {measured['size_bytes'] / 1024:.0f} | {measured['metrics']['accuracy']:.4f} | "
                       f"{variant['deltas']['accuracy'] * 100:+.2f} | {measured['latency_batch1_ms']:.4f} | "
                       f"{measured['latency_batch64_ms']:.4f} |")
