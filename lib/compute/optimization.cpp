@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <torch/nn/utils.h>
 #include <torch/optim/adagrad.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
@@ -132,6 +133,18 @@ void LearningRateSchedule::apply(torch::optim::Optimizer& optimizer, int epoch,
 std::optional<double> gradient_clip_norm(const nlohmann::json& config) {
   if (!config_has(config, "/training/gradient_clip_norm")) return std::nullopt;
   return config_value<double>(config, "/training/gradient_clip_norm");
+}
+
+double optimization_step(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                         const LearningRateSchedule& schedule, std::optional<double> clip_norm, int epoch,
+                         int64_t step, const std::function<torch::Tensor()>& loss) {
+  schedule.apply(optimizer, epoch, step);
+  optimizer.zero_grad();
+  const torch::Tensor value = loss();
+  value.backward();
+  if (clip_norm) torch::nn::utils::clip_grad_norm_(model.parameters(), *clip_norm);
+  optimizer.step();
+  return value.item<double>();
 }
 
 }  // namespace mlc::compute

@@ -2,11 +2,13 @@
 // asks for, as a PyTorch user would set them up.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
 namespace mlc::compute {
@@ -40,5 +42,13 @@ class LearningRateSchedule {
 
 // training.gradient_clip_norm, if set: the largest total L2 norm of the gradients.
 std::optional<double> gradient_clip_norm(const nlohmann::json& config);
+
+// One optimisation step on one batch, as the trainer and prune's fine-tuning both take it, so that
+// the two cannot drift: the schedule's rate for (epoch, step), gradients from zero, `loss()` (the
+// batch's mean loss; called after zero_grad), backward, clipping of `model`'s gradients to
+// clip_norm if set, the optimizer's step. Returns the loss's value.
+double optimization_step(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                         const LearningRateSchedule& schedule, std::optional<double> clip_norm, int epoch,
+                         int64_t step, const std::function<torch::Tensor()>& loss);
 
 }  // namespace mlc::compute

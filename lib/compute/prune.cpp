@@ -1,7 +1,6 @@
 #include "prune.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/nn/utils.h>
 #include <torch/utils.h>
 
 #include <algorithm>
@@ -260,13 +259,10 @@ std::vector<double> finetune(ClassifierImpl& model, const nlohmann::json& config
       const torch::Tensor indices = order.slice(0, batch * batch_size, (batch + 1) * batch_size);
       const torch::Tensor features = train.features.index_select(0, indices);
       const torch::Tensor targets = train.targets.index_select(0, indices);
-      schedule.apply(*optimizer, epoch, (epoch - 1) * batches + batch);
-      optimizer->zero_grad();
-      const torch::Tensor loss = training_loss(task, model.predict(features), targets);
-      loss.backward();
-      if (clip_norm) torch::nn::utils::clip_grad_norm_(model.parameters(), *clip_norm);
-      optimizer->step();
-      loss_sum += loss.item<double>() * static_cast<double>(indices.size(0));
+      const double loss =
+          optimization_step(model, *optimizer, schedule, clip_norm, epoch, (epoch - 1) * batches + batch,
+                            [&] { return training_loss(task, model.predict(features), targets); });
+      loss_sum += loss * static_cast<double>(indices.size(0));
     }
     losses.push_back(loss_sum / static_cast<double>(count));
     if (!std::isfinite(losses.back())) {

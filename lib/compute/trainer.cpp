@@ -5,7 +5,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <torch/types.h>  // before nn/utils.h, which needs torch::Tensor declared
-#include <torch/nn/utils.h>
 #include <torch/utils.h>
 
 #include <algorithm>
@@ -216,14 +215,10 @@ class Run {
       torch::index_select_out(batch_features, train_.features, 0, indices);
       torch::index_select_out(batch_targets, train_.targets, 0, indices);
 
-      schedule_.apply(*optimizer_, epoch, (epoch - 1) * batches_ + batch);
-      optimizer_->zero_grad();
-      const torch::Tensor loss =
-          training_loss(info_.task, model_->predict(batch_features), batch_targets);
-      loss.backward();
-      if (clip_norm_) torch::nn::utils::clip_grad_norm_(model_->parameters(), *clip_norm_);
-      optimizer_->step();
-      progress_.loss_sum += loss.item<double>() * static_cast<double>(size);
+      const double loss = optimization_step(
+          *model_, *optimizer_, schedule_, clip_norm_, epoch, (epoch - 1) * batches_ + batch,
+          [&] { return training_loss(info_.task, model_->predict(batch_features), batch_targets); });
+      progress_.loss_sum += loss * static_cast<double>(size);
       progress_.next_batch = batch + 1;
       progress_.epoch_seconds = seconds_before + seconds_since(started);
       report_batch(start + size);

@@ -70,14 +70,30 @@ std::vector<int64_t> shape_of(const Classifier& model, const std::string& name) 
   return tensor_of(model, name).sizes().vec();
 }
 
-// Makes units `units` of layer `layer` dead: their incoming weights and bias zero, so that they
-// output 0 through a ReLU (and a batch norm at its initial statistics).
-void silence(const Classifier& model, const std::string& layer, const std::vector<int64_t>& units) {
+// Makes units `units` of layer `layer` the weakest (their incoming weights and bias zero, so that
+// pruning picks them) and without effect: the inputs of `next` they feed are zero, `block` inputs
+// per unit (a channel's height x width columns after a flatten; 1 for a convolution's input
+// channel). A batch norm between them may then hold any values: whatever those units output, the
+// function does not depend on it, while a batch norm sliced with other units than the layer's
+// would change it.
+void silence(const Classifier& model, const std::string& layer, const std::vector<int64_t>& units,
+             const std::string& next, int64_t block = 1) {
   torch::NoGradGuard no_grad;
   for (const int64_t unit : units) {
     tensor_of(model, layer + ".weight")[unit].zero_();
     tensor_of(model, layer + ".bias")[unit].zero_();
+    tensor_of(model, next + ".weight").narrow(1, unit * block, block).zero_();
   }
+}
+
+// A trained batch norm's values rather than its initial ones (scale 1, shift 0, mean 0, var 1).
+void randomize_batch_norm(const Classifier& model, const std::string& name) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(3);
+  tensor_of(model, name + ".weight").uniform_(0.5, 1.5);
+  tensor_of(model, name + ".bias").normal_(0, 1);
+  tensor_of(model, name + ".running_mean").normal_(0, 1);
+  tensor_of(model, name + ".running_var").uniform_(0.5, 2.0);
 }
 
 // Pruning only the silenced units leaves the function unchanged.
@@ -104,8 +120,10 @@ TEST_CASE("prune_model") {
     const json config = train_config(
         {{"architecture", "mlp"}, {"hidden_layers", {8, 6}}, {"batch_norm", true}});
     const Classifier model = built(config, info);
-    silence(model, "fc0", {1, 3, 5, 7});
-    silence(model, "fc1", {0, 2, 4});
+    randomize_batch_norm(model, "bn0");
+    randomize_batch_norm(model, "bn1");
+    silence(model, "fc0", {1, 3, 5, 7}, "fc1");
+    silence(model, "fc1", {0, 2, 4}, "fc2");
     const PrunedModel pruned = prune_model(*model, config["model"], info, 0.5);
     CHECK(pruned.model_config["hidden_layers"] == json({4, 3}));
     CHECK(shape_of(pruned.model, "fc0.weight") == std::vector<int64_t>{4, 13});
@@ -142,9 +160,10 @@ TEST_CASE("prune_model") {
         {"type": "linear", "out_features": 5},
         {"type": "relu"}])")}});
     const Classifier model = built(config, info);
-    silence(model, "layers.0", {0, 2});
-    silence(model, "layers.4", {1, 3, 5});
-    silence(model, "layers.7", {0, 1, 4});  // 5 units: round(2.5) = 3 go
+    randomize_batch_norm(model, "layers.1");
+    silence(model, "layers.0", {0, 2}, "layers.4");
+    silence(model, "layers.4", {1, 3, 5}, "layers.7", 4 * 4);  // flattened: 4x4 columns a channel
+    silence(model, "layers.7", {0, 1, 4}, "output");  // 5 units: round(2.5) = 3 go
     const PrunedModel pruned = prune_model(*model, config["model"], info, 0.5);
     CHECK(pruned.model_config["layers"][0]["out_channels"] == 2);
     CHECK(pruned.model_config["layers"][4]["out_channels"] == 3);
@@ -166,8 +185,8 @@ TEST_CASE("prune_model") {
     const json config = train_config({{"architecture", "transformer"}, {"d_model", 8},
                                       {"nhead", 2}, {"num_layers", 2}, {"dim_feedforward", 8}});
     const Classifier model = built(config, info);
-    silence(model, "layers.0.linear1", {0, 1, 2, 3});
-    silence(model, "layers.1.linear1", {4, 5, 6, 7});
+    silence(model, "layers.0.linear1", {0, 1, 2, 3}, "layers.0.linear2");
+    silence(model, "layers.1.linear1", {4, 5, 6, 7}, "layers.1.linear2");
     const PrunedModel pruned = prune_model(*model, config["model"], info, 0.5);
     CHECK(pruned.model_config["dim_feedforward"] == 4);
     CHECK(shape_of(pruned.model, "layers.1.linear1.weight") == std::vector<int64_t>{4, 8});
