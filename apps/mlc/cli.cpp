@@ -138,7 +138,7 @@ std::string variant_text(const VariantRecord& variant) {
     break;
   }
   if (!variant.variant.latency_batch1_ms || !variant.variant.latency_batch64_ms) {
-    return text + fmt::format("; not run by mlc (a {} file: mlc has no runtime for it), so no accuracy or latency measured",
+    return text + fmt::format("; not run by mlc (format {}: mlc has no runtime for it), so no accuracy or latency measured",
                               variant.format);
   }
   return text + fmt::format("; ms per sample, one thread: {:.4f} at batch 1 (fp32 {:.4f}), {:.4f} at batch 64 (fp32 {:.4f})",

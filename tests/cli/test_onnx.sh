@@ -147,7 +147,10 @@ run_mlc 0 show mlp
 grep -q "onnx" <<< "$OUT" || fail "show (text) does not list the onnx variant: $OUT"
 mlc -q export mlp > /dev/null && mlc -q register mlp > /dev/null
 before=$(catalogue_fingerprint)
-expect_error 6 "mlp:1 variant onnx is a onnx file, which mlc serve cannot run" deploy mlp --target prod --variant onnx
+expect_error 6 "mlp:1 variant onnx is not TorchScript (onnx), which mlc serve cannot run; deploy a TorchScript variant (mlc export mlp:1 --variant-name onnx --out DIR/ copies the file out" deploy mlp --target prod --variant onnx
 expect_error 2 "--max-drop with --variant onnx" export mlp --variant onnx --variant-name again --max-drop accuracy=0.01
 [ "$(catalogue_fingerprint)" = "$before" ] || fail "a refused export --variant onnx changed the catalogue"
-ok "show lists the variant as format onnx; deploy of it: exit 6; --max-drop with onnx: exit 2; nothing stored"
+run_mlc 0 export mlp --variant-name onnx --out "$WORK/copy/"
+cmp -s "$WORK/copy/mlp-v1-onnx.onnx" "$WORK/dist/mlp-v1-onnx.onnx" || fail "the copied-out onnx file differs: $OUT"
+[ "$(catalogue_fingerprint)" = "$before" ] || fail "copying the onnx variant out changed the catalogue"
+ok "show lists the variant as format onnx; deploy of it: exit 6; --max-drop with onnx: exit 2; nothing stored; --variant-name onnx copies it out again"

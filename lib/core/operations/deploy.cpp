@@ -107,10 +107,10 @@ DeployOutcome deploy_version(const Session& session, const DeployOptions& option
   if (options.variant) variant = detail::variant_of(catalog, version, *options.variant);  // not_found, listing them
   if (variant && variant->format != "torchscript") {
     throw Error(ErrorKind::refused,
-                fmt::format("{} variant {} is a {} file, which mlc serve cannot run; deploy a TorchScript "
-                            "variant (mlc export {}:{} --variant-name {} --out DIR/ copies the {} file out for another runtime)",
+                fmt::format("{} variant {} is not TorchScript ({}), which mlc serve cannot run; deploy a TorchScript "
+                            "variant (mlc export {}:{} --variant-name {} --out DIR/ copies the file out for another runtime)",
                             detail::subject(version), variant->name, variant->format, version.model,
-                            version.version, variant->name, variant->format));
+                            version.version, variant->name));
   }
   const auto previous = catalog.deployed_on(version.model_id, options.target);
   // Another variant of the version standing there (or its fp32 export) is a new model file: the
