@@ -123,10 +123,14 @@ class Rewriter {
   size_t points() const { return points_; }
   const std::vector<std::pair<std::string, c10::IValue>>& packed() const { return packed_; }
   const std::set<std::string>& consumed() const { return consumed_; }
-  int64_t convs = 0;
-  int64_t linears = 0;
-  int64_t fused_relu = 0;
-  int64_t folded_norms = 0;
+  // What the quantize pass did, for the details.
+  struct Counts {
+    int64_t convs = 0;
+    int64_t linears = 0;
+    int64_t fused_relu = 0;
+    int64_t folded_norms = 0;
+  };
+  const Counts& counts() const { return counts_; }
 
  private:
   // The expression of `x = EXPRESSION`, or nullopt.
@@ -228,15 +232,15 @@ class Rewriter {
       weight = weight * factor.reshape({-1, 1, 1, 1});
       bias = (bias - tensor((*norm)[3])) * factor + tensor((*norm)[2]);
       for (size_t i = 1; i <= 4; ++i) consume((*norm)[i]);
-      ++folded_norms;
+      ++counts_.folded_norms;
     }
     const std::string packed = packed_name(*attribute_argument(conv[1]));
     packed_.emplace_back(packed, prepack_conv(weight, bias, conv));
     const QuantizationParameters output = parameters_of(next_range());
     text_ += fmt::format("    x = quantized.conv2d{}(x, self.{}, {}, {})\n", relu ? "_relu" : "",
                          packed, script_float(output.scale), output.zero_point);
-    ++convs;
-    if (relu) ++fused_relu;
+    ++counts_.convs;
+    if (relu) ++counts_.fused_relu;
     return next;
   }
 
@@ -262,8 +266,8 @@ class Rewriter {
     text_ += fmt::format("    x = quantized.linear{}(x, self.{}, {}, {})\n", relu ? "_relu" : "",
                          packed, script_float(output.scale), output.zero_point);
     if (is_return) text_ += "    return x.dequantize()\n";
-    ++linears;
-    if (relu) ++fused_relu;
+    ++counts_.linears;
+    if (relu) ++counts_.fused_relu;
     return next;
   }
 
@@ -311,6 +315,7 @@ class Rewriter {
   size_t next_range_ = 0;
   std::vector<std::pair<std::string, c10::IValue>> packed_;
   std::set<std::string> consumed_;
+  Counts counts_;
 };
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -448,10 +453,10 @@ VariantScript script_static_int8(const ClassifierImpl& model,
   variant.details = {
       {"engine", "onednn"},
       {"quantization", "static"},
-      {"quantized_conv_layers", quantizer.convs},
-      {"quantized_linear_layers", quantizer.linears},
-      {"fused_relu", quantizer.fused_relu},
-      {"folded_batch_norms", quantizer.folded_norms},
+      {"quantized_conv_layers", quantizer.counts().convs},
+      {"quantized_linear_layers", quantizer.counts().linears},
+      {"fused_relu", quantizer.counts().fused_relu},
+      {"folded_batch_norms", quantizer.counts().folded_norms},
       {"weights", "int8, symmetric per output channel"},
       {"activations", "uint8 per tensor, scales from the calibration's min and max"},
       {"calibration",
