@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """mlc export --variant (fp16, int8, onnx) on the Fashion-MNIST examples, beside PyTorch's own
-torch.ao.quantization.quantize_dynamic on the same trained weights (the MLP).
+torch.ao.quantization.quantize_dynamic on the same trained weights (the MLP and the LSTM).
 
 For each architecture: mlc trains it (examples/fashion-mnist/ARCH.json, --epochs E), evaluates and
 exports it, then makes its fp16 and int8 variants; mlc measures each beside the fp32 export on the
 10,000 test images (accuracy, file size, median ms per sample at batch 1 and 64 on one thread).
-For the MLP, the peer rebuilds the same network in Python from the fp32 export's tensors
-(checked to give the export's outputs), quantises it with quantize_dynamic({nn.Linear}, qint8) on
-the same engine (onednn) and measures it the same way: 5 warm-up runs, then the median over 200
+For the MLP and the LSTM, the peer rebuilds the same network in Python from the fp32 export's
+tensors (checked to give the export's outputs), quantises it with quantize_dynamic({nn.Linear},
+qint8) ({nn.Linear, nn.LSTM} for the LSTM) on the same engine (onednn) and measures it the same way: 5 warm-up runs, then the median over 200
 runs at batch 1 and 20 at batch 64, each run on the next test images.
 The onnx variant, which mlc cannot run, is run and measured the same way by ONNX Runtime
 (onnxruntime-node, one intra-op thread: bench/onnx_latency.js), installed as tests/cli/test_onnx.sh
@@ -90,13 +90,36 @@ class PeerMlp(torch.nn.Module):
         return self.layers[-1](x)
 
 
-def peer_rows(fp32_file, images, labels):
+class PeerLstm(torch.nn.Module):
+    """The LSTM as a PyTorch user writes it (nn.LSTM, one layer, one direction, the last hidden
+    state into nn.Linear), holding the fp32 export's tensors."""
+
+    def __init__(self, script):
+        super().__init__()
+        self.register_buffer("mean", script.standardize_mean.clone())
+        self.register_buffer("stddev", script.standardize_stddev.clone())
+        weight_ih = script.rnn_weight_ih_l0
+        self.lstm = torch.nn.LSTM(weight_ih.shape[1], weight_ih.shape[0] // 4, batch_first=True)
+        for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+            getattr(self.lstm, name).data.copy_(getattr(script, "rnn_" + name))
+        self.output = torch.nn.Linear(script.output_weight.shape[1], script.output_weight.shape[0])
+        self.output.weight.data.copy_(script.output_weight)
+        self.output.bias.data.copy_(script.output_bias)
+
+    def forward(self, x):
+        x = (x - self.mean) / self.stddev
+        _, (hidden, _) = self.lstm(x.reshape(x.shape[0], x.shape[1], -1))
+        return self.output(hidden[-1])
+
+
+def peer_rows(fp32_file, images, labels, arch):
     torch.backends.quantized.engine = "onednn"
     script = torch.jit.load(fp32_file).eval()
-    peer = PeerMlp(script).eval()
+    peer = (PeerMlp if arch == "mlp" else PeerLstm)(script).eval()
     with torch.no_grad():
         assert (peer(images[:256]) - script(images[:256])).abs().max().item() < 1e-4, "the peer is not the export"
-    quantized = torch.ao.quantization.quantize_dynamic(peer, {torch.nn.Linear}, dtype=torch.qint8)
+    layers = {torch.nn.Linear} if arch == "mlp" else {torch.nn.Linear, torch.nn.LSTM}
+    quantized = torch.ao.quantization.quantize_dynamic(peer, layers, dtype=torch.qint8)
     rows = []
     for label, model in (("PyTorch fp32 (nn.Module)", peer), ("PyTorch quantize_dynamic int8", quantized)):
         with torch.no_grad():
@@ -170,8 +193,8 @@ def main():
                 print(f"| {arch} | mlc {kind} | {measured['size_bytes'] / 1024:.0f} | {measured['metrics']['accuracy']:.4f} | "
                       f"{variant['deltas']['accuracy'] * 100:+.2f} | {measured['latency_batch1_ms']:.4f} | "
                       f"{measured['latency_batch64_ms']:.4f} |")
-            if arch == "mlp":
-                rows = peer_rows(fp32_file, images, labels)
+            if arch in ("mlp", "lstm"):
+                rows = peer_rows(fp32_file, images, labels, arch)
                 for label, size, accuracy, batch1, batch64 in rows:
                     delta = "" if "fp32" in label else f"{(accuracy - rows[0][2]) * 100:+.2f}"
                     print(f"| {arch} | {label} | {size / 1024:.0f} | {accuracy:.4f} | {delta} | {batch1:.4f} | {batch64:.4f} |")
