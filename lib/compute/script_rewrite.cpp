@@ -18,15 +18,13 @@ std::string trimmed(const std::string& text) {
 }
 
 struct QuantizedResolver : torch::jit::Resolver {
-  std::shared_ptr<torch::jit::SugaredValue> resolveValue(
-      const std::string& name, torch::jit::GraphFunction& /*method*/,
-      const torch::jit::SourceRange& /*loc*/) override {
+  std::shared_ptr<torch::jit::SugaredValue> resolveValue(const std::string& name, torch::jit::GraphFunction& /*method*/,
+                                                         const torch::jit::SourceRange& /*loc*/) override {
     if (name == "torch") return std::make_shared<torch::jit::BuiltinModule>("aten");
     if (name == "quantized") return std::make_shared<torch::jit::BuiltinModule>("quantized");
     return nullptr;
   }
-  c10::TypePtr resolveType(const std::string& /*name*/,
-                           const torch::jit::SourceRange& /*loc*/) override {
+  c10::TypePtr resolveType(const std::string& /*name*/, const torch::jit::SourceRange& /*loc*/) override {
     return nullptr;
   }
 };
@@ -36,8 +34,8 @@ struct QuantizedResolver : torch::jit::Resolver {
 std::vector<Attribute> attributes_of(const ClassifierImpl& model) {
   std::vector<Attribute> attributes;
   for (const auto& parameter : model.named_parameters()) {
-    attributes.push_back({script_attribute_name(parameter.key()),
-                          parameter.value().detach().clone(), /*is_buffer=*/false});
+    attributes.push_back(
+        {script_attribute_name(parameter.key()), parameter.value().detach().clone(), /*is_buffer=*/false});
   }
   for (const auto& buffer : model.named_buffers()) {
     attributes.push_back({script_attribute_name(buffer.key()), buffer.value().detach().clone(),
@@ -102,23 +100,19 @@ c10::IValue prepack_linear(const torch::Tensor& weight, const std::optional<torc
   static const c10::OperatorHandle prepack =
       c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
   torch::jit::Stack stack{quantize_weight(weight),
-                          bias ? c10::IValue(bias->to(torch::kFloat32).contiguous())
-                               : c10::IValue()};
+                          bias ? c10::IValue(bias->to(torch::kFloat32).contiguous()) : c10::IValue()};
   prepack.callBoxed(stack);
   return stack.at(0);
 }
 
 std::string packed_name(const std::string& weight) {
   constexpr std::string_view kSuffix = "_weight";
-  if (weight.size() > kSuffix.size() &&
-      weight.compare(weight.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
+  if (weight.size() > kSuffix.size() && weight.compare(weight.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
     return weight.substr(0, weight.size() - kSuffix.size()) + "_packed";
   }
   return weight + "_packed";
 }
 
-std::shared_ptr<torch::jit::Resolver> quantized_resolver() {
-  return std::make_shared<QuantizedResolver>();
-}
+std::shared_ptr<torch::jit::Resolver> quantized_resolver() { return std::make_shared<QuantizedResolver>(); }
 
 }  // namespace mlc::compute::script_rewrite

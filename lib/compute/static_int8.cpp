@@ -56,14 +56,12 @@ QuantizationParameters parameters_of(const Range& range) {
   const double high = std::max(range.max, 0.0);
   QuantizationParameters parameters;
   parameters.scale = high > low ? (high - low) / 255.0 : 1.0;  // all zeros: any scale
-  parameters.zero_point =
-      std::clamp<int64_t>(std::llround(-low / parameters.scale), 0, 255);
+  parameters.zero_point = std::clamp<int64_t>(std::llround(-low / parameters.scale), 0, 255);
   return parameters;
 }
 
 // The arguments of `expression` if it is exactly `call(...)`.
-std::optional<std::vector<std::string>> call_of(const std::string& expression,
-                                                std::string_view call) {
+std::optional<std::vector<std::string>> call_of(const std::string& expression, std::string_view call) {
   if (expression.size() <= call.size() || expression.compare(0, call.size(), call) != 0 ||
       expression[call.size()] != '(') {
     return std::nullopt;
@@ -104,8 +102,7 @@ enum class Pass {
 // order: the calibration's k-th range is the quantised script's k-th scale.
 class Rewriter {
  public:
-  Rewriter(Pass pass, const std::map<std::string, torch::Tensor>& tensors,
-           const std::vector<Range>& ranges)
+  Rewriter(Pass pass, const std::map<std::string, torch::Tensor>& tensors, const std::vector<Range>& ranges)
       : pass_(pass), tensors_(tensors), ranges_(ranges) {}
 
   // `lines`: the function, its "def" line first.
@@ -143,9 +140,7 @@ class Rewriter {
     const auto name = attribute_argument(argument);
     return name && tensors_.count(*name) != 0 && tensors_.at(*name).dim() == dim;
   }
-  const torch::Tensor& tensor(const std::string& argument) const {
-    return tensors_.at(*attribute_argument(argument));
-  }
+  const torch::Tensor& tensor(const std::string& argument) const { return tensors_.at(*attribute_argument(argument)); }
 
   size_t statement(const std::vector<std::string>& lines, size_t at) {
     const std::string& line = lines[at];
@@ -177,15 +172,13 @@ class Rewriter {
   }
 
   bool is_linear(const std::vector<std::string>& arguments) const {
-    return arguments.size() == 3 && arguments[0] == "x" && is_tensor(arguments[1], 2) &&
-           is_tensor(arguments[2], 1);
+    return arguments.size() == 3 && arguments[0] == "x" && is_tensor(arguments[1], 2) && is_tensor(arguments[2], 1);
   }
 
   // Operators with quantised kernels that keep their input's scale.
   static bool runs_quantized(const std::string& expression) {
-    return expression.rfind("torch.max_pool2d(x, ", 0) == 0 ||
-           expression.rfind("torch.avg_pool2d(x, ", 0) == 0 || expression == "torch.flatten(x, 1)" ||
-           expression == "torch.relu(x)";
+    return expression.rfind("torch.max_pool2d(x, ", 0) == 0 || expression.rfind("torch.avg_pool2d(x, ", 0) == 0 ||
+           expression == "torch.flatten(x, 1)" || expression == "torch.relu(x)";
   }
 
   bool relu_at(const std::vector<std::string>& lines, size_t at) const {
@@ -193,8 +186,7 @@ class Rewriter {
   }
 
   // The batch norm's arguments if `lines[at]` is one of x in eval mode over tensors it has.
-  std::optional<std::vector<std::string>> batch_norm_at(const std::vector<std::string>& lines,
-                                                        size_t at) const {
+  std::optional<std::vector<std::string>> batch_norm_at(const std::vector<std::string>& lines, size_t at) const {
     if (at >= lines.size()) return std::nullopt;
     const auto expression = assigned(lines[at]);
     if (!expression) return std::nullopt;
@@ -208,8 +200,7 @@ class Rewriter {
     return norm;
   }
 
-  size_t conv2d(const std::vector<std::string>& lines, size_t at,
-                const std::vector<std::string>& conv) {
+  size_t conv2d(const std::vector<std::string>& lines, size_t at, const std::vector<std::string>& conv) {
     size_t next = at + 1;
     const auto norm = batch_norm_at(lines, next);
     if (norm) ++next;
@@ -222,13 +213,11 @@ class Rewriter {
       return next;
     }
     torch::Tensor weight = tensor(conv[1]);
-    torch::Tensor bias =
-        conv[2] == "None" ? torch::zeros({weight.size(0)}) : tensor(conv[2]).clone();
+    torch::Tensor bias = conv[2] == "None" ? torch::zeros({weight.size(0)}) : tensor(conv[2]).clone();
     consume(conv[1]);
     if (conv[2] != "None") consume(conv[2]);
     if (norm) {  // eval-mode batch norm: y = (conv - mean) * gamma / sqrt(var + eps) + beta
-      const torch::Tensor factor =
-          tensor((*norm)[1]) / torch::sqrt(tensor((*norm)[4]) + std::stod((*norm)[7]));
+      const torch::Tensor factor = tensor((*norm)[1]) / torch::sqrt(tensor((*norm)[4]) + std::stod((*norm)[7]));
       weight = weight * factor.reshape({-1, 1, 1, 1});
       bias = (bias - tensor((*norm)[3])) * factor + tensor((*norm)[2]);
       for (size_t i = 1; i <= 4; ++i) consume((*norm)[i]);
@@ -237,15 +226,15 @@ class Rewriter {
     const std::string packed = packed_name(*attribute_argument(conv[1]));
     packed_.emplace_back(packed, prepack_conv(weight, bias, conv));
     const QuantizationParameters output = parameters_of(next_range());
-    text_ += fmt::format("    x = quantized.conv2d{}(x, self.{}, {}, {})\n", relu ? "_relu" : "",
-                         packed, script_float(output.scale), output.zero_point);
+    text_ += fmt::format("    x = quantized.conv2d{}(x, self.{}, {}, {})\n", relu ? "_relu" : "", packed,
+                         script_float(output.scale), output.zero_point);
     ++counts_.convs;
     if (relu) ++counts_.fused_relu;
     return next;
   }
 
-  size_t linear(const std::vector<std::string>& lines, size_t at,
-                const std::vector<std::string>& arguments, bool is_return) {
+  size_t linear(const std::vector<std::string>& lines, size_t at, const std::vector<std::string>& arguments,
+                bool is_return) {
     size_t next = at + 1;
     const bool relu = !is_return && relu_at(lines, next);
     if (relu) ++next;
@@ -258,13 +247,12 @@ class Rewriter {
       return next;
     }
     const std::string packed = packed_name(*attribute_argument(arguments[1]));
-    packed_.emplace_back(packed, script_rewrite::prepack_linear(tensor(arguments[1]),
-                                                                tensor(arguments[2])));
+    packed_.emplace_back(packed, script_rewrite::prepack_linear(tensor(arguments[1]), tensor(arguments[2])));
     consume(arguments[1]);
     consume(arguments[2]);
     const QuantizationParameters output = parameters_of(next_range());
-    text_ += fmt::format("    x = quantized.linear{}(x, self.{}, {}, {})\n", relu ? "_relu" : "",
-                         packed, script_float(output.scale), output.zero_point);
+    text_ += fmt::format("    x = quantized.linear{}(x, self.{}, {}, {})\n", relu ? "_relu" : "", packed,
+                         script_float(output.scale), output.zero_point);
     if (is_return) text_ += "    return x.dequantize()\n";
     ++counts_.linears;
     if (relu) ++counts_.fused_relu;
@@ -288,8 +276,8 @@ class Rewriter {
       return;
     }
     const QuantizationParameters input = parameters_of(next_range());
-    text_ += fmt::format("    x = torch.quantize_per_tensor(x, {}, {}, {})\n",
-                         script_float(input.scale), input.zero_point, kQUInt8);
+    text_ += fmt::format("    x = torch.quantize_per_tensor(x, {}, {}, {})\n", script_float(input.scale),
+                         input.zero_point, kQUInt8);
   }
 
   void observe() {
@@ -341,37 +329,32 @@ std::vector<std::vector<std::string>> functions_of(const std::string& source) {
 }
 
 bool contains(const std::vector<std::string>& lines, std::string_view text) {
-  return std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
-    return line.find(text) != std::string::npos;
-  });
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& line) { return line.find(text) != std::string::npos; });
 }
 
 // Refuses a model whose script static int8 does not fit.
 void check_static_fits(const std::string& class_name, const std::string& source) {
-  static const std::pair<const char*, const char*> kRefused[] = {
-      {"torch.lstm(", "recurrent layers (lstm)"},
-      {"torch.gru(", "recurrent layers (gru)"},
-      {"torch.matmul(", "attention layers"}};
+  static const std::pair<const char*, const char*> kRefused[] = {{"torch.lstm(", "recurrent layers (lstm)"},
+                                                                 {"torch.gru(", "recurrent layers (gru)"},
+                                                                 {"torch.matmul(", "attention layers"}};
   for (const auto& [call, what] : kRefused) {
     if (source.find(call) != std::string::npos) {
-      throw Error(ErrorKind::refused,
-                  fmt::format("int8: static quantisation is for convolutional models; the {} "
-                              "model has {} (use --quantization dynamic)",
-                              class_name, what));
+      throw Error(ErrorKind::refused, fmt::format("int8: static quantisation is for convolutional models; the {} "
+                                                  "model has {} (use --quantization dynamic)",
+                                                  class_name, what));
     }
   }
   if (source.find("torch.conv2d(") == std::string::npos) {
-    throw Error(ErrorKind::refused,
-                fmt::format("int8: static quantisation is for convolutional models; the {} model "
-                            "has no conv2d layer (use --quantization dynamic)",
-                            class_name));
+    throw Error(ErrorKind::refused, fmt::format("int8: static quantisation is for convolutional models; the {} model "
+                                                "has no conv2d layer (use --quantization dynamic)",
+                                                class_name));
   }
 }
 
 // Each quantisation point's min and max over the sample, the calibration script run in batches.
 std::vector<Range> calibrate(const std::vector<script_rewrite::Attribute>& attributes,
-                             const std::string& calibration_source, size_t points,
-                             const torch::Tensor& features) {
+                             const std::string& calibration_source, size_t points, const torch::Tensor& features) {
   if (features.size(0) == 0) {
     throw Error(ErrorKind::internal, "int8: static quantisation needs calibration samples");
   }
@@ -381,8 +364,7 @@ std::vector<Range> calibrate(const std::vector<script_rewrite::Attribute>& attri
   torch::Tensor low;
   torch::Tensor high;
   for (int64_t start = 0; start < features.size(0); start += kCalibrationBatch) {
-    const torch::Tensor ranges =
-        module.forward({features.slice(0, start, start + kCalibrationBatch)}).toTensor();
+    const torch::Tensor ranges = module.forward({features.slice(0, start, start + kCalibrationBatch)}).toTensor();
     low = low.defined() ? torch::minimum(low, ranges.select(1, 0)) : ranges.select(1, 0);
     high = high.defined() ? torch::maximum(high, ranges.select(1, 1)) : ranges.select(1, 1);
   }
@@ -413,8 +395,7 @@ std::vector<std::string> fp32_layers(const std::string& source) {
 
 }  // namespace
 
-VariantScript script_static_int8(const ClassifierImpl& model,
-                                 const CalibrationSample& calibration) {
+VariantScript script_static_int8(const ClassifierImpl& model, const CalibrationSample& calibration) {
   torch::NoGradGuard no_grad;
   const ScriptSource source = model.script();
   check_static_fits(source.class_name, source.forward);
@@ -423,14 +404,12 @@ VariantScript script_static_int8(const ClassifierImpl& model,
   for (const auto& attribute : attributes) tensors[attribute.name] = attribute.tensor;
 
   std::vector<std::vector<std::string>> functions = functions_of(source.forward);
-  const auto layers = std::find_if(functions.begin(), functions.end(), [](const auto& lines) {
-    return contains(lines, "torch.conv2d(");
-  });
+  const auto layers = std::find_if(functions.begin(), functions.end(),
+                                   [](const auto& lines) { return contains(lines, "torch.conv2d("); });
   const std::vector<Range> no_ranges;
   Rewriter observer(Pass::calibrate, tensors, no_ranges);
   const std::string calibration_source = observer.run(*layers);
-  const std::vector<Range> ranges =
-      calibrate(attributes, calibration_source, observer.points(), calibration.features);
+  const std::vector<Range> ranges = calibrate(attributes, calibration_source, observer.points(), calibration.features);
   Rewriter quantizer(Pass::quantize, tensors, ranges);
   const std::string quantized = quantizer.run(*layers);
 
@@ -450,21 +429,20 @@ VariantScript script_static_int8(const ClassifierImpl& model,
     variant.module.register_attribute(name, params.type(), params);
   }
   variant.module.define(forward, script_rewrite::quantized_resolver());
-  variant.details = {
-      {"engine", "onednn"},
-      {"quantization", "static"},
-      {"quantized_conv_layers", quantizer.counts().convs},
-      {"quantized_linear_layers", quantizer.counts().linears},
-      {"fused_relu", quantizer.counts().fused_relu},
-      {"folded_batch_norms", quantizer.counts().folded_norms},
-      {"weights", "int8, symmetric per output channel"},
-      {"activations", "uint8 per tensor, scales from the calibration's min and max"},
-      {"calibration",
-       {{"method", "min/max"},
-        {"split", "train"},
-        {"samples", calibration.features.size(0)},
-        {"seed", calibration.seed}}},
-      {"fp32_layers", fp32_layers(forward)}};
+  variant.details = {{"engine", "onednn"},
+                     {"quantization", "static"},
+                     {"quantized_conv_layers", quantizer.counts().convs},
+                     {"quantized_linear_layers", quantizer.counts().linears},
+                     {"fused_relu", quantizer.counts().fused_relu},
+                     {"folded_batch_norms", quantizer.counts().folded_norms},
+                     {"weights", "int8, symmetric per output channel"},
+                     {"activations", "uint8 per tensor, scales from the calibration's min and max"},
+                     {"calibration",
+                      {{"method", "min/max"},
+                       {"split", "train"},
+                       {"samples", calibration.features.size(0)},
+                       {"seed", calibration.seed}}},
+                     {"fp32_layers", fp32_layers(forward)}};
   return variant;
 }
 
