@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include "mlc/error.hpp"
 
@@ -111,6 +112,19 @@ std::string packed_name(const std::string& weight) {
     return weight.substr(0, weight.size() - kSuffix.size()) + "_packed";
   }
   return weight + "_packed";
+}
+
+std::vector<std::string> fp32_layers(const std::string& source) {
+  static const std::pair<const char*, const char*> kLayers[] = {
+      {"torch.linear(", "linear"},         {"torch.conv2d(", "conv2d"},
+      {"torch.lstm(", "lstm"},             {"torch.gru(", "gru"},
+      {"torch.batch_norm(", "batch_norm"}, {"torch.layer_norm(", "layer_norm"},
+      {"torch.matmul(", "attention"}};
+  std::vector<std::string> kinds;
+  for (const auto& [call, kind] : kLayers) {
+    if (source.find(call) != std::string::npos) kinds.emplace_back(kind);
+  }
+  return kinds;
 }
 
 std::shared_ptr<torch::jit::Resolver> quantized_resolver() { return std::make_shared<QuantizedResolver>(); }

@@ -49,6 +49,11 @@ torch::Tensor quantize_weight(const torch::Tensor& weight);
 // quantized::linear_prepack(quantize_weight(weight), bias) under the current quantised engine.
 c10::IValue prepack_linear(const torch::Tensor& weight, const std::optional<torch::Tensor>& bias);
 
+// The kinds of layer `source` still computes in fp32, each named once by the operator that
+// computes it, in this order: linear, conv2d, lstm, gru, batch_norm, layer_norm, attention
+// (torch.matmul). Of a rewritten script: what the variant leaves in fp32 (details' "fp32_layers").
+std::vector<std::string> fp32_layers(const std::string& source);
+
 // For Module::define: `torch` names the aten operators (as define's default does) and `quantized`
 // the quantized:: ones (torch.ops.quantized in Python).
 std::shared_ptr<torch::jit::Resolver> quantized_resolver();

@@ -383,16 +383,6 @@ std::vector<Range> calibrate(const std::vector<script_rewrite::Attribute>& attri
   return ranges;
 }
 
-std::vector<std::string> fp32_layers(const std::string& source) {
-  static const std::pair<const char*, const char*> kLayers[] = {
-      {"torch.conv2d(", "conv2d"}, {"torch.linear(", "linear"}, {"torch.batch_norm(", "batch_norm"}};
-  std::vector<std::string> kinds;
-  for (const auto& [call, kind] : kLayers) {
-    if (source.find(call) != std::string::npos) kinds.emplace_back(kind);
-  }
-  return kinds;
-}
-
 }  // namespace
 
 VariantScript script_static_int8(const ClassifierImpl& model, const CalibrationSample& calibration) {
@@ -442,7 +432,7 @@ VariantScript script_static_int8(const ClassifierImpl& model, const CalibrationS
                        {"split", "train"},
                        {"samples", calibration.features.size(0)},
                        {"seed", calibration.seed}}},
-                     {"fp32_layers", fp32_layers(forward)}};
+                     {"fp32_layers", script_rewrite::fp32_layers(forward)}};
   return variant;
 }
 

@@ -28,6 +28,7 @@ using script_rewrite::attribute_argument;
 using script_rewrite::attributes_of;
 using script_rewrite::call_arguments;
 using script_rewrite::CallArguments;
+using script_rewrite::fp32_layers;
 using script_rewrite::is_identifier_char;
 using script_rewrite::kSelf;
 using script_rewrite::packed_name;
@@ -250,20 +251,6 @@ c10::IValue prepack_cell(const RecurrentCellWeights& cell,
                           /*reduce_range=*/false};
   make_cell.callBoxed(stack);
   return stack.at(0);
-}
-
-// The layers a script still computes in fp32, by the operator that computes them.
-std::vector<std::string> fp32_layers(const std::string& source) {
-  static const std::pair<const char*, const char*> kLayers[] = {
-      {"torch.linear(", "linear"},         {"torch.conv2d(", "conv2d"},
-      {"torch.lstm(", "lstm"},             {"torch.gru(", "gru"},
-      {"torch.batch_norm(", "batch_norm"}, {"torch.layer_norm(", "layer_norm"},
-      {"torch.matmul(", "attention"}};
-  std::vector<std::string> kinds;
-  for (const auto& [call, kind] : kLayers) {
-    if (source.find(call) != std::string::npos) kinds.emplace_back(kind);
-  }
-  return kinds;
 }
 
 VariantScript script_int8(const ClassifierImpl& model) {
