@@ -13,18 +13,19 @@ namespace fs = std::filesystem;
 namespace detail {
 
 nlohmann::json build_manifest(const VersionRecord& version, const ExportResult& exported,
-                              const std::string& model_sha256, const std::string& torch_version) {
+                              const std::string& model_sha256, const std::string& torch_version,
+                              const std::string& format) {
   return {
       {"name", version.model},
       {"versions", {std::to_string(version.version)}},
-      {"platform", "pytorch_torchscript"},
+      {"platform", format == "onnx" ? "onnxruntime_onnx" : "pytorch_torchscript"},
       {"inputs", exported.inputs},
       {"outputs", exported.outputs},
       {"task", version.model_info.value("task", "classification")},
       {"labels", version.model_info.value("class_names", nlohmann::json::array())},
       {"feature_names", version.model_info.value("feature_names", nlohmann::json::array())},
       {"preprocessing", version.model_info.at("preprocessing")},
-      {"model_file", {{"format", "torchscript"}, {"sha256", model_sha256}}},
+      {"model_file", {{"format", format}, {"sha256", model_sha256}}},
       {"created_at", utc_now()},
       {"mlc_version", mlc_version()},
       {"torch_version", torch_version},

@@ -15,9 +15,12 @@
 namespace mlc::detail {
 
 // The manifest describes the model as an Open Inference Protocol server would (model metadata:
-// name, versions, platform, inputs, outputs), plus what a client needs to use it.
+// name, versions, platform, inputs, outputs), plus what a client needs to use it. `format` is the
+// model file's: "torchscript" (platform pytorch_torchscript) or "onnx" (onnxruntime_onnx, as
+// Triton names it).
 nlohmann::json build_manifest(const VersionRecord& version, const ExportResult& exported,
-                              const std::string& model_sha256, const std::string& torch_version);
+                              const std::string& model_sha256, const std::string& torch_version,
+                              const std::string& format = "torchscript");
 
 // --out as an absolute path, and its manifest's path beside it (nullopt without --out); a
 // directory (one that exists, or a path ending in '/') gets `default_name` inside it.

@@ -70,7 +70,8 @@ void check_max_drops(const std::vector<MaxDrop>& limits, const VariantResult& me
 
 nlohmann::json variant_manifest(const VersionRecord& version, const VariantRecord& variant,
                                  const VariantResult& measured, const std::string& torch_version) {
-  nlohmann::json manifest = build_manifest(version, measured.metadata, variant.model_sha256, torch_version);
+  nlohmann::json manifest =
+      build_manifest(version, measured.metadata, variant.model_sha256, torch_version, variant.format);
   manifest["variant"] = {{"name", variant.name},
                          {"kind", std::string(to_string(variant.kind))},
                          {"format", variant.format},
@@ -96,6 +97,15 @@ std::string variant_reason(const VariantRecord& variant) {
 }
 
 
+// An ONNX file named like a TorchScript one would be handed to torch.jit.load: --out FILE must end
+// in .onnx (a directory gets NAME-vVERSION-VARIANT.onnx).
+void check_out_extension(const std::optional<OutPaths>& out, const std::string& format) {
+  if (out && format == "onnx" && out->model_file.extension() != ".onnx") {
+    throw Error(ErrorKind::usage, fmt::format("--out {}: an onnx variant's file name must end in .onnx",
+                                              printable(out->model_file.string())));
+  }
+}
+
 // --variant-name NAME without --variant: the variant made before, its stored files copied out.
 ExportOutcome stored_variant(const Session& session, const ExportOptions& options) {
   const Catalog catalog(session.home, Catalog::Mode::existing);
@@ -106,6 +116,7 @@ ExportOutcome stored_variant(const Session& session, const ExportOptions& option
   const auto out = checked_out_paths(
       session.home, options.out,
       fmt::format("{}-v{}-{}{}", version.model, version.version, variant.name, variant.format == "onnx" ? ".onnx" : ".pt"));
+  check_out_extension(out, variant.format);
   store.verify(variant.model_sha256);
   store.verify(variant.manifest_sha256);
   write_out(store, variant.model_sha256, variant.manifest_sha256, out);
@@ -144,6 +155,7 @@ ExportOutcome export_variant(const Session& session, const ExportOptions& option
   const std::string extension = kind == VariantKind::onnx ? ".onnx" : ".pt";
   const auto out = checked_out_paths(session.home, options.out,
                                      fmt::format("{}-v{}-{}{}", version.model, version.version, name, extension));
+  check_out_extension(out, kind == VariantKind::onnx ? "onnx" : "torchscript");
 
   ComputeBackend& backend = load_compute_backend();
   const LockedTempDir work(session.home, "variant-");
