@@ -333,25 +333,6 @@ bool contains(const std::vector<std::string>& lines, std::string_view text) {
                      [&](const std::string& line) { return line.find(text) != std::string::npos; });
 }
 
-// Refuses a model whose script static int8 does not fit.
-void check_static_fits(const std::string& class_name, const std::string& source) {
-  static const std::pair<const char*, const char*> kRefused[] = {{"torch.lstm(", "recurrent layers (lstm)"},
-                                                                 {"torch.gru(", "recurrent layers (gru)"},
-                                                                 {"torch.matmul(", "attention layers"}};
-  for (const auto& [call, what] : kRefused) {
-    if (source.find(call) != std::string::npos) {
-      throw Error(ErrorKind::refused, fmt::format("int8: static quantisation is for convolutional models; the {} "
-                                                  "model has {} (use --quantization dynamic)",
-                                                  class_name, what));
-    }
-  }
-  if (source.find("torch.conv2d(") == std::string::npos) {
-    throw Error(ErrorKind::refused, fmt::format("int8: static quantisation is for convolutional models; the {} model "
-                                                "has no conv2d layer (use --quantization dynamic)",
-                                                class_name));
-  }
-}
-
 // Each quantisation point's min and max over the sample, the calibration script run in batches.
 std::vector<Range> calibrate(const std::vector<script_rewrite::Attribute>& attributes,
                              const std::string& calibration_source, size_t points, const torch::Tensor& features) {
@@ -385,10 +366,25 @@ std::vector<Range> calibrate(const std::vector<script_rewrite::Attribute>& attri
 
 }  // namespace
 
+std::string static_int8_misfit(const std::string& source) {
+  const std::vector<std::string> layers = script_rewrite::fp32_layers(source);
+  const auto has = [&](const char* kind) { return std::find(layers.begin(), layers.end(), kind) != layers.end(); };
+  if (has("lstm")) return "has recurrent layers (lstm)";
+  if (has("gru")) return "has recurrent layers (gru)";
+  if (has("attention")) return "has attention layers";
+  if (!has("conv2d")) return "has no conv2d layer";
+  return "";
+}
+
 VariantScript script_static_int8(const ClassifierImpl& model, const CalibrationSample& calibration) {
   torch::NoGradGuard no_grad;
   const ScriptSource source = model.script();
-  check_static_fits(source.class_name, source.forward);
+  const std::string misfit = static_int8_misfit(source.forward);
+  if (!misfit.empty()) {
+    throw Error(ErrorKind::refused, fmt::format("int8: static quantisation is for convolutional models; the {} model "
+                                                "{} (use --quantization dynamic)",
+                                                source.class_name, misfit));
+  }
   const std::vector<script_rewrite::Attribute> attributes = script_rewrite::attributes_of(model);
   std::map<std::string, torch::Tensor> tensors;
   for (const auto& attribute : attributes) tensors[attribute.name] = attribute.tensor;

@@ -2,10 +2,18 @@
 // and activations int8, the activations' scales calibrated on training samples.
 #pragma once
 
+#include <string>
+
 #include "model_builder.hpp"
 #include "variant_script.hpp"
 
 namespace mlc::compute {
+
+// Why static int8 does not fit the model whose script is `source`: "has recurrent layers (lstm)",
+// "has recurrent layers (gru)", "has attention layers" or "has no conv2d layer"; empty when it
+// fits (a convolution, no recurrent or attention layer). The one test behind both int8's default
+// (static when it fits, script_variant) and script_static_int8's refusal.
+std::string static_int8_misfit(const std::string& source);
 
 // The architecture's script() rewritten statement by statement, in the function that holds the
 // layers (`x = ...` lines; forward, or network for a regression model):

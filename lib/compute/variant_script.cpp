@@ -314,15 +314,6 @@ VariantScript script_int8(const ClassifierImpl& model) {
   return variant;
 }
 
-// A convolutional model without recurrent or attention layers: static int8 fits it.
-bool has_only_convolutions(const std::string& source) {
-  const std::vector<std::string> layers = fp32_layers(source);
-  const auto has = [&](const char* kind) {
-    return std::find(layers.begin(), layers.end(), kind) != layers.end();
-  };
-  return has("conv2d") && !has("lstm") && !has("gru") && !has("attention");
-}
-
 std::string engine_names(const std::vector<at::QEngine>& engines) {
   std::vector<std::string> names;
   for (const at::QEngine engine : engines) names.push_back(c10::toString(engine));
@@ -335,8 +326,8 @@ VariantScript script_variant(const ClassifierImpl& model, VariantKind kind,
                              Quantization quantization, const CalibrationSample* calibration) {
   torch::NoGradGuard no_grad;
   if (kind == VariantKind::int8 && quantization == Quantization::by_architecture) {
-    quantization = has_only_convolutions(model.script().forward) ? Quantization::static_int8
-                                                                 : Quantization::dynamic;
+    quantization = static_int8_misfit(model.script().forward).empty() ? Quantization::static_int8
+                                                                        : Quantization::dynamic;
   }
   switch (kind) {
     case VariantKind::fp16: return script_fp16(model);

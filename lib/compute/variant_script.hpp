@@ -50,7 +50,7 @@ struct VariantScript {
 //
 // int8 (static, Quantization::static_int8): see static_int8.hpp; `calibration` is required.
 // Quantization::by_architecture is static for a model with a convolution and no recurrent or
-// attention layer (the CNN), dynamic otherwise.
+// attention layer (the CNN; static_int8_misfit), dynamic otherwise.
 VariantScript script_variant(const ClassifierImpl& model, VariantKind kind,
                              Quantization quantization = Quantization::by_architecture,
                              const CalibrationSample* calibration = nullptr);
