@@ -1,13 +1,11 @@
 #include "variants.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/utils.h>
 
-#include <algorithm>
-#include <numeric>
 #include <optional>
-#include <random>
 #include <string>
-#include <vector>
+#include <tuple>
 
 #include "checkpoint.hpp"
 #include "onnx_export.hpp"
@@ -28,8 +26,8 @@ namespace {
 constexpr double kFp16Tolerance = 1e-2;
 
 // Static int8's calibration: this many training samples (all of a smaller split), drawn without
-// replacement by a generator seeded with kCalibrationSeed, so that the same version always gets
-// the same scales.
+// replacement (torch::randperm on a CPU generator seeded with kCalibrationSeed), so that the same
+// version always gets the same scales.
 constexpr int64_t kCalibrationSamples = 512;
 constexpr int64_t kCalibrationSeed = 0;
 
@@ -38,13 +36,10 @@ CalibrationSample calibration_sample(const data::Splits& splits) {
   const int64_t count = train.features.size(0);
   torch::Tensor rows = torch::arange(count, torch::kInt64);
   if (count > kCalibrationSamples) {
-    std::mt19937_64 generator(kCalibrationSeed);
-    std::vector<int64_t> order(static_cast<size_t>(count));
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), generator);
-    order.resize(kCalibrationSamples);
-    std::sort(order.begin(), order.end());
-    rows = torch::tensor(order, torch::kInt64);
+    // torch::randperm on a seeded CPU generator, as the trainer draws its epoch orders: the same
+    // rows whatever the C++ standard library (std::shuffle's permutation is implementation-defined).
+    at::Generator generator = at::detail::createCPUGenerator(kCalibrationSeed);
+    rows = std::get<0>(torch::randperm(count, generator, torch::kInt64).slice(0, 0, kCalibrationSamples).sort());
   }
   return {train.features.index_select(0, rows), kCalibrationSeed};
 }
