@@ -1,4 +1,3 @@
-#include <cstddef>
 #include <limits>
 
 #include <fmt/format.h>
@@ -19,15 +18,6 @@ struct HistoryFlags {
   std::optional<int64_t> limit;
 };
 
-// The newest `limit` rows, still oldest first.
-template <class Row>
-std::vector<Row> newest(std::vector<Row> rows, const std::optional<int64_t>& limit) {
-  if (limit && static_cast<size_t>(*limit) < rows.size()) {
-    rows.erase(rows.begin(), rows.end() - static_cast<std::ptrdiff_t>(*limit));
-  }
-  return rows;
-}
-
 std::string version_text(const std::string& model, const std::optional<int64_t>& version) {
   if (!version) return "(none)";
   // Formatted from a plain copy: g++ 12 -O3 warns (wrongly) that the optional's value may be
@@ -45,49 +35,38 @@ std::string held_text(const std::string& model, const TargetChange& change) {
 
 // history NAME --target T [--at TIME]: what T held, change by change, and at TIME.
 void run_target_history(const HistoryFlags& flags, CliState& state) {
-  const Reference ref = parse_reference(flags.ref);
-  if (ref.kind != Reference::Kind::latest) {
-    throw Error(ErrorKind::usage, "history --target takes a model NAME, not '" + flags.ref + "'");
-  }
-  check_name(*flags.target, "target");
-  const std::optional<std::string> at =
-      flags.at ? std::optional<std::string>(parse_utc_time(*flags.at, "--at")) : std::nullopt;
-  Catalog catalog(state.session().home, Catalog::Mode::existing);
-  const auto model_id = catalog.model_id(ref.model);
-  if (!model_id) throw Error(ErrorKind::not_found, "no model named '" + ref.model + "'");
-  const auto full_log = catalog.target_log(*model_id, *flags.target);
-  if (full_log.empty()) {
-    throw Error(ErrorKind::not_found,
-                fmt::format("model '{}' was never deployed to '{}'", ref.model, *flags.target));
-  }
+  TargetHistoryOptions options;
+  options.ref = parse_reference(flags.ref);
+  options.target = *flags.target;
+  if (flags.at) options.at = parse_utc_time(*flags.at, "--at");
+  options.limit = flags.limit;
+  const TargetHistory history = target_history(state.session(), options);
+  const std::string& model = options.ref.model;
 
-  nlohmann::json document = {{"model", ref.model}, {"target", *flags.target}};
+  nlohmann::json document = {{"model", model}, {"target", options.target}};
   auto changes = nlohmann::json::array();
   TextTable table({"AT (UTC)", "CHANGE", "HOLDS", "ACTOR", "REASON"});
-  for (const auto& change : newest(full_log, flags.limit)) {
+  for (const auto& change : history.changes) {
     changes.push_back(target_change_json(change));
-    table.add_row({change.at, std::string(to_string(change.kind)), held_text(ref.model, change),
+    table.add_row({change.at, std::string(to_string(change.kind)), held_text(model, change),
                    printable(change.actor), printable(change.reason)});
   }
   document["changes"] = changes;
   std::string human = table.render();
-  const TargetChange* then = nullptr;  // --at looks at every change, whatever --limit shows
-  for (const auto& change : full_log) {
-    if (at && change.at <= *at) then = &change;
-  }
-  if (at) {
+  if (options.at) {
     // Before the first change the target held nothing; "since" is when what it held arrived.
+    const auto& then = history.held_at;
     const nlohmann::json held =
         then ? target_change_json(*then) : nlohmann::json{{"version", nullptr}, {"variant", nullptr}};
-    document["at"] = *at;
+    document["at"] = *options.at;
     document["version"] = held["version"];
     document["variant"] = held["variant"];
     document["since"] = then ? nlohmann::json(then->at) : nlohmann::json(nullptr);
-    human = then ? fmt::format("{} held {} at {} (since {}, {} by {}: {})", *flags.target,
-                               held_text(ref.model, *then), *at, then->at, to_string(then->kind),
+    human = then ? fmt::format("{} held {} at {} (since {}, {} by {}: {})", options.target,
+                               held_text(model, *then), *options.at, then->at, to_string(then->kind),
                                printable(then->actor), printable(then->reason))
-                 : fmt::format("{} held no version of {} at {} (first change: {})", *flags.target,
-                               ref.model, *at, full_log.front().at);
+                 : fmt::format("{} held no version of {} at {} (first change: {})", options.target, model,
+                               *options.at, history.first_change_at);
   }
   state.print(document, human);
 }
@@ -96,8 +75,7 @@ void run_history(const HistoryFlags& flags, CliState& state) {
   if (flags.target) return run_target_history(flags, state);
   if (flags.at) throw Error(ErrorKind::usage, "history --at needs --target TARGET");
   const Reference ref = parse_reference(flags.ref);
-  Catalog catalog(state.session().home, Catalog::Mode::existing);
-  const auto entries = newest(catalog.history(ref), flags.limit);
+  const auto entries = version_history(state.session(), ref, flags.limit);
 
   auto rows = nlohmann::json::array();
   TextTable table({"AT (UTC)", "VERSION", "FROM", "TO", "ACTOR", "REASON"});

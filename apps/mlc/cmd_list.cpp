@@ -86,18 +86,13 @@ void run_list(const ListFlags& flags, CliState& state) {
   if (flags.state) filter.state = parse_state(*flags.state);
   for (const auto& tag : flags.tags) filter.tags.insert(parse_tag(tag));
   const ListOrder order{flags.sort, flags.limit};
-  check_list_order(order);
   filter.metrics = headline_metrics();
   if (order.sort != "name" && order.sort != "created" &&
       std::find(filter.metrics.begin(), filter.metrics.end(), order.sort) == filter.metrics.end()) {
     filter.metrics.push_back(order.sort);
   }
 
-  Catalog catalog(state.session().home, Catalog::Mode::existing);
-  if (flags.model && !catalog.model_id(*flags.model)) {
-    throw Error(ErrorKind::not_found, "no model named '" + *flags.model + "'");
-  }
-  const auto versions = arrange(catalog.list(filter), order);
+  const auto versions = list_versions(state.session(), filter, order);
 
   auto rows = nlohmann::json::array();
   for (const auto& version : versions) rows.push_back(listed_version_json(version));

@@ -206,11 +206,11 @@ std::string human_detail(const VersionRecord& version, const std::vector<EpochMe
 
 void run_show(const std::string& ref_text, CliState& state) {
   const Reference ref = parse_reference(ref_text);
-  Catalog catalog(state.session().home, Catalog::Mode::existing);
-  const VersionRecord version = catalog.resolve(ref);
-  const auto epochs = catalog.epochs(version.id);
-  const auto evaluation = catalog.latest_evaluation(version.id);
-  const auto variants = catalog.variants(version.id);
+  const VersionDetail detail = show_version(state.session(), ref);
+  const VersionRecord& version = detail.version;
+  const auto& epochs = detail.epochs;
+  const auto& evaluation = detail.evaluation;
+  const auto& variants = detail.variants;
   nlohmann::json document = version_detail_json(version, epochs, evaluation);
   document["variants"] = nlohmann::json::array();
   for (const VariantRecord& variant : variants) document["variants"].push_back(variant_json(variant));

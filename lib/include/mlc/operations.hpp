@@ -22,6 +22,7 @@
 #include "mlc/compute.hpp"
 #include "mlc/home.hpp"
 #include "mlc/lifecycle.hpp"
+#include "mlc/listing.hpp"
 #include "mlc/max_drop.hpp"
 #include "mlc/reference.hpp"
 #include "mlc/significance.hpp"
@@ -437,6 +438,46 @@ struct RetireOutcome {
 // Throws Error(usage) for rollback without force, Error(refused) for a deployed version without
 // force or a retired one (lifecycle.hpp).
 RetireOutcome retire_version(const Session& session, const RetireOptions& options);
+
+// The read-only commands (list, show, history): what they report, read from the catalogue here so
+// that apps/ only parses flags and prints (read.cpp).
+
+// mlc list: the versions `filter` selects (ListFilter::metrics must name the sort metric, if any),
+// limited and sorted as `order` says (listing.hpp). Error(not_found) for a filter.model that does
+// not exist.
+std::vector<ListedVersion> list_versions(const Session& session, const ListFilter& filter, const ListOrder& order);
+
+// mlc show REF: one version with what show prints of it.
+struct VersionDetail {
+  VersionRecord version;
+  std::vector<EpochMetrics> epochs;
+  std::optional<EvaluationRecord> evaluation;  // the latest
+  std::vector<VariantRecord> variants;
+};
+VersionDetail show_version(const Session& session, const Reference& ref);
+
+// mlc history REF [--limit N]: its rows, oldest first; with a limit, only the newest N.
+std::vector<HistoryEntry> version_history(const Session& session, const Reference& ref,
+                                          std::optional<int64_t> limit);
+
+// mlc history NAME --target T [--at TIME] [--limit N]: every change of what T held for model
+// NAME (`changes`: the newest `limit`, oldest first) and, with `at` (UTC, ISO 8601 as
+// parse_utc_time writes it), the change in force at that time, whatever the limit shows: nullopt
+// when `at` is before the first change (the target held nothing). Error(usage) for a reference
+// that is not a plain NAME, or a target name check_name refuses; Error(not_found) for a model that
+// does not exist or was never deployed to T.
+struct TargetHistoryOptions {
+  Reference ref;
+  std::string target;
+  std::optional<std::string> at;
+  std::optional<int64_t> limit;
+};
+struct TargetHistory {
+  std::vector<TargetChange> changes;
+  std::string first_change_at;             // when T first held a version of the model
+  std::optional<TargetChange> held_at;     // with options.at: what was in force then
+};
+TargetHistory target_history(const Session& session, const TargetHistoryOptions& options);
 
 // mlc's own version ("0.1.0").
 const char* mlc_version();
