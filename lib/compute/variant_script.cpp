@@ -185,11 +185,10 @@ struct RecurrentCall {
 
 // `source` with each torch.lstm / torch.gru call whose weights are attributes in `tensors` as a
 // dynamic int8 one (aten::quantized_lstm / quantized_gru over cell params); the cells rewritten
-// are appended to `cells`, and the layers (num_layers of each call) added to `layer_count`.
+// (one per layer and direction) are appended to `cells`.
 std::string quantize_recurrent_calls(const std::string& source,
                                      const std::map<std::string, torch::Tensor>& tensors,
-                                     std::vector<RecurrentCellWeights>& cells,
-                                     int64_t& layer_count) {
+                                     std::vector<RecurrentCellWeights>& cells) {
   // use_dynamic: the weights are int8, the activations quantised on the fly (the dtype left at
   // its default, int8).
   static const RecurrentCall kCalls[] = {
@@ -222,7 +221,6 @@ std::string quantize_recurrent_calls(const std::string& source,
         packed.push_back("self." + cell.packed);
         cells.push_back(std::move(cell));
       }
-      layer_count += std::stoll(call.arguments[4]);
       rewritten.append(result, copied, at - copied);
       std::vector<std::string> arguments = call.arguments;
       arguments[2] = fmt::format("[{}]", fmt::join(packed, ", "));
@@ -260,9 +258,8 @@ VariantScript script_int8(const ClassifierImpl& model) {
   for (const Attribute& attribute : attributes) tensors[attribute.name] = attribute.tensor;
   std::vector<LinearLayer> layers;
   std::vector<RecurrentCellWeights> cells;
-  int64_t recurrent_layers = 0;
-  const std::string forward = quantize_recurrent_calls(
-      quantize_linear_calls(source.forward, tensors, layers), tensors, cells, recurrent_layers);
+  const std::string forward =
+      quantize_recurrent_calls(quantize_linear_calls(source.forward, tensors, layers), tensors, cells);
   if (layers.empty() && cells.empty()) {
     throw Error(ErrorKind::refused,
                 fmt::format("int8: the {} model has no Linear or recurrent layer to quantise",
@@ -307,7 +304,7 @@ VariantScript script_int8(const ClassifierImpl& model) {
   variant.details = {{"engine", "onednn"},
                      {"quantization", "dynamic"},
                      {"quantized_linear_layers", registered.size()},
-                     {"quantized_recurrent_layers", recurrent_layers},
+                     {"quantized_recurrent_cells", cells.size()},
                      {"weights", "int8, symmetric per output channel"},
                      {"activations", "uint8, quantised per batch at run time"},
                      {"fp32_layers", fp32_layers(forward)}};

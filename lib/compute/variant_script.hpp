@@ -42,7 +42,8 @@ struct VariantScript {
 // quantized::make_quantized_cell_params_dynamic from its two matrices, each prepacked with its
 // own bias (int8 as above). Convolutions, normalisation and attention's products stay fp32.
 // details: {"engine": "onednn", "quantization": "dynamic", "quantized_linear_layers": N,
-//           "quantized_recurrent_layers": N (num_layers summed over the recurrent calls),
+//           "quantized_recurrent_cells": N (one per layer and direction: a bidirectional
+//           2-layer LSTM packs 4),
 //           "weights": ..., "activations": ..., "fp32_layers": ["conv2d", ...]}.
 //
 // Throws Error(refused) for a variant the model cannot have: fp16 of a tensor whose values exceed

@@ -34,7 +34,7 @@ for row in "${expected[@]}"; do
 done
 json_field "$(cat cnn.json)" "d['variant']['details']['calibration'], d['variant']['details']['quantized_conv_layers'], d['variant']['details']['fused_relu']" \
   | grep -qxF "{'method': 'min/max', 'samples': 270, 'seed': 0, 'split': 'train'} 2 3" || fail "the CNN's static int8 details: $(cat cnn.json)"
-json_field "$(cat lstm.json)" "d['variant']['details']['quantized_recurrent_layers']" | grep -qx 1 || fail "the LSTM's int8 details: $(cat lstm.json)"
+json_field "$(cat lstm.json)" "d['variant']['details']['quantized_recurrent_cells']" | grep -qx 1 || fail "the LSTM's int8 details: $(cat lstm.json)"
 ok "int8 by architecture: static for the CNN (calibrated on its 270 training images), dynamic for the others (--quantization dynamic for the LSTM), recurrent layers included"
 
 # Python runs each file on the first 100 test images (read here, not by mlc) in one batch, as mlc

@@ -177,7 +177,7 @@ TEST_CASE("export_variant int8 quantises every Linear layer") {
     CHECK(result.details.at("fp32_layers") == left_in_fp32);
     CHECK(result.details.at("quantization") == "dynamic");
     const bool recurrent = architecture == "lstm" || architecture == "gru";
-    CHECK(result.details.at("quantized_recurrent_layers") == (recurrent ? 1 : 0));
+    CHECK(result.details.at("quantized_recurrent_cells") == (recurrent ? 1 : 0));
     CHECK(result.metadata.inputs == backend().export_torchscript(model, dir / "again.pt").inputs);
     // The int8 weights' rounding moves the logits by a few percent of their scale.
     const torch::Tensor features = test_features(model);
@@ -193,6 +193,18 @@ TEST_CASE("export_variant int8 quantises every Linear layer") {
     check_latencies(result.fp32);
     check_latencies(result.variant);
   }
+}
+
+TEST_CASE("export_variant int8 counts a recurrent model's cells, one per layer and direction") {
+  nlohmann::json config = mlc::test::wine_config();
+  config["model"] = {{"architecture", "lstm"}, {"hidden_size", 16}, {"num_layers", 2}, {"bidirectional", true}};
+  config["training"]["epochs"] = 3;  // the count does not depend on training
+  TempDir train_dir;
+  const mlc::TrainedModel model = mlc::test::train_model(mlc::test::with_defaults(config), train_dir);
+  TempDir dir;
+  const mlc::VariantResult result = make_variant(model, mlc::VariantKind::int8, dir / "int8.pt");
+  CHECK(result.details.at("quantized_recurrent_cells") == 4);
+  CHECK(result.details.at("fp32_layers") == nlohmann::json::array());
 }
 
 TEST_CASE("export_variant measures the fp32 export as evaluate measures the model") {
