@@ -116,9 +116,8 @@ std::string packed_name(const std::string& weight) {
 
 std::vector<std::string> fp32_layers(const std::string& source) {
   static const std::pair<const char*, const char*> kLayers[] = {
-      {"torch.linear(", "linear"},         {"torch.conv2d(", "conv2d"},
-      {"torch.lstm(", "lstm"},             {"torch.gru(", "gru"},
-      {"torch.batch_norm(", "batch_norm"}, {"torch.layer_norm(", "layer_norm"},
+      {"torch.linear(", "linear"},   {"torch.conv2d(", "conv2d"},         {"torch.lstm(", "lstm"},
+      {"torch.gru(", "gru"},         {"torch.batch_norm(", "batch_norm"}, {"torch.layer_norm(", "layer_norm"},
       {"torch.matmul(", "attention"}};
   std::vector<std::string> kinds;
   for (const auto& [call, kind] : kLayers) {
