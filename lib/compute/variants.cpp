@@ -72,8 +72,7 @@ VariantResult export_variant(const VariantRequest& request) {
     case VariantKind::prune: return prune_variant(request);
     case VariantKind::onnx: return onnx_variant(request);
   }
-  throw Error(ErrorKind::refused,
-              fmt::format("--variant {} is not built yet", to_string(request.kind)));
+  throw Error(ErrorKind::internal, fmt::format("unknown variant kind {}", static_cast<int>(request.kind)));
 }
 
 }  // namespace mlc::compute
