@@ -19,13 +19,18 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 # falsely (-Wmaybe-uninitialized in <regex>); the Release build checks the warnings.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMLC_BUILD_TESTS=ON -DMLC_SANITIZE=ON
 cmake --build build-asan -j "$jobs"
+# intercept_tls_get_addr=0: GCC 12's LeakSanitizer tracks dynamic TLS through __tls_get_addr and,
+# once onednn's int8 kernels have run in the process, reads a bogus block for the main thread
+# ("DTLS 12 at 0x2c44-0x2400003d46", then "Tracer caught signal 11" and exit 1 at the leak check:
+# export --variant int8, every time). Without the interception the blocks are still reached
+# from the thread's DTV, and the same runs report no leak.
 # ASan and LSan reports go to files, so that one from a process whose exit status a test does not
 # look at still fails the run. (GCC's UBSan, linked beside ASan, ignores log_path and writes to
 # stderr; -fno-sanitize-recover=all makes that process exit 1, which the suites check.)
 reports="$PWD/build-asan/sanitizer-reports"
 rm -rf "$reports" && mkdir -p "$reports"
 status=0
-ASAN_OPTIONS="log_path=$reports/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
+ASAN_OPTIONS="log_path=$reports/asan:intercept_tls_get_addr=0" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" --label-exclude 'slow|ulimit' \
   || status=$?
 if [ -n "$(ls -A "$reports")" ]; then

@@ -63,11 +63,6 @@ class TorchBackend final : public ComputeBackend {
   VariantResult export_variant(const VariantRequest& request) override {
     return translating_errors([&] {
       use_configured_threads(request.model.config);
-      // int8 runs onednn's quantised kernels, which start OpenMP workers at the default thread
-      // count; under LeakSanitizer a process left with them crashed the leak checker at exit (as
-      // inspect_torchscript below says). One thread throughout: the latencies are measured on one
-      // thread anyway, and only the test split's metrics take longer.
-      if (request.kind == VariantKind::int8) at::set_num_threads(1);
       return compute::export_variant(request);
     });
   }
