@@ -27,6 +27,8 @@ packages=(
   python3-pil             # ... and checks the screenshot's pixels
   libonnx-dev             # export --variant onnx: ONNX's protobuf classes and checker (libonnx 1.12)
   python3-onnx            # test_onnx.sh: onnx.checker.check_model(full_check=True) on the variants
+  postgresql              # PostgreSQL 15 (initdb, pg_ctl, pgbench): tests/cli/postgres_server.sh, bench/pg_allocation
+  libpq-dev               # libpq 15: the PostgreSQL catalogue's client library (issue 11)
 )
 
 missing=()
