@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """mlc train beside the plain PyTorch loop (peer_train.py), alternated in one run.
 
-Both train the Fashion-MNIST MLP of examples/fashion-mnist/mlp.json (or the CNN of cnn.json) for
+Both train the Fashion-MNIST MLP of examples/fashion-mnist/mlp.json (or cnn.json, lstm.json, ...) for
 the same epochs and threads; each side reports samples/s over its training loop (data loading
 excluded, each epoch's validation pass included). Reports medians and the ratio, plus each side's
 peak RSS.
 
-Usage: bench/train_speed.py [--model mlp|cnn] [--mlc build/bin/mlc] [--rounds 3] [--epochs 1]
-                            [--threads 2] [--train-limit N]
+Usage: bench/train_speed.py [--model mlp|cnn|lstm|gru|transformer] [--mlc build/bin/mlc]
+                            [--rounds 3] [--epochs 1] [--threads 2] [--train-limit N]
 """
 import argparse
 import json
@@ -32,7 +32,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    parser.add_argument("--model", choices=["mlp", "cnn", "lstm", "gru", "transformer"], default="mlp")
     parser.add_argument("--train-limit", type=int, default=0, help="first N training images only")
     args = parser.parse_args()
     env = dict(os.environ, MLC_HOME=tempfile.mkdtemp(prefix="mlc-bench-"), MLC_ACTOR="bench")
@@ -52,8 +52,9 @@ def main():
         peer_rates.append(doc["samples_per_second"]); peer_rss.append(rss)
 
     mlc_median, peer_median = statistics.median(mlc_rates), statistics.median(peer_rates)
-    model = ("MLP 784-256-128-10" if args.model == "mlp"
-             else "CNN conv32-conv64-maxpool-dropout-fc128-fc10")
+    model = {"mlp": "MLP 784-256-128-10", "cnn": "CNN conv32-conv64-maxpool-dropout-fc128-fc10",
+             "lstm": "LSTM 28x28-128", "gru": "GRU 28x28-128",
+             "transformer": "transformer 16 patches 7x7, d64, 4 heads, 2 layers"}[args.model]
     images = f"{args.train_limit:,} training images" if args.train_limit else "54,000 training images"
     print(f"{model}, Adam, batch 64, {images}, {args.epochs} epoch(s), {args.threads} threads, "
           f"{args.rounds} alternated rounds\n")
