@@ -10,6 +10,7 @@
 
 #include "architectures.hpp"
 #include "config_access.hpp"
+#include "kernels.hpp"
 #include "layers.hpp"
 #include "onnx_graph.hpp"
 
@@ -256,7 +257,19 @@ class CnnImpl : public ClassifierImpl {
   torch::Tensor forward(const torch::Tensor& input) override {
     torch::Tensor x = standardize_->forward(input);
     if (add_channel_) x = x.unsqueeze(1);
-    for (Layer& layer : layers_) x = apply(layer, x);
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      if (relu_then_max_pool(i)) {
+        // relu(max(a, b)) is max(relu(a), relu(b)), value and gradient: pooling first leaves the
+        // activation a quarter of the elements when the pool is 2x2.
+        x = apply(layers_[i + 1], x);
+        x = torch::relu_(x);
+        ++i;
+      } else if (in_place_relu(i)) {
+        x = torch::relu_(x);
+      } else {
+        x = apply(layers_[i], x);
+      }
+    }
     return torch::linear(x, output_->weight, output_->bias);
   }
 
@@ -310,6 +323,27 @@ class CnnImpl : public ClassifierImpl {
     return x;
   }
 
+  bool is_relu(size_t i) const {
+    return layers_[i].kind == LayerKind::activation && layers_[i].activation == Activation::relu;
+  }
+  bool relu_then_max_pool(size_t i) const {
+    return is_relu(i) && i + 1 < layers_.size() && layers_[i + 1].kind == LayerKind::max_pool2d;
+  }
+  // A relu may overwrite its input where the layer before it made a new tensor that its own
+  // backward does not read (each of these keeps its input, not its output); an activation before
+  // it may keep its output, and the first layer's input is the standardised batch.
+  bool in_place_relu(size_t i) const {
+    if (!is_relu(i) || i == 0) return false;
+    switch (layers_[i - 1].kind) {
+      case LayerKind::conv2d:
+      case LayerKind::linear:
+      case LayerKind::batch_norm:
+      case LayerKind::max_pool2d:
+      case LayerKind::avg_pool2d: return true;
+      default: return false;
+    }
+  }
+
   torch::Tensor apply(Layer& layer, const torch::Tensor& x) {
     const Window& w = layer.window;
     switch (layer.kind) {
@@ -317,8 +351,7 @@ class CnnImpl : public ClassifierImpl {
         return torch::conv2d(x, layer.weight, layer.bias, {w.stride, w.stride},
                              {w.padding, w.padding}, {1, 1}, 1);
       case LayerKind::max_pool2d:
-        return torch::max_pool2d(x, {w.kernel, w.kernel}, {w.stride, w.stride},
-                                 {w.padding, w.padding}, {1, 1}, false);
+        return compute::max_pool2d(x, w.kernel, w.stride, w.padding);
       case LayerKind::avg_pool2d:
         return torch::avg_pool2d(x, {w.kernel, w.kernel}, {w.stride, w.stride},
                                  {w.padding, w.padding}, false, true, c10::nullopt);
@@ -327,7 +360,7 @@ class CnnImpl : public ClassifierImpl {
         return torch::batch_norm(x, layer.weight, layer.bias, layer.running_mean, layer.running_var,
                                  is_training(), layer.momentum, layer.eps, true);
       case LayerKind::activation: return activate(x, layer.activation);
-      case LayerKind::dropout: return torch::dropout(x, layer.probability, is_training());
+      case LayerKind::dropout: return compute::dropout(x, layer.probability, is_training());
       case LayerKind::flatten: return torch::flatten(x, 1);
       case LayerKind::linear: return torch::linear(x, layer.weight, layer.bias);
     }

@@ -6,6 +6,7 @@
 
 #include "architectures.hpp"
 #include "config_access.hpp"
+#include "kernels.hpp"
 #include "layers.hpp"
 #include "onnx_graph.hpp"
 
@@ -67,7 +68,7 @@ class MlpImpl : public ClassifierImpl {
       x = torch::linear(x, layers_[i]->weight, layers_[i]->bias);
       if (options_.batch_norm) x = batch_norm(x, *norms_[i]);
       x = activate(x, options_.activation);
-      if (options_.dropout > 0) x = torch::dropout(x, options_.dropout, is_training());
+      if (options_.dropout > 0) x = compute::dropout(x, options_.dropout, is_training());
     }
     return torch::linear(x, layers_.back()->weight, layers_.back()->bias);
   }

@@ -11,6 +11,7 @@
 
 #include "architectures.hpp"
 #include "config_access.hpp"
+#include "kernels.hpp"
 #include "layers.hpp"
 #include "onnx_graph.hpp"
 
@@ -205,7 +206,7 @@ class TransformerImpl : public ClassifierImpl {
 
  private:
   torch::Tensor dropout(const torch::Tensor& x) {
-    return options_.dropout > 0 ? torch::dropout(x, options_.dropout, is_training()) : x;
+    return options_.dropout > 0 ? compute::dropout(x, options_.dropout, is_training()) : x;
   }
   torch::Tensor norm(const torch::Tensor& x, const LayerNormTensors& tensors) const {
     return torch::layer_norm(x, {options_.d_model}, tensors.weight, tensors.bias,
