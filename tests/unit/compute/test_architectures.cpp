@@ -208,6 +208,42 @@ TEST_CASE("each architecture exports to TorchScript that computes its outputs") 
   }
 }
 
+TEST_CASE("training an lstm or gru gives torch::lstm's and torch::gru's outputs and gradients") {
+  // In training, one direction runs through mlc's fused layers; in eval with gradients on, through
+  // torch's operators. Without dropout both compute the same function.
+  const std::pair<const char*, json> models[] = {
+      {"lstm", checked({{"architecture", "lstm"}, {"hidden_size", 5}})},
+      {"lstm, 2 layers, mean pooling",
+       checked({{"architecture", "lstm"}, {"hidden_size", 6}, {"num_layers", 2}, {"pooling", "mean"}})},
+      {"gru", checked({{"architecture", "gru"}, {"hidden_size", 4}})},
+      {"gru, 2 layers, mean pooling",
+       checked({{"architecture", "gru"}, {"hidden_size", 7}, {"num_layers", 2}, {"pooling", "mean"}})},
+  };
+  for (const auto& [name, config] : models) {
+    CAPTURE(name);
+    torch::manual_seed(5);
+    const auto model = build_model(config, info_of({8, 6}));
+    const torch::Tensor input = sample_batch({8, 6}, 9);
+    const torch::Tensor weights = torch::randn({9, 3});
+    const auto outputs_and_gradients = [&](bool training) {
+      model->train(training);
+      model->zero_grad();
+      const torch::Tensor outputs = model->forward(input);
+      (outputs * weights).sum().backward();
+      std::vector<torch::Tensor> result = {outputs.detach()};
+      for (const auto& tensor : model->parameters()) result.push_back(tensor.grad().clone());
+      return result;
+    };
+    const std::vector<torch::Tensor> fused = outputs_and_gradients(true);
+    const std::vector<torch::Tensor> reference = outputs_and_gradients(false);
+    REQUIRE(fused.size() == reference.size());
+    for (size_t i = 0; i < fused.size(); ++i) {
+      CAPTURE(i);
+      CHECK(max_difference(fused[i], reference[i]) <= 1e-5);
+    }
+  }
+}
+
 TEST_CASE("the same seed gives the same weights") {
   for (const Example& example : examples()) {
     CAPTURE(example.name);
