@@ -1,4 +1,4 @@
--- bench/pg_allocation: the tables each run starts from (run.py replaces :nmodels's models).
+-- bench/pg_allocation: the tables each run starts from; run.py then adds one models and one model_counters row per model.
 DROP TABLE IF EXISTS versions, versions_nopk, model_counters, models, version_rows;
 CREATE TABLE models (name text PRIMARY KEY);
 CREATE TABLE versions (model text NOT NULL, version int NOT NULL, PRIMARY KEY (model, version));
