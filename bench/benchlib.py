@@ -17,3 +17,36 @@ def run_measured(argv, env):
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(argv)} failed")
     return out, wall, usage
+
+
+def mlc_blas_coretype():
+    """The OPENBLAS_CORETYPE mlc sets before it loads libtorch (lib/core/compute_loader.cpp), by
+    the same rule, or None where it sets none."""
+    with open("/proc/cpuinfo") as f:
+        flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    if {"avx512f", "avx512bw", "avx512vl"} <= set(flags):
+        return "SkylakeX"
+    if {"avx2", "fma"} <= set(flags):
+        return "Haswell"
+    return None
+
+
+SGEMM = """
+import sys, time, torch
+torch.set_num_threads(int(sys.argv[1]))
+a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+best = float("inf")
+for i in range(13):
+    start = time.perf_counter()
+    a @ b
+    if i >= 3:  # the first products warm the threads and caches
+        best = min(best, time.perf_counter() - start)
+print(2 * 2048 ** 3 / best / 1e9)
+"""
+
+
+def sgemm_gflops(threads, env):
+    """The best of ten 2048x2048 fp32 matrix products through torch.mm (OpenBLAS) on `threads`
+    threads, in GFLOP/s: the machine's ceiling for dense fp32 work at that moment."""
+    out, _, _ = run_measured(["/usr/bin/python3", "-c", SGEMM, str(threads)], env)
+    return float(out)

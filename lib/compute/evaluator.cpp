@@ -110,7 +110,8 @@ OutputMeasures measure_outputs(const ModelInfo& info, const torch::Tensor& outpu
 }
 
 torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features) {
-  torch::NoGradGuard no_grad;
+  // Inference mode, not only no-grad: its tensors skip autograd's version counting.
+  c10::InferenceMode inference;
   model.eval();
   std::vector<torch::Tensor> batches;
   for (int64_t start = 0; start < features.size(0); start += kInferenceBatchSize) {

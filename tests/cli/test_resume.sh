@@ -95,14 +95,19 @@ grep -q "^mlc: error: training stopped after epoch [12] of 3; its state is saved
   || fail "one SIGINT stops at the end of the epoch: $(cat once.err)"
 ok "one SIGINT finishes the epoch, saves and exits 130"
 
-"$MLC_BIN" -q train --resume once > /dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do   # until the resumed run holds its lock
-  flock -n "$(ls -d "$MLC_HOME"/runs/once-*)/lock" true || break
+# A run whose lock another process holds is running: a second resume must refuse. The holder is
+# flock(1) on the run's lock file, as a running mlc holds it, because a real resumed run may
+# finish its last epoch before a second mlc has even started.
+lock_file="$(ls -d "$MLC_HOME"/runs/once-*)/lock"
+( flock 9 && exec sleep 60 ) 9>> "$lock_file" &   # the holder is the sleep itself: kill frees the lock
+holder=$!
+for _ in $(seq 1 600); do   # until the holder has the lock
+  flock -n "$lock_file" true || break
   sleep 0.05
 done
 expect_error 6 "is still running in another mlc process" train --resume once
-wait $pid || fail "the resumed run must finish"
+kill $holder; wait $holder 2>/dev/null || true
+run_mlc 0 -q train --resume once
 expect_error 4 "no interrupted run 'nothing'" train --resume nothing
 expect_error 2 "drop --name" train --resume once --name other
 ok "resume refuses a run that is running, an unknown run and a new name"
