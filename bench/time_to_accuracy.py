@@ -29,6 +29,8 @@ What each clock includes:
 - 91% validation: both sides record the validation accuracy after every epoch, on the same 3,000
   images, so this per-epoch figure compares like with like.
 
+Each run's figures go to stderr as it ends; the table to stdout at the end.
+
 Usage: bench/time_to_accuracy.py [--mlc build/bin/mlc] [--config examples/fashion-mnist/cnn-91.json]
                                  [--rounds 1] [--target 0.91] [--peer plain,fixed]
 """
@@ -38,6 +40,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 
 from benchlib import run_measured
@@ -133,14 +136,20 @@ def main():
     base = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
     env = dict(base, MLC_HOME=home, MLC_ACTOR="bench")
     sides = {"mlc": [], "plain": [], "fixed": []}
+    def done(side, run):
+        sides[side].append(run)
+        print(f"round {len(sides[side])}, {side}: training loop {run['train_seconds']:.1f} s, test "
+              f"accuracy {run['test_accuracy']:.4f}, load {run['load'][0]:.2f} -> "
+              f"{run['load'][1]:.2f}", file=sys.stderr, flush=True)
+
     try:
         for round_index in range(args.rounds):
-            sides["mlc"].append(run_mlc(mlc, config, env, f"t2a-{round_index}", args.target))
+            done("mlc", run_mlc(mlc, config, env, f"t2a-{round_index}", args.target))
             if "plain" in peers:
-                sides["plain"].append(run_peer(config, base, args.target))
+                done("plain", run_peer(config, base, args.target))
             if "fixed" in peers:
-                sides["fixed"].append(run_peer(config, dict(base, OPENBLAS_CORETYPE=coretype),
-                                               args.target))
+                done("fixed", run_peer(config, dict(base, OPENBLAS_CORETYPE=coretype),
+                                       args.target))
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
