@@ -63,14 +63,13 @@ int64_t pooled_extent(int64_t extent, const PoolWindow& window) {
 // One channel of one sample: torch's cpu_max_pool loop (the same windows, start index and
 // comparison). GCC compiles its comparison to a branch, as torch's, so any window but 2x2 pools
 // at torch's speed.
-void pool_plane(const float* input, int64_t height, int64_t width, const PoolWindow& window,
-                float* output, int64_t* indices, int64_t out_height, int64_t out_width) {
+void pool_plane(const float* input, int64_t height, int64_t width, const PoolWindow& window, float* output,
+                int64_t* indices, int64_t out_height, int64_t out_width) {
   for (int64_t oh = 0; oh < out_height; ++oh) {
     const int64_t row_end = std::min(oh * window.stride - window.padding + window.kernel, height);
     const int64_t row_begin = std::max<int64_t>(oh * window.stride - window.padding, 0);
     for (int64_t ow = 0; ow < out_width; ++ow) {
-      const int64_t column_end =
-          std::min(ow * window.stride - window.padding + window.kernel, width);
+      const int64_t column_end = std::min(ow * window.stride - window.padding + window.kernel, width);
       const int64_t column_begin = std::max<int64_t>(ow * window.stride - window.padding, 0);
       int64_t best_index = row_begin * width + column_begin;
       float best = -std::numeric_limits<float>::infinity();
@@ -92,8 +91,8 @@ void pool_plane(const float* input, int64_t height, int64_t width, const PoolWin
 // The common 2x2 window with stride 2 and no padding, in a form the compiler turns into max and
 // set instructions without a branch: the first maximum of each row pair, then of the two. A
 // NaN would be lost by max, so a plane holding one is pooled again by pool_plane().
-void pool_plane_2x2(const float* input, int64_t height, int64_t width, float* output,
-                    int64_t* indices, int64_t out_height, int64_t out_width) {
+void pool_plane_2x2(const float* input, int64_t height, int64_t width, float* output, int64_t* indices,
+                    int64_t out_height, int64_t out_width) {
   bool has_nan = false;
   for (int64_t oh = 0; oh < out_height; ++oh) {
     const float* top = input + 2 * oh * width;
@@ -110,8 +109,8 @@ void pool_plane_2x2(const float* input, int64_t height, int64_t width, float* ou
       const int64_t lower_offset = width + static_cast<int64_t>(d > c);
       const auto lower_wins = static_cast<int64_t>(lower > upper);
       output[oh * out_width + ow] = std::max(upper, lower);
-      indices[oh * out_width + ow] = 2 * oh * width + 2 * ow + upper_offset +
-                                     lower_wins * (lower_offset - upper_offset);
+      indices[oh * out_width + ow] =
+          2 * oh * width + 2 * ow + upper_offset + lower_wins * (lower_offset - upper_offset);
     }
   }
   if (has_nan) {
@@ -121,8 +120,8 @@ void pool_plane_2x2(const float* input, int64_t height, int64_t width, float* ou
 
 class MaxPool2dFunction : public torch::autograd::Function<MaxPool2dFunction> {
  public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x,
-                               int64_t kernel, int64_t stride, int64_t padding) {
+  static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x, int64_t kernel,
+                               int64_t stride, int64_t padding) {
     const PoolWindow window{kernel, stride, padding};
     const int64_t planes = x.size(0) * x.size(1);
     const int64_t height = x.size(2);
@@ -144,8 +143,7 @@ class MaxPool2dFunction : public torch::autograd::Function<MaxPool2dFunction> {
         if (two_by_two) {
           pool_plane_2x2(plane_in, height, width, plane_out, plane_index, out_height, out_width);
         } else {
-          pool_plane(plane_in, height, width, window, plane_out, plane_index, out_height,
-                     out_width);
+          pool_plane(plane_in, height, width, window, plane_out, plane_index, out_height, out_width);
         }
       }
     });
@@ -162,9 +160,9 @@ class MaxPool2dFunction : public torch::autograd::Function<MaxPool2dFunction> {
     const int64_t kernel = context->saved_data["kernel"].toInt();
     const int64_t stride = context->saved_data["stride"].toInt();
     const int64_t padding = context->saved_data["padding"].toInt();
-    torch::Tensor input_gradient = at::max_pool2d_with_indices_backward(
-        gradients.at(0), saved.at(0), {kernel, kernel}, {stride, stride}, {padding, padding},
-        {1, 1}, false, saved.at(1));
+    torch::Tensor input_gradient =
+        at::max_pool2d_with_indices_backward(gradients.at(0), saved.at(0), {kernel, kernel}, {stride, stride},
+                                             {padding, padding}, {1, 1}, false, saved.at(1));
     return {input_gradient, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
@@ -180,10 +178,8 @@ torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
 }
 
 torch::Tensor max_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  if (x.dim() != 4 || x.scalar_type() != torch::kFloat || !x.device().is_cpu() ||
-      !x.is_contiguous()) {
-    return torch::max_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding}, {1, 1},
-                             false);
+  if (x.dim() != 4 || x.scalar_type() != torch::kFloat || !x.device().is_cpu() || !x.is_contiguous()) {
+    return torch::max_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding}, {1, 1}, false);
   }
   return MaxPool2dFunction::apply(x, kernel, stride, padding);
 }

@@ -18,17 +18,15 @@ struct PoolCase {
 
 // Values from a small set, so that windows often hold ties: torch sends the gradient to the
 // first maximum, and so must the rewrite.
-torch::Tensor tied_values(const std::vector<int64_t>& shape) {
-  return torch::randint(-3, 4, shape).to(torch::kFloat);
-}
+torch::Tensor tied_values(const std::vector<int64_t>& shape) { return torch::randint(-3, 4, shape).to(torch::kFloat); }
 
 }  // namespace
 
 TEST_CASE("max_pool2d gives torch's values and gradient for every window shape") {
   torch::manual_seed(7);
-  const PoolCase cases[] = {{{4, 3, 24, 24}, 2, 2, 0}, {{2, 5, 13, 11}, 3, 2, 1},
-                            {{3, 2, 9, 9}, 3, 3, 0},   {{2, 4, 8, 7}, 2, 1, 1},   {{2, 3, 25, 23}, 2, 2, 0},
-                            {{1, 1, 5, 5}, 5, 1, 2},   {{2, 3, 7, 10}, 4, 3, 2}};
+  const PoolCase cases[] = {{{4, 3, 24, 24}, 2, 2, 0}, {{2, 5, 13, 11}, 3, 2, 1}, {{3, 2, 9, 9}, 3, 3, 0},
+                            {{2, 4, 8, 7}, 2, 1, 1},   {{2, 3, 25, 23}, 2, 2, 0}, {{1, 1, 5, 5}, 5, 1, 2},
+                            {{2, 3, 7, 10}, 4, 3, 2}};
   for (const PoolCase& c : cases) {
     CAPTURE(c.kernel);
     CAPTURE(c.stride);
@@ -38,9 +36,8 @@ TEST_CASE("max_pool2d gives torch's values and gradient for every window shape")
       const torch::Tensor ours_in = values.clone().requires_grad_();
       const torch::Tensor torch_in = values.clone().requires_grad_();
       const torch::Tensor ours = mlc::compute::max_pool2d(ours_in, c.kernel, c.stride, c.padding);
-      const torch::Tensor theirs =
-          torch::max_pool2d(torch_in, {c.kernel, c.kernel}, {c.stride, c.stride},
-                            {c.padding, c.padding}, {1, 1}, false);
+      const torch::Tensor theirs = torch::max_pool2d(torch_in, {c.kernel, c.kernel}, {c.stride, c.stride},
+                                                     {c.padding, c.padding}, {1, 1}, false);
       REQUIRE(ours.sizes() == theirs.sizes());
       CHECK(torch::equal(ours, theirs));
       const torch::Tensor upstream = torch::randn(ours.sizes());
