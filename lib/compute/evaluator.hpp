@@ -14,7 +14,7 @@
 
 namespace mlc::compute {
 
-// Logits for `features` ([count, input_shape...]) in eval() mode under NoGradGuard, in batches
+// Logits for `features` ([count, input_shape...]) in eval() mode under InferenceMode, in batches
 // of 1024 so that memory stays bounded whatever the split's size. Leaves the model in eval().
 torch::Tensor infer_logits(ClassifierImpl& model, const torch::Tensor& features);
 

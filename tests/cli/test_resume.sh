@@ -99,7 +99,7 @@ ok "one SIGINT finishes the epoch, saves and exits 130"
 # flock(1) on the run's lock file, as a running mlc holds it, because a real resumed run may
 # finish its last epoch before a second mlc has even started.
 lock_file="$(ls -d "$MLC_HOME"/runs/once-*)/lock"
-( flock 9 && exec sleep 60 ) 9>> "$lock_file" &   # the holder is the sleep itself: kill frees the lock
+( flock 9 && exec sleep 600 ) 9>> "$lock_file" &   # the holder is the sleep itself: kill frees the lock
 holder=$!
 for _ in $(seq 1 600); do   # until the holder has the lock
   flock -n "$lock_file" true || break

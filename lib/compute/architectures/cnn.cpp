@@ -257,6 +257,9 @@ class CnnImpl : public ClassifierImpl {
   torch::Tensor forward(const torch::Tensor& input) override {
     torch::Tensor x = standardize_->forward(input);
     if (add_channel_) x = x.unsqueeze(1);
+    // Whether x is a new tensor that the backward of the layer that made it does not read:
+    // only then may a relu overwrite it.
+    bool fresh = false;
     for (size_t i = 0; i < layers_.size(); ++i) {
       if (relu_then_max_pool(i)) {
         // relu(max(a, b)) is max(relu(a), relu(b)), value and gradient: pooling first leaves the
@@ -264,10 +267,13 @@ class CnnImpl : public ClassifierImpl {
         x = apply(layers_[i + 1], x);
         x = torch::relu_(x);
         ++i;
-      } else if (in_place_relu(i)) {
+        fresh = false;  // that relu keeps its output for its backward
+      } else if (is_relu(i) && fresh) {
         x = torch::relu_(x);
+        fresh = false;
       } else {
         x = apply(layers_[i], x);
+        fresh = makes_fresh_tensor(layers_[i].kind);
       }
     }
     return torch::linear(x, output_->weight, output_->bias);
@@ -329,12 +335,11 @@ class CnnImpl : public ClassifierImpl {
   bool relu_then_max_pool(size_t i) const {
     return is_relu(i) && i + 1 < layers_.size() && layers_[i + 1].kind == LayerKind::max_pool2d;
   }
-  // A relu may overwrite its input where the layer before it made a new tensor that its own
-  // backward does not read (each of these keeps its input, not its output); an activation before
-  // it may keep its output, and the first layer's input is the standardised batch.
-  bool in_place_relu(size_t i) const {
-    if (!is_relu(i) || i == 0) return false;
-    switch (layers_[i - 1].kind) {
+  // Layers whose output is a new tensor their backward does not read (each keeps its input):
+  // a relu after one of them may overwrite it. An activation may keep its output, and dropout in
+  // eval mode and flatten return their input or a view of it.
+  static bool makes_fresh_tensor(LayerKind kind) {
+    switch (kind) {
       case LayerKind::conv2d:
       case LayerKind::linear:
       case LayerKind::batch_norm:

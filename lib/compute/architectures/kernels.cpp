@@ -178,7 +178,12 @@ torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
 }
 
 torch::Tensor max_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  if (x.dim() != 4 || x.scalar_type() != torch::kFloat || !x.device().is_cpu() || !x.is_contiguous()) {
+  // torch checks the window and refuses what it cannot pool; an index outside its plane, from a
+  // window lying wholly in the padding, must never reach torch's unchecked backward.
+  const bool window_fits = kernel > 0 && stride > 0 && padding >= 0 && 2 * padding <= kernel &&
+                           x.dim() == 4 && x.size(2) + 2 * padding >= kernel &&
+                           x.size(3) + 2 * padding >= kernel;
+  if (!window_fits || x.scalar_type() != torch::kFloat || !x.device().is_cpu() || !x.is_contiguous()) {
     return torch::max_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding}, {1, 1}, false);
   }
   return MaxPool2dFunction::apply(x, kernel, stride, padding);

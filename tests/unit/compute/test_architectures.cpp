@@ -244,6 +244,51 @@ TEST_CASE("training an lstm or gru gives torch::lstm's and torch::gru's outputs 
   }
 }
 
+TEST_CASE("a cnn's fused relu and pool paths give the gradients of the plain layers") {
+  // mlc runs a relu that precedes a max pool after it, and a relu after a layer that does not
+  // keep its output in place. Each pair below computes the same function with the same weights
+  // (a relu of a relu is the relu), one through those paths and one without them.
+  const char* conv = R"({"type": "conv2d", "out_channels": 3, "kernel_size": 3, "padding": 1})";
+  const char* relu = R"({"type": "relu"})";
+  const char* pool = R"({"type": "max_pool2d", "kernel_size": 2})";
+  const char* padded_pool = R"({"type": "max_pool2d", "kernel_size": 3, "stride": 2, "padding": 1})";
+  const char* average = R"({"type": "avg_pool2d", "kernel_size": 2})";
+  const char* flat = R"({"type": "flatten"})";
+  const char* linear = R"({"type": "linear", "out_features": 5})";
+  const auto layers = [](std::initializer_list<const char*> types) {
+    json list = json::array();
+    for (const char* type : types) list.push_back(json::parse(type));
+    return checked({{"architecture", "cnn"}, {"layers", list}});
+  };
+  const std::pair<json, json> pairs[] = {
+      {layers({conv, relu, pool, relu, flat}), layers({conv, pool, relu, flat})},
+      {layers({conv, relu, padded_pool, relu, flat}), layers({conv, padded_pool, relu, relu, flat})},
+      {layers({conv, relu, relu, average, relu, flat, linear, relu}),
+       layers({conv, relu, average, relu, flat, linear, relu})},
+  };
+  for (const auto& [fused, plain] : pairs) {
+    CAPTURE(fused.dump());
+    const torch::Tensor input = sample_batch({8, 8}, 6);
+    const auto gradients = [&](const json& config) {
+      torch::manual_seed(3);
+      const auto model = build_model(config, info_of({8, 8}));
+      model->train();
+      const torch::Tensor outputs = model->forward(input);
+      (outputs * torch::arange(outputs.numel()).reshape(outputs.sizes())).sum().backward();
+      std::vector<torch::Tensor> result = {outputs.detach()};
+      for (const auto& tensor : model->parameters()) result.push_back(tensor.grad());
+      return result;
+    };
+    const std::vector<torch::Tensor> ours = gradients(fused);
+    const std::vector<torch::Tensor> reference = gradients(plain);
+    REQUIRE(ours.size() == reference.size());
+    for (size_t i = 0; i < ours.size(); ++i) {
+      CAPTURE(i);
+      CHECK(torch::equal(ours[i], reference[i]));
+    }
+  }
+}
+
 TEST_CASE("the same seed gives the same weights") {
   for (const Example& example : examples()) {
     CAPTURE(example.name);

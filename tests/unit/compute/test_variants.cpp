@@ -179,13 +179,14 @@ TEST_CASE("export_variant int8 quantises every Linear layer") {
     const bool recurrent = architecture == "lstm" || architecture == "gru";
     CHECK(result.details.at("quantized_recurrent_cells") == (recurrent ? 1 : 0));
     CHECK(result.metadata.inputs == backend().export_torchscript(model, dir / "again.pt").inputs);
-    // The int8 weights' rounding moves the logits by a fraction of their scale; how large a
-    // fraction depends on the trained weights: for this transformer, 0.002 to 0.20 over training
-    // seeds 1-6 with dropout 0 or 0.1. A wrong scale or a misplaced weight moves them by their
-    // whole scale.
+    // The int8 weights' rounding moves the logits by a few percent of their scale; how many
+    // depends on the trained weights, most for the transformer: 0.002 to 0.20 over training seeds
+    // 1-6 with dropout 0 or 0.1. A wrong scale or a misplaced weight moves them by their whole
+    // scale.
     const torch::Tensor features = test_features(model);
     const torch::Tensor int8_logits = run_file(dir / "int8.pt", features);
-    CHECK(relative_difference(int8_logits, run_file(dir / "fp32.pt", features)) <= 0.3);
+    CHECK(relative_difference(int8_logits, run_file(dir / "fp32.pt", features)) <=
+          (architecture == "transformer" ? 0.3 : 0.05));
     CHECK(result.variant.metrics.count("loss") == 1);
     CHECK(result.variant.metrics.count("f1_macro") == 1);
     CHECK(std::abs(result.variant.metrics.at("accuracy") - result.fp32.metrics.at("accuracy")) <=
