@@ -43,20 +43,9 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import run_measured
+from benchlib import mlc_blas_coretype, run_measured
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def blas_coretype():
-    """The OPENBLAS_CORETYPE mlc sets on this CPU (compute_loader.cpp's choice), or None."""
-    with open("/proc/cpuinfo") as f:
-        flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    if {"avx512f", "avx512bw", "avx512vl"} <= set(flags):
-        return "SkylakeX"
-    if {"avx2", "fma"} <= set(flags):
-        return "Haswell"
-    return None
 
 
 def first_reaching(epochs, key, target):
@@ -129,7 +118,7 @@ def main():
     if not peers or set(peers) - {"plain", "fixed"}:
         parser.error("--peer: plain, fixed or plain,fixed")
     config, mlc = os.path.abspath(args.config), os.path.abspath(args.mlc)
-    coretype = blas_coretype()
+    coretype = mlc_blas_coretype()
     if "fixed" in peers and coretype is None:
         parser.error("this CPU gets no OPENBLAS_CORETYPE from mlc; use --peer plain")
     home = tempfile.mkdtemp(prefix="mlc-bench-")

@@ -136,6 +136,19 @@ double max_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();
 }
 
+// The outputs of `model` on `input`, then the gradient of each of its parameters for the sum of
+// the outputs weighed by `weights`, in the model's current train/eval mode.
+std::vector<torch::Tensor> outputs_and_gradients(mlc::compute::ClassifierImpl& model,
+                                                 const torch::Tensor& input,
+                                                 const torch::Tensor& weights) {
+  model.zero_grad();
+  const torch::Tensor outputs = model.forward(input);
+  (outputs * weights).sum().backward();
+  std::vector<torch::Tensor> result = {outputs.detach()};
+  for (const auto& tensor : model.parameters()) result.push_back(tensor.grad().clone());
+  return result;
+}
+
 torch::Tensor parameter(const mlc::compute::ClassifierImpl& model, const std::string& name) {
   const auto parameters = model.named_parameters();
   REQUIRE(parameters.contains(name));
@@ -225,17 +238,10 @@ TEST_CASE("training an lstm or gru gives torch::lstm's and torch::gru's outputs 
     const auto model = build_model(config, info_of({8, 6}));
     const torch::Tensor input = sample_batch({8, 6}, 9);
     const torch::Tensor weights = torch::randn({9, 3});
-    const auto outputs_and_gradients = [&](bool training) {
-      model->train(training);
-      model->zero_grad();
-      const torch::Tensor outputs = model->forward(input);
-      (outputs * weights).sum().backward();
-      std::vector<torch::Tensor> result = {outputs.detach()};
-      for (const auto& tensor : model->parameters()) result.push_back(tensor.grad().clone());
-      return result;
-    };
-    const std::vector<torch::Tensor> fused = outputs_and_gradients(true);
-    const std::vector<torch::Tensor> reference = outputs_and_gradients(false);
+    model->train(true);
+    const std::vector<torch::Tensor> fused = outputs_and_gradients(*model, input, weights);
+    model->train(false);
+    const std::vector<torch::Tensor> reference = outputs_and_gradients(*model, input, weights);
     REQUIRE(fused.size() == reference.size());
     for (size_t i = 0; i < fused.size(); ++i) {
       CAPTURE(i);
@@ -269,15 +275,12 @@ TEST_CASE("a cnn's fused relu and pool paths give the gradients of the plain lay
   for (const auto& [fused, plain] : pairs) {
     CAPTURE(fused.dump());
     const torch::Tensor input = sample_batch({8, 8}, 6);
+    const torch::Tensor weights = torch::arange(6 * 3).reshape({6, 3});  // 6 samples, 3 classes
     const auto gradients = [&](const json& config) {
       torch::manual_seed(3);
       const auto model = build_model(config, info_of({8, 8}));
       model->train();
-      const torch::Tensor outputs = model->forward(input);
-      (outputs * torch::arange(outputs.numel()).reshape(outputs.sizes())).sum().backward();
-      std::vector<torch::Tensor> result = {outputs.detach()};
-      for (const auto& tensor : model->parameters()) result.push_back(tensor.grad());
-      return result;
+      return outputs_and_gradients(*model, input, weights);
     };
     const std::vector<torch::Tensor> ours = gradients(fused);
     const std::vector<torch::Tensor> reference = gradients(plain);
