@@ -29,6 +29,7 @@ packages=(
   python3-onnx            # test_onnx.sh: onnx.checker.check_model(full_check=True) on the variants
   postgresql              # PostgreSQL 15 (initdb, pg_ctl, pgbench): tests/cli/postgres_server.sh, bench/pg_allocation
   libpq-dev               # libpq 15: the PostgreSQL catalogue's client library (issue 11)
+  python3-psycopg2        # the CLI suites read a PostgreSQL catalogue's rows for their checks (tests/cli/catalog_db.py)
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "mlc/actor.hpp"
+#include "mlc/catalog_url.hpp"
 #include "mlc/error.hpp"
 #include "mlc/listing.hpp"
 #include "mlc/text.hpp"
@@ -60,7 +61,9 @@ std::string shell_quoted(const std::string& word) {
 
 std::string join_command_line(int argc, char** argv) {
   std::string line = "mlc";
-  for (int i = 1; i < argc; ++i) line += " " + shell_quoted(argv[i]);
+  // A catalogue URL may carry a password (--catalog, catalog copy --to): the history and error
+  // messages keep the command without it.
+  for (int i = 1; i < argc; ++i) line += " " + shell_quoted(without_passwords(argv[i]));
   return line;
 }
 
@@ -93,7 +96,7 @@ void flush_stdout() {
 }  // namespace
 
 Session CliState::session() const {
-  return Session{resolve_home(global.home), current_actor(), command_line, current_host()};
+  return Session{resolve_home(global.home, global.catalog), current_actor(), command_line, current_host()};
 }
 
 void CliState::print(const nlohmann::json& document, const std::string& human) const {
@@ -159,6 +162,9 @@ int run(int argc, char** argv) {
   app.fallthrough();  // global options may come after the subcommand too
   app.add_option("--home", state.global.home,
                  "Directory of the catalogue and artifacts (default: $MLC_HOME, else ./.mlc)");
+  app.add_option("--catalog", state.global.catalog,
+                 "Where the catalogue is: a PostgreSQL URL (postgresql://user@host:port/db) or libpq "
+                 "keyword string shared by a team (default: $MLC_CATALOG, else the SQLite file in the home)");
   app.add_flag("--json", state.global.json, "Print one JSON document on stdout");
   app.add_flag("-q,--quiet", state.global.quiet, "No progress on stderr");
   for (const auto& command : kCommands) command.setup(app, state);

@@ -15,6 +15,7 @@ namespace mlc::cli {
 
 struct GlobalOptions {
   std::optional<std::string> home;  // --home; else $MLC_HOME; else ./.mlc
+  std::optional<std::string> catalog;  // --catalog; else $MLC_CATALOG; else the SQLite file in home
   bool json = false;                // --json: one JSON document on stdout
   bool quiet = false;               // --quiet: no progress on stderr
 };

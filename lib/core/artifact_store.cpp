@@ -69,7 +69,7 @@ fs::path ArtifactStore::path_of(const std::string& sha256) const {
 
 std::string ArtifactStore::put(const fs::path& file) const {
   const SourceFile source(file);
-  const Home home{root_.parent_path()};
+  const Home home{root_.parent_path(), {}};
   const fs::path dir = root_ / "sha256";
   create_inside_home(home, dir);
   const WriterLock temporary = WriterLock::new_file(dir, kTemporaryPrefix);

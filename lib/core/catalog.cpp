@@ -14,15 +14,12 @@
 #include "mlc/error.hpp"
 #include "mlc/home_paths.hpp"
 #include "mlc/json_output.hpp"
-#include "sqlite.hpp"
+#include "catalog_connection.hpp"
+#include "sql.hpp"
 
 namespace mlc {
 namespace fs = std::filesystem;
 namespace {
-
-// Parallel CI jobs write to one catalogue; a writer waits this long for the lock before giving
-// up (MLflow's "database is locked" came from having no timeout at all).
-constexpr int kBusyTimeoutMs = 30000;
 
 constexpr const char* kVersionColumns =
     "v.id, v.model_id, m.name, v.version, v.state, v.created_at, v.description, v.config, "
@@ -30,7 +27,7 @@ constexpr const char* kVersionColumns =
     "v.train_seconds, v.samples_per_second, v.train_samples, v.validation_samples, v.origin, "
     "v.artifacts_purged_at";
 
-std::optional<std::string> optional_text(const sqlite::Statement& row, int column) {
+std::optional<std::string> optional_text(const sql::Statement& row, int column) {
   if (row.column_is_null(column)) return std::nullopt;
   return row.column_text(column);
 }
@@ -50,7 +47,7 @@ struct Cell {
 }
 
 // A JSON column as mlc writes it: valid JSON of the one type mlc writes there.
-nlohmann::json json_cell(const sqlite::Statement& row, int index, const Cell& cell, nlohmann::json::value_t type) {
+nlohmann::json json_cell(const sql::Statement& row, int index, const Cell& cell, nlohmann::json::value_t type) {
   nlohmann::json value;
   try {
     value = nlohmann::json::parse(row.column_text(index));
@@ -64,7 +61,7 @@ nlohmann::json json_cell(const sqlite::Statement& row, int index, const Cell& ce
   return value;
 }
 
-State state_cell(const sqlite::Statement& row, int index, const Cell& cell) {
+State state_cell(const sql::Statement& row, int index, const Cell& cell) {
   try {
     return parse_state(row.column_text(index));
   } catch (const Error& e) {
@@ -75,7 +72,7 @@ State state_cell(const sqlite::Statement& row, int index, const Cell& cell) {
 // A text column holding one of a few names (a CHECK constraint keeps others out, unless it was
 // switched off).
 template <typename T, size_t N>
-T named_cell(const sqlite::Statement& row, int index, const Cell& cell,
+T named_cell(const sql::Statement& row, int index, const Cell& cell,
              const std::array<std::pair<std::string_view, T>, N>& names) {
   const std::string text = row.column_text(index);
   std::string expected;
@@ -97,7 +94,7 @@ constexpr std::array<std::pair<std::string_view, TargetChange::Kind>, 3> kTarget
 
 // Rows of kVersionColumns, selected from "versions v LEFT JOIN models m ON m.id = v.model_id" so
 // that a version whose model row is missing is read, and refused, rather than skipped.
-VersionRecord read_version_row(const sqlite::Statement& row) {
+VersionRecord read_version_row(const sql::Statement& row) {
   using Type = nlohmann::json::value_t;
   VersionRecord record;
   record.id = row.column_int(0);
@@ -140,7 +137,7 @@ constexpr const char* kHistoryColumns =
     "h.at, m.name, v.version, h.from_state, h.to_state, h.actor, h.reason, h.target, h.command, "
     "h.event, h.host, h.detail, h.id";
 
-HistoryEntry read_history_row(const sqlite::Statement& rows) {
+HistoryEntry read_history_row(const sql::Statement& rows) {
   const int64_t id = rows.column_int(12);
   auto cell = [&](const char* column) { return Cell{"history", id, column}; };
   HistoryEntry entry;
@@ -161,7 +158,7 @@ HistoryEntry read_history_row(const sqlite::Statement& rows) {
 
 // evaluations.details as mlc writes it: {"class_names": [N strings], "confusion_matrix": N rows
 // of N counts}, so that show can table it without checking again.
-nlohmann::json details_cell(const sqlite::Statement& row, int index, const Cell& cell) {
+nlohmann::json details_cell(const sql::Statement& row, int index, const Cell& cell) {
   nlohmann::json details = json_cell(row, index, cell, nlohmann::json::value_t::object);
   const auto& names = details.contains("class_names") ? details["class_names"] : nlohmann::json();
   const auto& matrix = details.contains("confusion_matrix") ? details["confusion_matrix"] : nlohmann::json();
@@ -236,7 +233,7 @@ void read_outcomes(const std::string& text, int64_t samples, const Cell& cell, E
 }
 
 // An evaluation without its metrics (a table of their own).
-EvaluationRecord read_evaluation_row(const sqlite::Statement& row) {
+EvaluationRecord read_evaluation_row(const sql::Statement& row) {
   const int64_t id = row.column_int(0);
   EvaluationRecord evaluation;
   evaluation.at = row.column_text(1);
@@ -261,7 +258,7 @@ constexpr const char* kVariantColumns =
     "fp32, variant";
 
 // variants.fp32 and .variant as mlc writes them (variant_measurement_json in json_output.hpp).
-VariantMeasurement measurement_cell(const sqlite::Statement& row, int index, const Cell& cell) {
+VariantMeasurement measurement_cell(const sql::Statement& row, int index, const Cell& cell) {
   const nlohmann::json json = json_cell(row, index, cell, nlohmann::json::value_t::object);
   VariantMeasurement measurement;
   bool valid = json.size() == 4 && json.contains("metrics") && json["metrics"].is_object() &&
@@ -287,7 +284,7 @@ VariantMeasurement measurement_cell(const sqlite::Statement& row, int index, con
   return measurement;
 }
 
-VariantRecord read_variant_row(const sqlite::Statement& row) {
+VariantRecord read_variant_row(const sql::Statement& row) {
   const int64_t id = row.column_int(0);
   auto cell = [&](const char* column) { return Cell{"variants", id, column}; };
   VariantRecord variant;
@@ -321,7 +318,7 @@ constexpr const char* kArtifactReferences =
 // A row of kArtifactReferences: the sha256 it names, or nullopt (a version without a checkpoint or
 // not exported). A value that is no sha256 is refused rather than read as a reference to nothing,
 // which would let gc delete the file it was meant to keep.
-std::optional<std::string> artifact_reference(const sqlite::Statement& row) {
+std::optional<std::string> artifact_reference(const sql::Statement& row) {
   if (row.column_is_null(3)) return std::nullopt;
   std::string sha256 = row.column_text(3);
   if (sha256.empty()) return std::nullopt;  // none, as gc and verify have always read it
@@ -333,7 +330,7 @@ std::optional<std::string> artifact_reference(const sqlite::Statement& row) {
   return sha256;
 }
 
-std::set<std::string> artifact_references(sqlite::Database& db, bool of_purged_versions) {
+std::set<std::string> artifact_references(sql::Connection& db, bool of_purged_versions) {
   auto rows = db.prepare(kArtifactReferences);
   std::set<std::string> found;
   while (rows.step()) {
@@ -341,38 +338,6 @@ std::set<std::string> artifact_references(sqlite::Database& db, bool of_purged_v
     if (auto sha256 = artifact_reference(rows)) found.insert(std::move(*sha256));
   }
   return found;
-}
-
-// Values stored with another type than their column declares: SQLite keeps 'abc' in an INTEGER
-// column as text (mlc would read 0) and bytes as a blob. Every table, every column, by its
-// declared type, so that new columns are checked too.
-void find_mistyped_values(sqlite::Database& db, std::vector<std::string>& found) {
-  struct Kind {
-    std::string_view declared, allowed, described;
-  };
-  static constexpr std::array<Kind, 3> kKinds{{{"INTEGER", "'integer'", "an integer"},
-                                               {"REAL", "'real', 'integer'", "a number"},
-                                               {"TEXT", "'text'", "text"}}};
-  std::vector<std::string> tables;
-  auto list = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
-  while (list.step()) tables.push_back(list.column_text(0));
-  for (const auto& table : tables) {
-    auto columns = db.prepare("SELECT name, type FROM pragma_table_info(?)");
-    columns.bind(1, table);
-    while (columns.step()) {
-      const std::string column = columns.column_text(0), declared = columns.column_text(1);
-      for (const auto& kind : kKinds) {
-        if (kind.declared != declared) continue;
-        auto rows = db.prepare(fmt::format(
-            "SELECT rowid, typeof(\"{0}\") FROM \"{1}\" WHERE typeof(\"{0}\") NOT IN ({2}, 'null') ORDER BY rowid",
-            column, table, kind.allowed));
-        while (rows.step()) {
-          found.push_back(fmt::format("the catalogue's table {}, row {}, column {}: a {} value where mlc writes {}",
-                                      table, rows.column_int(0), column, rows.column_text(1), kind.described));
-        }
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -414,51 +379,28 @@ std::string utc_now() {
 
 int Catalog::schema_version() { return kCatalogSchemaVersion; }
 
-Catalog::Catalog(const Home& home, Mode mode) {
-  const fs::path file = home.catalog_file();
-  // SQLite would open (and write) whatever a link there points at; its own SQLITE_OPEN_NOFOLLOW
-  // would also refuse a home that is itself a link, which the user may choose.
-  for (const char* suffix : {"", "-wal", "-shm"}) check_inside_home(home, file.string() + suffix);
-  if (mode == Mode::existing && !fs::exists(file)) {
-    // Nothing recorded yet: an empty in-memory catalogue answers every read without creating
-    // MLC_HOME as a side effect of `mlc list`.
-    db_ = std::make_unique<sqlite::Database>(":memory:", true);
-  } else {
-    if (mode == Mode::create) create_home_layout(home);
-    db_ = std::make_unique<sqlite::Database>(file.string(), mode == Mode::create);
-    sqlite3_busy_timeout(db_->handle(), kBusyTimeoutMs);
-    // WAL: readers never block the writer and the writer never blocks readers. synchronous=FULL
-    // makes each commit durable: a registry must not forget a deployment after a power cut.
-    db_->execute("PRAGMA journal_mode = WAL");
-    db_->execute("PRAGMA synchronous = FULL");
-    // Each mlc command is a short-lived process, usually the only connection: by default its
-    // close would checkpoint the whole WAL into the database (one more fsync) and delete the WAL
-    // file, which the next command recreates. SQLite's automatic checkpoint (every 1000 pages,
-    // inside a commit) keeps the WAL bounded instead. Measured: deploy at 10,000 versions,
-    // bench/README.md.
-    sqlite3_db_config(db_->handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  }
-  db_->execute("PRAGMA foreign_keys = ON");
+Catalog::Catalog(const Home& home, Mode mode) : db_(open_catalog_connection(home, mode)) {
   prepare_catalog_schema(*db_);
 }
 
 Catalog::~Catalog() = default;
 
 Catalog::Transaction::Transaction(Catalog& catalog) : catalog_(catalog) {
-  catalog_.db_->execute("BEGIN IMMEDIATE");
+  catalog_.db_->begin_write();
 }
 
 void Catalog::Transaction::commit() {
-  catalog_.db_->execute("COMMIT");
+  catalog_.db_->commit();
   open_ = false;
 }
 
 Catalog::Transaction::~Transaction() {
   if (!open_) return;
   try {
-    catalog_.db_->execute("ROLLBACK");
+    catalog_.db_->rollback();
   } catch (const Error&) {
-    // SQLite may already have rolled back (e.g. after SQLITE_FULL); nothing more to undo.
+    // The database may already have rolled back (e.g. after SQLITE_FULL, or a lost connection);
+    // nothing more to undo.
   }
 }
 
@@ -550,7 +492,7 @@ std::optional<VersionRecord> Catalog::aliased(int64_t model_id, const std::strin
 
 std::optional<VersionRecord> Catalog::trained_by_run(const std::string& run_id) const {
   // Asked once per resumed run, so a scan of the lineage column is fine.
-  auto row = db_->prepare("SELECT id FROM versions WHERE json_extract(lineage, '$.run') = ?");
+  auto row = db_->prepare("SELECT id FROM versions WHERE " + db_->json_text("lineage", "run") + " = ?");
   row.bind(1, run_id);
   if (!row.step()) return std::nullopt;
   return load_version(row.column_int(0));
@@ -592,10 +534,11 @@ std::vector<TargetChange> Catalog::target_log(int64_t model_id, const std::strin
 
 bool Catalog::was_deployed_to(int64_t version_id, const std::string& target,
                               const std::optional<std::string>& variant) const {
-  // A remove row has no version; IS compares NULL with NULL (the fp32 export) as equal.
+  // A remove row has no version; IS NOT DISTINCT FROM compares NULL with NULL (the fp32 export)
+  // as equal.
   auto row = db_->prepare(
       "SELECT 1 FROM target_log l LEFT JOIN variants v ON v.id = l.variant_id "
-      "WHERE l.version_id = ? AND l.target = ? AND v.name IS ? LIMIT 1");
+      "WHERE l.version_id = ? AND l.target = ? AND v.name IS NOT DISTINCT FROM ? LIMIT 1");
   row.bind(1, version_id).bind(2, target).bind_nullable(3, variant);
   return row.step();
 }
@@ -651,18 +594,7 @@ std::vector<Catalog::Deployment> Catalog::deployments() const {
   return result;
 }
 
-std::string Catalog::integrity_check() const {
-  auto integrity = db_->prepare("PRAGMA integrity_check");
-  integrity.step();
-  const std::string verdict = integrity.column_text(0);
-  if (verdict != "ok") return verdict;
-  auto references = db_->prepare("PRAGMA foreign_key_check");
-  if (references.step()) {
-    return fmt::format("table {} row {} refers to a missing row of {}", references.column_text(0),
-                       references.column_int(1), references.column_text(2));
-  }
-  return "ok";
-}
+std::string Catalog::integrity_check() const { return db_->integrity_check(); }
 
 std::vector<std::string> Catalog::unreadable_rows() const {
   std::vector<std::string> found;
@@ -687,7 +619,7 @@ std::vector<std::string> Catalog::unreadable_rows() const {
   read_each(fmt::format("SELECT {} FROM evaluations ORDER BY id", kEvaluationColumns), read_evaluation_row);
   read_each(fmt::format("SELECT {} FROM variants ORDER BY id", kVariantColumns), read_variant_row);
   read_each(kArtifactReferences, artifact_reference);
-  find_mistyped_values(*db_, found);
+  for (auto& line : db_->mistyped_values()) found.push_back(std::move(line));
   return found;
 }
 
@@ -698,22 +630,20 @@ namespace {
 // query's rows and not another's. Nothing when a transaction is already open.
 class ReadSnapshot {
  public:
-  explicit ReadSnapshot(sqlite::Database& db) : db_(db), began_(sqlite3_get_autocommit(db.handle()) != 0) {
-    if (began_) db_.execute("BEGIN DEFERRED");
-  }
+  explicit ReadSnapshot(sql::Connection& db) : db_(db), began_(db.begin_read()) {}
   ~ReadSnapshot() {
     if (!began_) return;
     try {
-      db_.execute("COMMIT");
+      db_.commit();
     } catch (const Error&) {
-      // A read-only transaction has nothing to lose; SQLite ends it with the connection.
+      // A read-only transaction has nothing to lose; the database ends it with the connection.
     }
   }
   ReadSnapshot(const ReadSnapshot&) = delete;
   ReadSnapshot& operator=(const ReadSnapshot&) = delete;
 
  private:
-  sqlite::Database& db_;
+  sql::Connection& db_;
   bool began_;
 };
 
@@ -725,7 +655,7 @@ std::vector<ListedVersion> Catalog::list(const ListFilter& filter) const {
   // make it scan every version: 10,000 of them in bench/catalog_scale.py). The side tables come
   // in one query each over the same versions, not one per version.
   const std::string versions_of = " FROM versions v JOIN models m ON m.id = v.model_id";
-  std::string where = " WHERE 1";
+  std::string where = " WHERE TRUE";
   if (filter.model) where += " AND m.name = ?";
   if (filter.state) where += " AND v.state = ?";
   for (size_t i = 0; i < filter.tags.size(); ++i) {
@@ -774,17 +704,17 @@ std::vector<ListedVersion> Catalog::list(const ListFilter& filter) const {
     }
   };
   each_row("SELECT v.id, t.key, t.value" + versions_of + " JOIN tags t ON t.version_id = v.id" + where,
-           [](ListedVersion& item, const sqlite::Statement& row) {
+           [](ListedVersion& item, const sql::Statement& row) {
              item.version.tags[row.column_text(1)] = row.column_text(2);
            });
   each_row("SELECT v.id, d.target" + versions_of + " JOIN deployments d ON d.version_id = v.id" + where +
                " ORDER BY d.target",
-           [](ListedVersion& item, const sqlite::Statement& row) {
+           [](ListedVersion& item, const sql::Statement& row) {
              item.version.targets.push_back(row.column_text(1));
            });
   each_row("SELECT v.id, a.alias" + versions_of + " JOIN aliases a ON a.version_id = v.id" + where +
                " ORDER BY a.alias",
-           [](ListedVersion& item, const sqlite::Statement& row) {
+           [](ListedVersion& item, const sql::Statement& row) {
              item.version.aliases.push_back(row.column_text(1));
            });
   if (!filter.metrics.empty()) {
@@ -794,7 +724,7 @@ std::vector<ListedVersion> Catalog::list(const ListFilter& filter) const {
                  " JOIN evaluation_metrics em ON em.evaluation_id = "
                  "(SELECT MAX(e.id) FROM evaluations e WHERE e.version_id = v.id)" +
                  where + " AND em.name IN (" + names + ")",
-             [](ListedVersion& item, const sqlite::Statement& row) {
+             [](ListedVersion& item, const sql::Statement& row) {
                item.metrics[row.column_text(1)] = row.column_double(2);
              },
              filter.metrics);
@@ -834,8 +764,9 @@ std::optional<EvaluationRecord> Catalog::latest_evaluation(int64_t version_id) c
 
 std::vector<EvaluationRecord> Catalog::evaluations(int64_t version_id, int64_t limit) const {
   auto rows = db_->prepare(fmt::format(
-      "SELECT {} FROM evaluations WHERE version_id = ? ORDER BY id DESC LIMIT ?", kEvaluationColumns));
-  rows.bind(1, version_id).bind(2, limit);
+      "SELECT {} FROM evaluations WHERE version_id = ? ORDER BY id DESC{}", kEvaluationColumns,
+      limit < 0 ? "" : " LIMIT " + std::to_string(limit)));
+  rows.bind(1, version_id);
   std::vector<EvaluationRecord> found;
   auto metrics = db_->prepare("SELECT name, value FROM evaluation_metrics WHERE evaluation_id = ?");
   while (rows.step()) {
@@ -881,7 +812,7 @@ VersionRecord Catalog::create_version(const NewVersion& version, const Transitio
   const std::string now = utc_now();
   const bool trained = version.origin == Origin::train;
   const State initial = trained ? State::trained : State::registered;
-  db_->prepare("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)")
+  db_->prepare("INSERT INTO models (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
       .bind(1, version.model)
       .bind(2, now)
       .run();
@@ -900,7 +831,7 @@ VersionRecord Catalog::create_version(const NewVersion& version, const Transitio
       "INSERT INTO versions (model_id, version, state, origin, created_at, description, config, "
       "model_info, lineage, checkpoint_sha256, model_sha256, manifest_sha256, train_seconds, "
       "samples_per_second, train_samples, validation_samples) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   insert.bind(1, model_id).bind(2, number).bind(3, to_string(initial)).bind(4, to_string(version.origin));
   insert.bind(5, now).bind(6, version.description);
   insert.bind(8, version.model_info.dump()).bind(9, version.lineage.dump());
@@ -910,8 +841,8 @@ VersionRecord Catalog::create_version(const NewVersion& version, const Transitio
     insert.bind(13, version.train_seconds).bind(14, version.samples_per_second);
     insert.bind(15, version.train_samples).bind(16, version.validation_samples);
   }
-  insert.run();
-  const int64_t version_id = db_->last_insert_id();
+  insert.step();
+  const int64_t version_id = insert.column_int(0);
   for (const auto& [key, value] : version.tags) {
     db_->prepare("INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?)")
         .bind(1, version_id)
@@ -956,7 +887,7 @@ void Catalog::record_evaluation(const VersionRecord& version, const EvaluationRe
   if (std::string text = outcomes_text(evaluation); !text.empty()) outcomes = std::move(text);
   auto insert = db_->prepare(
       "INSERT INTO evaluations (version_id, at, samples, passed, gates, data_files, origin, details, "
-      "data_fingerprint, on_test_split, outcomes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "data_fingerprint, on_test_split, outcomes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   insert.bind(1, version.id)
       .bind(2, evaluation.at)
       .bind(3, evaluation.samples)
@@ -967,8 +898,8 @@ void Catalog::record_evaluation(const VersionRecord& version, const EvaluationRe
       .bind_nullable(8, details)
       .bind_nullable(9, fingerprint);
   if (evaluation.on_test_split) insert.bind(10, int64_t{*evaluation.on_test_split ? 1 : 0});
-  insert.bind_nullable(11, outcomes).run();
-  const int64_t evaluation_id = db_->last_insert_id();
+  insert.bind_nullable(11, outcomes).step();
+  const int64_t evaluation_id = insert.column_int(0);
   for (const auto& [name, value] : evaluation.metrics) {
     db_->prepare("INSERT INTO evaluation_metrics (evaluation_id, name, value) VALUES (?, ?, ?)")
         .bind(1, evaluation_id)
@@ -1063,7 +994,8 @@ void Catalog::set_registration(int64_t version_id, const std::string& descriptio
       .bind(2, version_id)
       .run();
   for (const auto& [key, value] : tags) {
-    db_->prepare("INSERT OR REPLACE INTO tags (version_id, key, value) VALUES (?, ?, ?)")
+    db_->prepare("INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?) "
+                 "ON CONFLICT (version_id, key) DO UPDATE SET value = excluded.value")
         .bind(1, version_id)
         .bind(2, key)
         .bind(3, value)
@@ -1166,7 +1098,8 @@ void Catalog::edit_metadata(const VersionRecord& version,
     detail["description"] = {{"from", version.description}, {"to", *description}};
   }
   for (const auto& [key, value] : set_tags) {
-    db_->prepare("INSERT OR REPLACE INTO tags (version_id, key, value) VALUES (?, ?, ?)")
+    db_->prepare("INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?) "
+                 "ON CONFLICT (version_id, key) DO UPDATE SET value = excluded.value")
         .bind(1, version.id)
         .bind(2, key)
         .bind(3, value)

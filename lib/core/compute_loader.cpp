@@ -1,26 +1,13 @@
 // dlopen()s the libtorch half only when a compute subcommand needs it (see compute.hpp for why).
-#include <dlfcn.h>
-#include <unistd.h>
-
 #include <cstdlib>
-#include <filesystem>
-#include <string>
 
+#include "bundled_library.hpp"
 #include "mlc/compute.hpp"
 #include "mlc/environment.hpp"
 #include "mlc/error.hpp"
 
 namespace mlc {
-namespace fs = std::filesystem;
 namespace {
-
-fs::path default_library_path() {
-  std::error_code error;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
-  if (error) throw Error(ErrorKind::internal, "cannot find the mlc executable: " + error.message());
-  // bin/mlc -> lib/mlc/libmlc_compute.so, the same in the build tree and the install tree.
-  return exe.parent_path().parent_path() / "lib" / "mlc" / "libmlc_compute.so";
-}
 
 // OpenBLAS 0.3.21 (Debian 12) picks its kernels by CPU model and falls back to its slowest, SSE3
 // "Prescott" ones for a model it does not know, such as the Xeons of our machines (model 207):
@@ -42,24 +29,12 @@ void choose_blas_kernels() {
 
 ComputeBackend& open_backend() {
   choose_blas_kernels();
-  const auto env = environment_variable("MLC_COMPUTE_LIB");
-  const fs::path library = env ? fs::path(*env) : default_library_path();
-  // RTLD_LOCAL: libtorch's symbols stay out of the global namespace of the mlc process.
-  void* handle = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    throw Error(ErrorKind::internal,
-                "cannot load the compute library " + library.string() + ": " +
-                    ::dlerror());  // NOLINT(concurrency-mt-unsafe): one thread, at start-up
-  }
   using Entry = ComputeBackend* (*)();
-  auto entry = reinterpret_cast<Entry>(::dlsym(handle, "mlc_compute_backend"));
-  if (entry == nullptr) {
-    throw Error(ErrorKind::internal, library.string() + " has no mlc_compute_backend entry point");
-  }
-  ComputeBackend* backend = entry();
+  const LibraryEntry library = bundled_library_entry(
+      "the compute library", "libmlc_compute.so", "mlc_compute_backend", environment_variable("MLC_COMPUTE_LIB"));
+  ComputeBackend* backend = reinterpret_cast<Entry>(library.symbol)();
   if (backend == nullptr) {
-    throw Error(ErrorKind::internal,
-                "the compute library " + library.string() + " returned no backend");
+    throw Error(ErrorKind::internal, "the compute library " + library.path + " returned no backend");
   }
   return *backend;
 }

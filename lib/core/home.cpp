@@ -8,14 +8,20 @@
 namespace mlc {
 namespace fs = std::filesystem;
 
-Home resolve_home(const std::optional<std::string>& flag) {
+Home resolve_home(const std::optional<std::string>& flag, const std::optional<std::string>& catalog_flag) {
   fs::path root = ".mlc";
   if (flag && !flag->empty()) {
     root = *flag;
   } else if (const auto env = environment_variable("MLC_HOME")) {
     root = *env;
   }
-  return Home{fs::absolute(root).lexically_normal()};
+  std::string catalog;
+  if (catalog_flag) {
+    catalog = *catalog_flag;
+  } else if (const auto env = environment_variable("MLC_CATALOG")) {
+    catalog = *env;
+  }
+  return Home{fs::absolute(root).lexically_normal(), catalog};
 }
 
 void create_home_layout(const Home& home) {

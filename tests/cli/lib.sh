@@ -14,6 +14,18 @@ export MLC_ACTOR="cli-test"
 unset NO_COLOR
 cd "$WORK"
 
+# With MLC_TEST_POSTGRES set (ctest's cli_*_postgres runs: a PostgreSQL 15 the tests started), the
+# suite's catalogue is a schema of its own on that server, which MLC_CATALOG names; the files stay
+# in MLC_HOME. Without it, MLC_CATALOG is cleared: the suite's catalogue is MLC_HOME's SQLite file.
+unset MLC_CATALOG
+if [ -n "${MLC_TEST_POSTGRES:-}" ]; then
+  MLC_TEST_SCHEMA="s$(basename "$WORK" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')$$"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$MLC_TEST_POSTGRES" -c "CREATE SCHEMA $MLC_TEST_SCHEMA" \
+    || { echo "cannot create schema $MLC_TEST_SCHEMA on $MLC_TEST_POSTGRES" >&2; exit 1; }
+  case "$MLC_TEST_POSTGRES" in *\?*) separator='&' ;; *) separator='?' ;; esac
+  export MLC_CATALOG="$MLC_TEST_POSTGRES${separator}options=-csearch_path%3D$MLC_TEST_SCHEMA"
+fi
+
 passed=0
 on_exit() {
   local status=$?
@@ -65,8 +77,9 @@ validate() { printf '%s' "$OUT" | "$PYTHON" "$MLC_SOURCE_DIR/tests/cli/validate_
 # catalogue_fingerprint: everything a failed command must leave unchanged: every row of every
 # table of the catalogue, and every file of the store, the deployment and the run directories.
 catalogue_fingerprint() {
-  { [ -f "$MLC_HOME/catalog.db" ] && "$PYTHON" -c \
-      "import sqlite3,sys; print('\\n'.join(sqlite3.connect(sys.argv[1]).iterdump()))" "$MLC_HOME/catalog.db"
+  { if [ -n "${MLC_CATALOG:-}" ] || [ -f "$MLC_HOME/catalog.db" ]; then
+      "$PYTHON" "$MLC_SOURCE_DIR/tests/cli/catalog_db.py" dump
+    fi
     { find "$MLC_HOME/artifacts" "$MLC_HOME/deployments" "$MLC_HOME/runs" -type f -exec sha256sum {} + 2>/dev/null || true; } | sort
   } | sha256sum
 }

@@ -21,9 +21,10 @@ done
 for pid in "${pids[@]}"; do wait "$pid" || fail "a worker crashed"; done
 end=$(date +%s.%N)
 
-"$PYTHON" - "$MLC_HOME/catalog.db" "$WORKERS" "$OPERATIONS" "$start" "$end" worker-*.jsonl <<'PY' || fail "stress invariants"
-import collections, json, sqlite3, sys
-db, workers, operations, start, end, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6:]
+PYTHONPATH="$MLC_SOURCE_DIR/tests/cli" "$PYTHON" - "$WORKERS" "$OPERATIONS" "$start" "$end" worker-*.jsonl <<'PY' || fail "stress invariants"
+import collections, json, sys
+import catalog_db
+workers, operations, start, end, files = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5:]
 records = [json.loads(line) for name in files for line in open(name)]
 assert len(records) == workers * operations, f"{len(records)} records"
 bad = [r for r in records if r["exit"] not in (0, 6) or "locked" in r["stderr"]]
@@ -32,7 +33,7 @@ refusals = [r for r in records if r["exit"] == 6]
 assert all(r["stderr"].startswith("mlc: error: ") and r["stderr"].count("\n") == 1 for r in refusals), refusals[:3]
 
 registered = [r["out"]["version"] for r in records if r["op"] == "register" and r["exit"] == 0]
-con = sqlite3.connect(db)
+con = catalog_db.Catalog()
 numbers = [n for (n,) in con.execute("SELECT v.version FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = 's' ORDER BY 1")]
 assert sorted(registered) == numbers == list(range(1, len(numbers) + 1)), (sorted(registered), numbers)
 
@@ -54,12 +55,12 @@ transitions = con.execute("SELECT count(*) FROM history WHERE event = 'transitio
 alias_rows = con.execute("SELECT count(*) FROM history WHERE event = 'alias'").fetchone()[0]
 assert transitions == expected_transitions, f"{transitions} transition rows, {expected_transitions} transitions reported"
 assert alias_rows == expected_alias_rows, f"{alias_rows} alias rows, {expected_alias_rows} alias changes reported"
-for target, holders in con.execute("SELECT target, count(*) FROM deployments GROUP BY target"):
+for target, holders in con.execute("SELECT target, count(*) FROM deployments GROUP BY target").fetchall():
     assert holders == 1, (target, holders)
-assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+assert con.integrity() == "ok", con.integrity()
 ops = collections.Counter((r["op"], r["exit"]) for r in records)
 print("operations (op, exit): " + ", ".join(f"{op} {code}: {n}" for (op, code), n in sorted(ops.items())))
-print(f"stress: {len(records)} operations by {workers} processes in {end - start:.1f} s: "
+print(f"stress ({'PostgreSQL' if con.postgres else 'SQLite'}): {len(records)} operations by {workers} processes in {end - start:.1f} s: "
       f"{len(records) / (end - start):.1f} operations/s; {len(numbers)} versions, {transitions} transitions")
 PY
 run_mlc 0 --json verify; validate verify

@@ -1,5 +1,7 @@
 // The catalogue: every model version, its state, metrics, inputs and every transition it went
-// through, in one SQLite file (WAL mode, busy timeout, foreign keys on).
+// through, in one SQLite file in MLC_HOME (WAL mode, busy timeout, foreign keys on) or, for a team,
+// in a PostgreSQL database (Home::catalog). The same code and SQL serve both: what differs is
+// answered by the connection (lib/core/sql.hpp).
 //
 // The catalogue records; it does not decide. Lifecycle rules live in lifecycle.hpp and the
 // operations (operations.hpp) call both inside one transaction. History rows are append-only: the
@@ -23,8 +25,8 @@
 
 namespace mlc {
 
-namespace sqlite {
-class Database;
+namespace sql {
+class Connection;
 }
 
 // Where a version came from: trained by mlc, or registered from a TorchScript file trained
@@ -200,15 +202,17 @@ class Catalog {
     create,    // creates MLC_HOME's layout and the catalogue if missing (train)
   };
 
-  // Opens the catalogue of `home`. Throws Error(catalog) if it cannot be opened, or if it was
-  // written by a newer mlc (its schema version is above the one this build knows).
+  // Opens the catalogue of `home` (its SQLite file, or the server Home::catalog names). Throws
+  // Error(catalog) if it cannot be opened or reached, or if it was written by a newer mlc (its
+  // schema version is above the one this build knows).
   Catalog(const Home& home, Mode mode);
   ~Catalog();
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
 
-  // One write transaction. BEGIN IMMEDIATE takes the write lock first, so a concurrent writer
-  // waits (busy timeout) instead of failing at commit. Destroyed without commit(), it rolls back.
+  // One write transaction. It takes the catalogue's write lock first (SQLite: BEGIN IMMEDIATE;
+  // PostgreSQL: one advisory transaction lock), so a concurrent writer waits (busy timeout)
+  // instead of failing at commit. Destroyed without commit(), it rolls back.
   // Side effects outside the database that must be undone on failure (a deployment directory
   // swap) belong to objects declared after the Transaction: they are undone first, while the
   // lock is still held.
@@ -292,7 +296,8 @@ class Catalog {
     std::optional<std::string> variant;  // the variant that stands; nullopt: the fp32 export
   };
   std::vector<Deployment> deployments() const;
-  // "ok", or SQLite's first complaint: PRAGMA integrity_check and foreign_key_check.
+  // "ok", or the database's first complaint (SQLite: PRAGMA integrity_check and
+  // foreign_key_check; PostgreSQL checks its constraints on every write).
   std::string integrity_check() const;
   // Every row whose values mlc cannot read back (invalid JSON, a JSON value of another type than
   // mlc writes there, an unknown state), one line each naming its table, row and column. Reading
@@ -339,7 +344,7 @@ class Catalog {
   // Records that gc deleted the version's artifacts, with a purge history row.
   void mark_artifacts_purged(const VersionRecord& version, const TransitionNote& note);
 
-  // The schema version this build writes (stored in PRAGMA user_version).
+  // The schema version this build writes (SQLite: PRAGMA user_version; PostgreSQL: mlc_schema).
   static int schema_version();
 
  private:
@@ -351,7 +356,7 @@ class Catalog {
                             TargetChange::Kind kind, const std::string& at,
                             const TransitionNote& note);
 
-  std::unique_ptr<sqlite::Database> db_;
+  std::unique_ptr<sql::Connection> db_;
 };
 
 // The current time, UTC, ISO 8601 with milliseconds ("2026-11-23T12:00:00.123Z").

@@ -29,7 +29,7 @@ class Deployer {
   // `deployments_dir` is a Home's deployments_dir(): its parent is the home root, the one
   // directory above it that may be a link.
   explicit Deployer(std::filesystem::path deployments_dir)
-      : root_(std::move(deployments_dir)), home_{root_.parent_path()} {}
+      : root_(std::move(deployments_dir)), home_{root_.parent_path(), {}} {}
 
   std::filesystem::path directory(const std::string& target, const std::string& model) const;
 

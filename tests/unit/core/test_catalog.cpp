@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "mlc/catalog.hpp"
@@ -65,6 +66,13 @@ void exec_sql(const std::filesystem::path& db_file, const std::string& sql) {
   const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
   sqlite3_close(db);
   REQUIRE(rc == SQLITE_OK);
+}
+
+// Runs `sql` on the test home's catalogue, whichever backend it is on (psql for PostgreSQL).
+void exec_sql(const mlc::test::TempHome& temp, const std::string& sql) {
+  if (!temp.postgres()) return exec_sql(temp.home().catalog_file(), sql);
+  const std::string command = "psql -X -q -v ON_ERROR_STOP=1 -d '" + temp.home().catalog + "' <<'SQL'\n" + sql + "\nSQL";
+  REQUIRE(std::system(command.c_str()) == 0);
 }
 
 mlc::VariantRecord int8_variant() {
@@ -176,7 +184,7 @@ TEST_CASE("Catalog: a transaction that throws leaves nothing behind") {
   CHECK(catalog.history(ref("a")).size() == 1);
 }
 
-TEST_CASE("Catalog: history is append-only in the database itself") {
+TEST_CASE("Catalog: history is append-only in the database itself (SQLite)") {
   mlc::test::TempHome temp;
   {
     Catalog catalog(temp.home(), Catalog::Mode::create);
@@ -263,7 +271,7 @@ TEST_CASE("Catalog: list filters by every tag given and reads the latest evaluat
   CHECK(catalog.list(filter).empty());
 }
 
-TEST_CASE("Catalog: schema versions") {
+TEST_CASE("Catalog: schema versions (SQLite)") {
   mlc::test::TempHome temp;
   { Catalog catalog(temp.home(), Catalog::Mode::create); }
   exec_sql(temp.home().catalog_file(), "PRAGMA user_version = 42");
@@ -321,7 +329,7 @@ TEST_CASE("Catalog: evaluations are recorded with their metrics and gates") {
   }
 }
 
-TEST_CASE("Catalog: a version registered from an artifact has no training columns") {
+TEST_CASE("Catalog: a version registered from an artifact has no training columns (SQLite)") {
   mlc::test::TempHome temp;
   Catalog catalog(temp.home(), Catalog::Mode::create);
   NewVersion artifact;
@@ -397,7 +405,7 @@ TEST_CASE("Catalog: metadata edits change tags and description and say what chan
   CHECK(row.detail["tags_removed"][0] == "gone");
 }
 
-TEST_CASE("Catalog: the target log records every change of what a target holds") {
+TEST_CASE("Catalog: the target log records every change of what a target holds (SQLite)") {
   mlc::test::TempHome temp;
   Catalog catalog(temp.home(), Catalog::Mode::create);
   const auto v1 = create(catalog, "a");
@@ -427,7 +435,7 @@ TEST_CASE("Catalog: the target log records every change of what a target holds")
   CHECK(catalog.integrity_check() == "ok");
 }
 
-TEST_CASE("Catalog: the fixture made by schema version 1 is upgraded in place") {
+TEST_CASE("Catalog: the fixture made by schema version 1 is upgraded in place (SQLite)") {
   mlc::test::TempHome temp;
   const mlc::Home home = temp.home();
   std::filesystem::create_directories(home.root);
@@ -470,7 +478,7 @@ TEST_CASE("Catalog: the fixture made by schema version 1 is upgraded in place") 
   }
 }
 
-TEST_CASE("Catalog: a catalogue of schema version 4 is upgraded to 5 in place, every row kept") {
+TEST_CASE("Catalog: a catalogue of schema version 4 is upgraded to 5 in place, every row kept (SQLite)") {
   mlc::test::TempHome temp;
   const mlc::Home home = temp.home();
   std::filesystem::create_directories(home.root);
@@ -682,7 +690,7 @@ TEST_CASE("Catalog: referenced_artifacts are the files of every version not purg
   CHECK(catalog.purged_artifacts() == Set{sha('c'), sha('d'), sha('7'), sha('8')});
 
   SUBCASE("a value that is no sha256 is a catalogue error, not a reference to nothing") {
-    exec_sql(temp.home().catalog_file(), "UPDATE variants SET manifest_sha256 = 'x' WHERE id = 1");
+    exec_sql(temp, "UPDATE variants SET manifest_sha256 = 'x' WHERE id = 1");
     const std::string message = "the catalogue's table variants, row 1, column manifest_sha256: not a sha256";
     REQUIRE_THROWS_WITH_AS(catalog.referenced_artifacts(), message.c_str(), Error);
     CHECK(catalog.unreadable_rows() == std::vector<std::string>{message});
@@ -696,7 +704,7 @@ TEST_CASE("Catalog: a variant row changed behind mlc's back is a catalogue error
   catalog.in_transaction([&] { catalog.record_variant(v1, int8_variant(), kNote); });
   CHECK(catalog.unreadable_rows().empty());
   auto expect_catalog_error = [&](const std::string& sql, const std::string& message) {
-    exec_sql(temp.home().catalog_file(), sql);
+    exec_sql(temp, sql);
     REQUIRE_THROWS_WITH_AS(catalog.variants(v1.id), message.c_str(), Error);
     CHECK(catalog.unreadable_rows() == std::vector<std::string>{message});
   };
@@ -712,7 +720,9 @@ TEST_CASE("Catalog: a variant row changed behind mlc's back is a catalogue error
                          "JSON object");
   }
   SUBCASE("a kind") {
-    expect_catalog_error("PRAGMA ignore_check_constraints = 1; UPDATE variants SET kind = 'int4'",
+    expect_catalog_error(std::string(temp.postgres() ? "ALTER TABLE variants DROP CONSTRAINT variants_kind_check;"
+                                                     : "PRAGMA ignore_check_constraints = 1;") +
+                             " UPDATE variants SET kind = 'int4'",
                          "the catalogue's table variants, row 1, column kind: 'int4' is no variant kind mlc knows");
   }
 }
@@ -730,7 +740,7 @@ TEST_CASE("parse_utc_time: ISO 8601 in, utc_now()'s form out") {
   CHECK_THROWS_AS(mlc::parse_utc_time("yesterday", "--at"), Error);
 }
 
-TEST_CASE("Catalog: a row changed behind mlc's back is a catalogue error naming table, row and column") {
+TEST_CASE("Catalog: a row changed behind mlc's back is a catalogue error naming table, row and column (SQLite)") {
   mlc::test::TempHome temp;
   {
     Catalog catalog(temp.home(), Catalog::Mode::create);
@@ -795,7 +805,7 @@ TEST_CASE("Catalog: a row changed behind mlc's back is a catalogue error naming 
   }
 }
 
-TEST_CASE("Catalog: unreadable_rows finds values of another type and versions without their model") {
+TEST_CASE("Catalog: unreadable_rows finds values of another type and versions without their model (SQLite)") {
   mlc::test::TempHome temp;
   {
     Catalog catalog(temp.home(), Catalog::Mode::create);
@@ -814,7 +824,7 @@ TEST_CASE("Catalog: unreadable_rows finds values of another type and versions wi
   REQUIRE_THROWS_WITH_AS(catalog.version_by_id(2), expected[0].c_str(), Error);
 }
 
-TEST_CASE("Catalog: schema 5 to 6 rebuilds variants with its rows, and the deployments that name them") {
+TEST_CASE("Catalog: schema 5 to 6 rebuilds variants with its rows, and the deployments that name them (SQLite)") {
   mlc::test::TempHome temp;
   const auto db_file = temp.home().catalog_file();
   {

@@ -43,7 +43,7 @@ TEST_CASE("check_inside_home: links below the root are refused, the root may be 
     CHECK_NOTHROW(mlc::check_inside_home(home, home.root));
     mlc::test::write_file(home.root / "catalog.db", "");
     CHECK_NOTHROW(mlc::check_inside_home(home, home.catalog_file()));
-    CHECK_NOTHROW(mlc::check_inside_home(mlc::Home{temp.root() / "no-home"}, temp.root() / "no-home" / "tmp"));
+    CHECK_NOTHROW(mlc::check_inside_home(mlc::Home{temp.root() / "no-home", {}}, temp.root() / "no-home" / "tmp"));
   }
   SUBCASE("a link at any depth, the path itself included, is named") {
     fs::create_directory_symlink(outside, home.deployments_dir() / "prod");
@@ -69,7 +69,7 @@ TEST_CASE("check_inside_home: links below the root are refused, the root may be 
                            (home.runs_dir().string() + ": is not a directory").c_str(), Error);
   }
   SUBCASE("the home root may be a link") {
-    const mlc::Home linked{temp.root() / "linked-home"};
+    const mlc::Home linked{temp.root() / "linked-home", {}};
     fs::create_directory_symlink(home.root, linked.root);
     CHECK_NOTHROW(mlc::check_inside_home(linked, linked.deployments_dir() / "staging" / "m"));
   }

@@ -10,7 +10,7 @@ TEST_CASE("WriterLock: gc cannot lock an entry a live writer holds, and can once
   fs::path file, directory;
   {
     const mlc::WriterLock writing = mlc::WriterLock::new_file(temp.path(), ".put.tmp-");
-    const mlc::LockedTempDir work(mlc::Home{temp.path()}, "export-");
+    const mlc::LockedTempDir work(mlc::Home{temp.path(), {}}, "export-");
     file = writing.path();
     directory = work.path();
     CHECK(fs::is_regular_file(file));
