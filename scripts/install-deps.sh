@@ -30,6 +30,7 @@ packages=(
   postgresql              # PostgreSQL 15 (initdb, pg_ctl, pgbench): tests/cli/postgres_server.sh, bench/pg_allocation
   libpq-dev               # libpq 15: the PostgreSQL catalogue's client library (issue 11)
   python3-psycopg2        # the CLI suites read a PostgreSQL catalogue's rows for their checks (tests/cli/catalog_db.py)
+  libgloo-dev             # Gloo's headers: libtorch's c10d ProcessGroupGloo (built into Debian's libtorch) needs them to compile (issue 12)
 )
 
 missing=()

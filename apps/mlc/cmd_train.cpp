@@ -12,6 +12,7 @@
 #include "mlc/error.hpp"
 #include "mlc/json_output.hpp"
 #include "mlc/limits.hpp"
+#include "mlc/rank_launcher.hpp"
 #include "mlc/training_progress.hpp"
 
 namespace mlc::cli {
@@ -26,6 +27,7 @@ struct TrainFlags {
   std::optional<int> threads;
   std::optional<long long> seed;
   std::vector<std::string> sets;
+  LaunchFlags launch;
 };
 
 // Dedicated flags are shorthands for --set on the config's training section.
@@ -79,8 +81,10 @@ class StopSignals {
 // pipe or file; nothing with --quiet or --json.
 class Progress {
  public:
-  explicit Progress(const CliState& state)
-      : enabled_(!state.global.quiet && !state.global.json),
+  // Only rank 0 of a data-parallel run prints its progress (every rank's is the same global
+  // batch count and loss: the loss is reduced across ranks).
+  Progress(const CliState& state, bool is_root)
+      : enabled_(!state.global.quiet && !state.global.json && is_root),
         terminal_(::isatty(STDERR_FILENO) == 1),
         progress_(terminal_ ? TrainingProgress::Output::terminal : TrainingProgress::Output::log,
                   terminal_width(STDERR_FILENO)) {}
@@ -135,12 +139,19 @@ void run_train(const TrainFlags& flags, CliState& state) {
     throw mlc::Error(ErrorKind::usage, "--resume continues a run under its own model name; drop --name");
   }
   if (flags.threads) check_thread_count(*flags.threads, "--threads");
+  if (launches_ranks(flags.launch)) {
+    // The ranks print the outcome and any error themselves (rank 0 the version).
+    state.exit_code = launch_local_ranks(flags.launch);
+    return;
+  }
   TrainOptions options;
+  options.distributed = rank_settings(flags.launch);
+  const bool is_root = options.distributed.rank == 0;
   options.config_file = flags.config;
   options.model_name = flags.name;
   options.overrides = overrides_of(flags);
   options.resume = flags.resume;
-  Progress progress(state);
+  Progress progress(state, is_root);
   options.on_batch = [&progress](const BatchProgress& batch) { progress.batch(batch); };
   options.on_epoch = [&progress](const EpochMetrics& epoch) { progress.epoch(epoch); };
   options.on_phase = [&progress](TrainPhase phase, int epoch) { progress.phase(phase, epoch); };
@@ -164,6 +175,7 @@ void run_train(const TrainFlags& flags, CliState& state) {
       throw;
     }
   }();
+  if (!outcome.recorded) return;  // a rank other than 0: rank 0 records and prints the version
 
   nlohmann::json document = version_summary_json(outcome.version);
   document["metrics"] = metrics_json(outcome.result);
@@ -174,10 +186,15 @@ void run_train(const TrainFlags& flags, CliState& state) {
   document["train_samples"] = outcome.result.train_samples;
   document["validation_samples"] = outcome.result.validation_samples;
   document["checkpoint_sha256"] = outcome.version.checkpoint_sha256;
-  state.print(document, fmt::format("{} trained: kept {}; {:.1f} s, {:.0f} samples/s",
+  if (!outcome.result.distributed.is_null()) document["distributed"] = outcome.result.distributed;
+  const std::string ranks =
+      outcome.result.distributed.is_null()
+          ? ""
+          : fmt::format(" on {} ranks", outcome.result.distributed.at("world_size").get<int>());
+  state.print(document, fmt::format("{} trained: kept {}; {:.1f} s, {:.0f} samples/s{}",
                                     subject(outcome.version), kept_summary(outcome.result),
                                     outcome.result.train_seconds,
-                                    outcome.result.samples_per_second));
+                                    outcome.result.samples_per_second, ranks));
 }
 
 }  // namespace
@@ -197,6 +214,17 @@ void setup_train(CLI::App& app, CliState& state) {
   command->add_option("--seed", flags->seed, "Override training.seed")
       ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
   command->add_option("--set", flags->sets, "Override any config key: KEY.PATH=VALUE (repeatable)");
+  command->add_option("--nproc", flags->launch.nproc,
+                      "Data-parallel: start N ranks on this host (torch.distributed, Gloo)")
+      ->check(CLI::Range(1, 1024));
+  command->add_option("--nnodes", flags->launch.nnodes, "Data-parallel: hosts taking part (default 1)")
+      ->check(CLI::Range(1, 1024));
+  command->add_option("--node-rank", flags->launch.node_rank, "Data-parallel: this host's place, 0 to M-1")
+      ->check(CLI::Range(0, 1023));
+  command->add_option("--master", flags->launch.master,
+                      "Data-parallel: rank 0's ADDR:PORT (default: this host, a free port)");
+  command->add_option("--backend", flags->launch.backend,
+                      "Data-parallel: communication backend (gloo; nccl is not built in)");
   command->callback([flags, &state] { run_train(*flags, state); });
 }
 

@@ -137,7 +137,8 @@ std::optional<double> gradient_clip_norm(const nlohmann::json& config) {
 
 double optimization_step(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                          const LearningRateSchedule& schedule, std::optional<double> clip_norm, int epoch,
-                         int64_t step, const std::function<torch::Tensor()>& loss) {
+                         int64_t step, const std::function<torch::Tensor()>& loss,
+                         const std::function<double(double)>& combine) {
   schedule.apply(optimizer, epoch, step);
   // Undefined rather than zero-filled: backward then hands each gradient over instead of adding
   // it to zeros the step has just written (4.7 MB for the CNN's first linear layer), as
@@ -145,10 +146,12 @@ double optimization_step(torch::nn::Module& model, torch::optim::Optimizer& opti
   // skip it rather than moving it on momentum alone.
   model.zero_grad(/*set_to_none=*/true);
   const torch::Tensor value = loss();
-  value.backward();
+  if (value.defined()) value.backward();
+  double combined = 0;
+  if (combine) combined = combine(value.defined() ? value.item<double>() : 0.0);
   if (clip_norm) torch::nn::utils::clip_grad_norm_(model.parameters(), *clip_norm);
   optimizer.step();
-  return value.item<double>();
+  return combine ? combined : value.item<double>();
 }
 
 }  // namespace mlc::compute

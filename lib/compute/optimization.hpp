@@ -47,8 +47,12 @@ std::optional<double> gradient_clip_norm(const nlohmann::json& config);
 // the two cannot drift: the schedule's rate for (epoch, step), gradients from zero, `loss()` (the
 // batch's mean loss; called after zero_grad), backward, clipping of `model`'s gradients to
 // clip_norm if set, the optimizer's step. Returns the loss's value.
+// Data-parallel training passes `combine`, called between backward and clipping with the loss's
+// value (0 when `loss()` returned an undefined tensor: a rank with no samples in this batch, which
+// skips backward); it sums the gradients across ranks and returns the loss to report instead.
 double optimization_step(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                          const LearningRateSchedule& schedule, std::optional<double> clip_norm, int epoch,
-                         int64_t step, const std::function<torch::Tensor()>& loss);
+                         int64_t step, const std::function<torch::Tensor()>& loss,
+                         const std::function<double(double)>& combine = nullptr);
 
 }  // namespace mlc::compute

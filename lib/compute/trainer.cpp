@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 
 #include "checkpoint.hpp"
 #include "config_access.hpp"
+#include "distributed.hpp"
 #include "evaluator.hpp"
 #include "mlc/error.hpp"
 #include "mlc/limits.hpp"
@@ -143,8 +145,10 @@ int stop_requests(const TrainRequest& request) {
 // Everything one run needs; epochs run through run_epoch().
 class Run {
  public:
-  Run(const TrainRequest& request, const data::Splits& splits)
+  // `group`: the other ranks of a data-parallel run; null for one process.
+  Run(const TrainRequest& request, const data::Splits& splits, RankGroup* group)
       : request_(request),
+        group_(group),
         options_(training_options(request.config)),
         info_(describe_training_data(splits, request.config)),
         train_(as_tensors(splits.train)),
@@ -170,6 +174,7 @@ class Run {
     } else {
       progress_.data_files = splits.files;
     }
+    if (group_ != nullptr) join_ranks();
   }
 
   TrainResult run() {
@@ -178,7 +183,7 @@ class Run {
       run_epoch();
       stopped_early = monitor_.should_stop(progress_);
       const bool finished = progress_.epoch > options_.epochs || stopped_early;
-      if (!finished && stop_requests(request_) > 0) {
+      if (!finished && stop_level() > 0) {
         throw Error(ErrorKind::interrupted,
                     fmt::format("training stopped after epoch {} of {}; its state is saved",
                                 progress_.epoch - 1, options_.epochs));
@@ -190,12 +195,75 @@ class Run {
  private:
   std::filesystem::path state_path() const { return request_.run_dir / "state.pt"; }
   std::filesystem::path best_path() const { return request_.run_dir / "best.pt"; }
+  // Only rank 0 writes the run's files.
+  bool writes_files() const { return group_ == nullptr || group_->rank() == 0; }
+
+  // The stop requests every rank acts on: this process's signals, or in a data-parallel run the
+  // ones any rank received, as the last reduction summed them (one rank stopping alone would
+  // leave the others waiting in the next allreduce).
+  int stop_level() const { return group_ == nullptr ? stop_requests(request_) : agreed_stop_level_; }
+
+  int local_stop_level() const { return std::min(stop_requests(request_), 2); }
+
+  void set_agreed_stop_level(double at_least_one, double at_least_two) {
+    agreed_stop_level_ = at_least_two > 0 ? 2 : at_least_one > 0 ? 1 : 0;
+  }
+
+  // DistributedDataParallel's start: every replica takes rank 0's parameters and buffers (they
+  // were built from the same seed, or loaded from the same state.pt, so this is a safeguard
+  // against a rank that read something else); the gradients travel in one flat bucket.
+  void join_ranks() {
+    std::vector<torch::Tensor> tensors = model_->parameters();
+    for (const torch::Tensor& buffer : model_->buffers()) tensors.push_back(buffer);
+    {
+      torch::NoGradGuard no_grad;
+      group_->broadcast_from_root(tensors);
+    }
+    // Three numbers ride with the gradients: the batch's loss and the two stop levels.
+    bucket_ = std::make_unique<GradientBucket>(model_->parameters(), 3);
+    for (const auto& item : model_->named_buffers()) {
+      if (item.key().find("running_") != std::string::npos && item.value().is_floating_point()) {
+        running_statistics_.push_back(item.value());
+      }
+    }
+    note_what_is_kept();
+  }
+
+  void note_what_is_kept() {
+    const std::string run = request_.run_dir.filename().string();
+    group_->set_what_is_kept(
+        progress_.epochs.empty()
+            ? fmt::format("run {} has no finished epoch yet and starts afresh when resumed", run)
+            : fmt::format("run {} keeps its state after epoch {}", run,
+                          progress_.epochs.back().epoch));
+  }
+
+  // A different dropout stream on every rank (the same one on every rank would drop the same
+  // units for the n-th sample of each shard), drawn again at every epoch so that a run resumed at
+  // an epoch boundary, with any number of ranks, needs only rank 0's generator from state.pt.
+  void seed_dropout_for_rank(int epoch) {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_current_seed(options_.seed * 1000003u + static_cast<uint64_t>(epoch) * 7919u +
+                               static_cast<uint64_t>(group_->rank()));
+  }
+
+  // The batch's mean loss over this rank's shard, weighted by the shard's share of the batch so
+  // that the summed gradients are the whole batch's; undefined for an empty shard.
+  torch::Tensor shard_loss(const torch::Tensor& features, const torch::Tensor& targets,
+                           int64_t batch_size) {
+    if (features.size(0) == 0) return {};
+    const torch::Tensor loss = training_loss(info_.task, model_->predict(features), targets);
+    if (group_ == nullptr) return loss;
+    return loss * (static_cast<double>(features.size(0)) / static_cast<double>(batch_size));
+  }
 
   void run_epoch() {
     const int epoch = progress_.epoch;
     const torch::Tensor order_state_at_start = generator_state(order_generator_);
     const int64_t count = train_.targets.size(0);
     const torch::Tensor order = torch::randperm(count, order_generator_, torch::kInt64);
+    if (group_ != nullptr) seed_dropout_for_rank(epoch);
     // One buffer per epoch for the batches: index_select_out refills it in place, so the loop
     // allocates nothing for its inputs.
     std::vector<int64_t> batch_shape = train_.features.sizes().vec();
@@ -209,22 +277,28 @@ class Run {
     for (int64_t batch = progress_.next_batch; batch < batches_; ++batch) {
       const int64_t start = batch * options_.batch_size;
       const int64_t size = std::min(options_.batch_size, count - start);
-      const torch::Tensor indices = order.slice(0, start, start + size);
-      torch::Tensor batch_features = features.narrow(0, 0, size);
-      torch::Tensor batch_targets = targets.narrow(0, 0, size);
+      // Each rank gathers its own disjoint shard of the global batch.
+      const auto [first, last] = group_ == nullptr
+                                     ? std::pair<int64_t, int64_t>{0, size}
+                                     : shard_of_batch(size, group_->rank(), group_->world_size());
+      const torch::Tensor indices = order.slice(0, start + first, start + last);
+      torch::Tensor batch_features = features.narrow(0, 0, last - first);
+      torch::Tensor batch_targets = targets.narrow(0, 0, last - first);
       torch::index_select_out(batch_features, train_.features, 0, indices);
       torch::index_select_out(batch_targets, train_.targets, 0, indices);
 
       const double loss = optimization_step(
           *model_, *optimizer_, schedule_, clip_norm_, epoch, (epoch - 1) * batches_ + batch,
-          [&] { return training_loss(info_.task, model_->predict(batch_features), batch_targets); });
+          [&] { return shard_loss(batch_features, batch_targets, size); }, combine_across_ranks());
       progress_.loss_sum += loss * static_cast<double>(size);
       progress_.next_batch = batch + 1;
       progress_.epoch_seconds = seconds_before + seconds_since(started);
       report_batch(start + size);
 
-      if (stop_requests(request_) >= 2 && batch + 1 < batches_) {
-        save_training_state(state_path(), *model_, *optimizer_, order_state_at_start, progress_);
+      if (stop_level() >= 2 && batch + 1 < batches_) {
+        if (writes_files()) {
+          save_training_state(state_path(), *model_, *optimizer_, order_state_at_start, progress_);
+        }
         throw Error(ErrorKind::interrupted,
                     fmt::format("training stopped in epoch {} after batch {} of {}; its state is "
                                 "saved",
@@ -232,6 +306,19 @@ class Run {
       }
     }
     finish_epoch(count);
+  }
+
+  // Between backward and clipping: the gradients, the loss and the stop requests summed across
+  // ranks in one allreduce. Nothing for one process.
+  std::function<double(double)> combine_across_ranks() {
+    if (group_ == nullptr) return nullptr;
+    return [this](double shard_loss_value) {
+      const int level = local_stop_level();
+      const std::vector<double> sums =
+          bucket_->reduce(*group_, {shard_loss_value, level >= 1 ? 1.0 : 0.0, level >= 2 ? 1.0 : 0.0});
+      set_agreed_stop_level(sums[1], sums[2]);
+      return sums[0];
+    };
   }
 
   void report_batch(int64_t samples_done) {
@@ -254,29 +341,45 @@ class Run {
     EpochMetrics metrics;
     metrics.epoch = progress_.epoch;
     metrics.train_loss = progress_.loss_sum / static_cast<double>(count);
-    if (validation_.targets.size(0) > 0) {
+    // Batch norm's running statistics, which each rank gathered on its own shards, are averaged
+    // before rank 0 validates with them and saves them.
+    if (group_ != nullptr) average_buffers(*group_, running_statistics_);
+    if (validation_.targets.size(0) > 0 && writes_files()) {
       if (request_.on_phase) request_.on_phase(TrainPhase::validating, progress_.epoch);
       metrics.validation = measure(*model_, info_.task, validation_.features, validation_.targets);
     }
     metrics.seconds = progress_.epoch_seconds + seconds_since(started);
     // A diverged model is not worth a version: say so instead of recording NaN metrics.
-    const bool finite =
+    bool finite =
         std::isfinite(metrics.train_loss) &&
         std::all_of(metrics.validation.begin(), metrics.validation.end(),
                     [](const auto& metric) { return std::isfinite(metric.second); });
+    const EpochMetrics* best =
+        progress_.best_epoch > 0 ? &progress_.epochs[progress_.best_epoch - 1] : nullptr;
+    bool improved = finite && monitor_.improves(metrics, best);
+    if (group_ != nullptr) {
+      // Rank 0's judgement of its validation, and every rank's stop requests.
+      const bool root = group_->rank() == 0;
+      const int level = local_stop_level();
+      torch::Tensor decision = torch::tensor(
+          {root && !finite ? 1.0f : 0.0f, root && improved ? 1.0f : 0.0f,
+           level >= 1 ? 1.0f : 0.0f, level >= 2 ? 1.0f : 0.0f});
+      group_->allreduce_sum(decision);
+      finite = decision[0].item<float>() == 0;
+      improved = decision[1].item<float>() > 0;
+      set_agreed_stop_level(decision[2].item<float>(), decision[3].item<float>());
+    }
     if (!finite) {
       throw Error(ErrorKind::invalid_input,
                   fmt::format("training diverged in epoch {}: the loss is not finite; lower "
                               "training.optimizer.learning_rate",
                               metrics.epoch));
     }
-    const EpochMetrics* best =
-        progress_.best_epoch > 0 ? &progress_.epochs[progress_.best_epoch - 1] : nullptr;
-    if (monitor_.improves(metrics, best)) {
+    if (improved) {
       progress_.best_epoch = metrics.epoch;
       // Before the state that names it: a crash between the two redoes this epoch, which writes
       // the same weights again.
-      save_checkpoint(*model_, best_path());
+      if (writes_files()) save_checkpoint(*model_, best_path());
     }
     progress_.epochs.push_back(metrics);
     progress_.train_seconds += metrics.seconds;
@@ -284,8 +387,11 @@ class Run {
     progress_.next_batch = 0;
     progress_.loss_sum = 0;
     progress_.epoch_seconds = 0;
-    save_training_state(state_path(), *model_, *optimizer_, generator_state(order_generator_),
-                        progress_);
+    if (writes_files()) {
+      save_training_state(state_path(), *model_, *optimizer_, generator_state(order_generator_),
+                          progress_);
+    }
+    if (group_ != nullptr) note_what_is_kept();
     if (request_.on_epoch) request_.on_epoch(metrics);
   }
 
@@ -293,7 +399,7 @@ class Run {
     TrainResult result;
     const bool keep_best = options_.keep_best && progress_.best_epoch > 0;
     result.checkpoint = keep_best ? best_path() : request_.run_dir / "last.pt";
-    if (!keep_best) save_checkpoint(*model_, result.checkpoint);
+    if (!keep_best && writes_files()) save_checkpoint(*model_, result.checkpoint);
     result.best_epoch = keep_best ? progress_.best_epoch
                                   : static_cast<int>(progress_.epochs.size());
     result.monitor = monitor_.metric();
@@ -313,6 +419,7 @@ class Run {
   }
 
   const TrainRequest& request_;
+  RankGroup* group_;
   TrainingOptions options_;
   ModelInfo info_;
   SampleTensors train_;
@@ -325,6 +432,10 @@ class Run {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   int64_t batches_ = 0;
   RunProgress progress_;
+  // Data-parallel runs only:
+  std::unique_ptr<GradientBucket> bucket_;
+  std::vector<torch::Tensor> running_statistics_;  // batch norm's, averaged at every epoch's end
+  int agreed_stop_level_ = 0;
 };
 
 // Data that cannot make a model worth a version is refused before the first epoch: a version
@@ -370,6 +481,79 @@ void keep_freed_buffers_for_reuse() {
   mallopt(M_TOP_PAD, 256 * kMiB);
 }
 
+TrainResult train_with(const TrainRequest& request, const data::Splits& splits, RankGroup* group) {
+  check_trainable(splits, config_value<nlohmann::json>(request.config, "/data"));
+  use_configured_threads(request.config);
+  keep_freed_buffers_for_reuse();
+  if (group == nullptr || group->rank() == 0) std::filesystem::create_directories(request.run_dir);
+  Run run(request, splits, group);
+  return run.run();
+}
+
+void check_thread_setting(const nlohmann::json& config) {
+  // Before the data is read: an impossible thread count is a mistake in the config.
+  if (config_has(config, "/training/threads")) {
+    check_thread_count(config_value<int64_t>(config, "/training/threads"), "training.threads");
+  }
+}
+
+data::Splits load_training_splits(const TrainRequest& request) {
+  if (request.on_phase) request.on_phase(TrainPhase::loading_data, 0);
+  return data::load_splits(config_value<nlohmann::json>(request.config, "/data"),
+                           data::split_seed(request.config));
+}
+
+// Every rank reads the data itself; the ranks then compare what they are about to train on with
+// rank 0 and all refuse the same difference, so no rank trains alone.
+std::vector<std::string> check_ranks_agree(RankGroup& group, const TrainRequest& request,
+                                           const data::Splits& splits) {
+  const nlohmann::json mine = describe_rank(request.distributed, request.config, splits.files);
+  std::vector<nlohmann::json> all;
+  for (const std::string& text : group.gather("rank", mine.dump())) {
+    all.push_back(nlohmann::json::parse(text));
+  }
+  std::vector<std::string> hosts;
+  for (size_t rank = 0; rank < all.size(); ++rank) {
+    if (const auto difference = difference_from_root(all.front(), all[rank], static_cast<int>(rank))) {
+      throw Error(ErrorKind::invalid_input, *difference);
+    }
+    hosts.push_back(all[rank].at("host").get<std::string>());
+  }
+  return hosts;
+}
+
+// A rank of a data-parallel run: the rendezvous, rank 0's decisions (which config, which run
+// directory, whether it resumes), the data, the check that every rank agrees, the training.
+TrainResult train_data_parallel(const TrainRequest& request) {
+  RankGroup group(request.distributed);
+  const nlohmann::json root_run = nlohmann::json::parse(group.from_root(
+      "run", nlohmann::json{{"config", request.config},
+                            {"run_dir", request.run_dir.string()},
+                            {"resume", request.resume}}
+                 .dump()));
+  TrainRequest rank_request = request;
+  // A resuming rank other than 0 has no config of its own; a new one keeps its own, compared below.
+  if (rank_request.config.is_null()) rank_request.config = root_run.at("config");
+  rank_request.run_dir = root_run.at("run_dir").get<std::string>();
+  rank_request.resume = root_run.at("resume").get<bool>();
+  check_thread_setting(rank_request.config);
+  const data::Splits splits = load_training_splits(rank_request);
+  const std::vector<std::string> hosts = check_ranks_agree(group, rank_request, splits);
+  const std::filesystem::path state = rank_request.run_dir / "state.pt";
+  const bool root_has_state = group.from_root("state", std::filesystem::exists(state) ? "1" : "0") == "1";
+  if (rank_request.resume && root_has_state != std::filesystem::exists(state)) {
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("rank {} cannot see rank 0's {}: the hosts must share the filesystem "
+                            "that holds MLC_HOME",
+                            group.rank(), state.string()));
+  }
+  TrainResult result = train_with(rank_request, splits, &group);
+  result.distributed = {{"world_size", group.world_size()},
+                        {"backend", request.distributed.backend},
+                        {"hosts", hosts}};
+  return result;
+}
+
 }  // namespace
 
 void use_configured_threads(const nlohmann::json& config) {
@@ -382,24 +566,13 @@ void use_configured_threads(const nlohmann::json& config) {
 }
 
 TrainResult train(const TrainRequest& request) {
-  // Before the data is read: an impossible thread count is a mistake in the config.
-  if (config_has(request.config, "/training/threads")) {
-    check_thread_count(config_value<int64_t>(request.config, "/training/threads"),
-                       "training.threads");
-  }
-  if (request.on_phase) request.on_phase(TrainPhase::loading_data, 0);
-  const data::Splits splits = data::load_splits(config_value<nlohmann::json>(request.config, "/data"),
-                                                data::split_seed(request.config));
-  return train_on_splits(request, splits);
+  if (request.distributed.world_size > 1) return train_data_parallel(request);
+  check_thread_setting(request.config);
+  return train_on_splits(request, load_training_splits(request));
 }
 
 TrainResult train_on_splits(const TrainRequest& request, const data::Splits& splits) {
-  check_trainable(splits, config_value<nlohmann::json>(request.config, "/data"));
-  use_configured_threads(request.config);
-  keep_freed_buffers_for_reuse();
-  std::filesystem::create_directories(request.run_dir);
-  Run run(request, splits);
-  return run.run();
+  return train_with(request, splits, nullptr);
 }
 
 }  // namespace mlc::compute

@@ -33,10 +33,31 @@ detail::TrainingRun open_run(const Session& session, const TrainOptions& options
   return detail::TrainingRun::start(session.home, options.model_name, config, lineage);
 }
 
+// A rank other than 0 of a data-parallel run: it trains rank 0's run (the backend learns which from
+// rank 0), with its own config when the run is new so that the backend can compare the two.
+TrainOutcome train_as_other_rank(const TrainOptions& options, ComputeBackend& backend) {
+  TrainRequest request;
+  if (!options.resume) {
+    check_name(options.model_name, "model name");
+    request.config = load_train_config(options.config_file, options.overrides);
+  }
+  request.distributed = options.distributed;
+  request.distributed.mlc_version = mlc_version();
+  request.stop_requests = options.stop_requests;
+  TrainOutcome outcome;
+  outcome.result = backend.train(request);
+  outcome.resumed = options.resume.has_value();
+  outcome.recorded = false;
+  return outcome;
+}
+
 }  // namespace
 
 TrainOutcome train_version(const Session& session, const TrainOptions& options) {
   ComputeBackend& backend = load_compute_backend();
+  if (options.distributed.world_size > 1 && options.distributed.rank > 0) {
+    return train_as_other_rank(options, backend);
+  }
   detail::TrainingRun run = open_run(session, options, backend);
   const bool resumed = options.resume.has_value();
   if (resumed && fs::exists(session.home.catalog_file())) {
@@ -49,8 +70,10 @@ TrainOutcome train_version(const Session& session, const TrainOptions& options) 
     }
   }
 
-  TrainRequest request{run.config(), run.dir(), resumed, options.on_epoch, options.on_batch,
+  TrainRequest request{run.config(), run.dir(),      resumed,
+                       options.distributed, options.on_epoch, options.on_batch,
                        options.stop_requests, options.on_phase};
+  request.distributed.mlc_version = mlc_version();
   TrainResult result;
   try {
     result = backend.train(request);
@@ -76,6 +99,7 @@ TrainOutcome train_version(const Session& session, const TrainOptions& options) 
   version.lineage = run.lineage();
   version.lineage["run"] = run.id();
   version.lineage["resumed"] = resumed;
+  if (!result.distributed.is_null()) version.lineage["distributed"] = result.distributed;
   const ArtifactStore store = detail::artifact_store(session);
   version.checkpoint_sha256 = store.put(result.checkpoint);
   version.epochs = result.epochs;

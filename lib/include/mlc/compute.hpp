@@ -60,10 +60,29 @@ struct BatchProgress {
 enum class TrainPhase { loading_data, validating };
 using PhaseCallback = std::function<void(TrainPhase phase, int epoch)>;
 
+// Where this process stands in a data-parallel run (torch.distributed's c10d: a TCPStore at
+// master_addr:master_port, rank 0 hosting it, and a Gloo process group). world_size 1: one
+// process, no store, nothing exchanged.
+struct DistributedSettings {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;                     // the rank among this host's processes
+  std::string master_addr = "127.0.0.1";  // rank 0's host
+  int master_port = 29500;
+  std::string backend = "gloo";           // the only one this build has
+  std::string mlc_version;                // compared with rank 0's at start
+  std::string host;                       // this host's name, for the lineage
+};
+
 struct TrainRequest {
-  nlohmann::json config;          // validated train config, paths absolute (train_config.hpp)
-  std::filesystem::path run_dir;  // the run's own directory: state.pt after every epoch, best.pt
+  // Validated train config, paths absolute (train_config.hpp). Null on a rank other than 0 that
+  // resumes: it trains with rank 0's.
+  nlohmann::json config;
+  // The run's own directory: state.pt after every epoch, best.pt. Empty on ranks other than 0,
+  // which write nothing and read rank 0's (a filesystem shared by the hosts is assumed).
+  std::filesystem::path run_dir;
   bool resume = false;            // continue from run_dir/state.pt instead of starting afresh
+  DistributedSettings distributed;
   std::function<void(const EpochMetrics&)> on_epoch;  // progress report; may be empty
   std::function<void(const BatchProgress&)> on_batch;  // may be empty; called after every batch
   // Signals counted by the caller: 1 = stop after this epoch, 2 or more = stop now. Either way the
@@ -87,6 +106,8 @@ struct TrainResult {
   int64_t validation_samples = 0;
   double train_seconds = 0;       // the training loop only, data loading excluded
   double samples_per_second = 0;  // training samples processed per second of train_seconds
+  // A data-parallel run: {"world_size", "backend", "hosts": [one per rank]}; null for one process.
+  nlohmann::json distributed;
 };
 
 // A trained model as the catalogue knows it: enough to rebuild it.

@@ -50,12 +50,16 @@ struct TrainOptions {
   std::function<void(const BatchProgress&)> on_batch;   // progress; may be empty
   const std::atomic<int>* stop_requests = nullptr;       // see TrainRequest
   PhaseCallback on_phase;                                // progress; may be empty
+  // A data-parallel run (world_size > 1): rank 0 opens the run and records the version; the
+  // other ranks open nothing in the home and record nothing (TrainOutcome::recorded false).
+  DistributedSettings distributed;
 };
 struct TrainOutcome {
-  VersionRecord version;
+  VersionRecord version;  // empty on a rank other than 0
   TrainResult result;
   std::string run_id;
   bool resumed = false;
+  bool recorded = true;   // false on a rank other than 0
 };
 // Throws Error(interrupted) naming the run to resume when stop_requests stopped it; Error(refused)
 // when the run to resume is still running in another process.
