@@ -186,7 +186,10 @@ void run_train(const TrainFlags& flags, CliState& state) {
   document["train_samples"] = outcome.result.train_samples;
   document["validation_samples"] = outcome.result.validation_samples;
   document["checkpoint_sha256"] = outcome.version.checkpoint_sha256;
-  if (!outcome.result.distributed.is_null()) document["distributed"] = outcome.result.distributed;
+  if (!outcome.result.distributed.is_null()) {
+    document["distributed"] = outcome.result.distributed;
+    document["distributed"]["allreduce_seconds"] = outcome.result.allreduce_seconds;
+  }
   const std::string ranks =
       outcome.result.distributed.is_null()
           ? ""

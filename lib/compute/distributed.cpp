@@ -185,7 +185,10 @@ std::vector<double> GradientBucket::reduce(RankGroup& group, const std::vector<d
   float* tail = buffer_.data_ptr<float>() + offset;
   for (size_t i = 0; i < scalars_; ++i) tail[i] = static_cast<float>(scalars.at(i));
 
+  const auto started = std::chrono::steady_clock::now();
   group.allreduce_sum(buffer_);
+  allreduce_seconds_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   offset = 0;
   for (const torch::Tensor& parameter : parameters_) {

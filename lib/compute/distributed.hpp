@@ -66,10 +66,14 @@ class GradientBucket {
   // it across `group`, writes the sums back as the gradients, and returns the summed scalars.
   std::vector<double> reduce(RankGroup& group, const std::vector<double>& scalars);
 
+  // Wall time spent in the allreduce so far: the transfer and the wait for the slowest rank.
+  double allreduce_seconds() const { return allreduce_seconds_; }
+
  private:
   std::vector<torch::Tensor> parameters_;
   size_t scalars_;
   torch::Tensor buffer_;
+  double allreduce_seconds_ = 0;
 };
 
 // Averages floating-point buffers (batch norm's running mean and variance) across ranks, in place.

@@ -410,6 +410,7 @@ class Run {
     result.train_samples = train_.targets.size(0);
     result.validation_samples = validation_.targets.size(0);
     result.train_seconds = progress_.train_seconds;
+    if (bucket_) result.allreduce_seconds = bucket_->allreduce_seconds();
     result.samples_per_second =
         result.train_seconds > 0
             ? static_cast<double>(progress_.epochs.size()) *

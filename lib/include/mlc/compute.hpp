@@ -108,6 +108,9 @@ struct TrainResult {
   double samples_per_second = 0;  // training samples processed per second of train_seconds
   // A data-parallel run: {"world_size", "backend", "hosts": [one per rank]}; null for one process.
   nlohmann::json distributed;
+  // A data-parallel run: the seconds of train_seconds this rank spent in the gradients' allreduce
+  // (the transfer and the wait for the slowest rank); 0 for one process.
+  double allreduce_seconds = 0;
 };
 
 // A trained model as the catalogue knows it: enough to rebuild it.
