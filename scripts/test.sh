@@ -3,8 +3,8 @@
 #  build/       Release, warnings as errors: every test (doctest unit tests, CLI suites, the
 #               Python interop test);
 #  build-asan/  AddressSanitizer + UBSan + LeakSanitizer (MLC_SANITIZE), the libtorch half
-#               included: the unit tests and the CLI suites not labelled slow or ulimit
-#               (tests/CMakeLists.txt says why); any sanitizer report fails;
+#               included: the unit tests and the CLI suites not labelled slow, ulimit or
+#               postgres_cli (tests/CMakeLists.txt says why); any sanitizer report fails;
 #  build-fuzz/  clang-14 libFuzzer (MLC_BUILD_FUZZERS): each fuzzer of tests/fuzz for
 #               MLC_FUZZ_SECONDS (default 30) from its seed corpus; a crash fails.
 set -euo pipefail
@@ -31,7 +31,7 @@ reports="$PWD/build-asan/sanitizer-reports"
 rm -rf "$reports" && mkdir -p "$reports"
 status=0
 ASAN_OPTIONS="log_path=$reports/asan:intercept_tls_get_addr=0" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" --label-exclude 'slow|ulimit' \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" --label-exclude 'slow|ulimit|postgres_cli' \
   || status=$?
 if [ -n "$(ls -A "$reports")" ]; then
   cat "$reports"/* >&2

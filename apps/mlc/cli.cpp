@@ -20,7 +20,7 @@
 namespace mlc::cli {
 namespace {
 
-constexpr std::array<Command, 18> kCommands = {{
+constexpr std::array<Command, 19> kCommands = {{
     {"train", setup_train},
     {"eval", setup_eval},
     {"compare", setup_compare},
@@ -38,6 +38,7 @@ constexpr std::array<Command, 18> kCommands = {{
     {"card", setup_card},
     {"verify", setup_verify},
     {"gc", setup_gc},
+    {"catalog", setup_catalog},
     {"serve", setup_serve},
 }};
 

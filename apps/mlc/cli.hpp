@@ -57,6 +57,7 @@ void setup_edit(CLI::App& app, CliState& state);
 void setup_card(CLI::App& app, CliState& state);
 void setup_verify(CLI::App& app, CliState& state);
 void setup_gc(CLI::App& app, CliState& state);
+void setup_catalog(CLI::App& app, CliState& state);
 void setup_serve(CLI::App& app, CliState& state);
 
 // Parses argv, runs the chosen subcommand, prints any error once and returns the exit code.

@@ -377,7 +377,133 @@ std::string utc_now() {
   return fmt::format("{}.{:03d}Z", text, millis);
 }
 
+namespace {
+
+// One read snapshot for several statements: in WAL mode each statement outside a transaction sees
+// the catalogue as it is when it starts, so a version written between them would be in one
+// query's rows and not another's. Nothing when a transaction is already open.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(sql::Connection& db) : db_(db), began_(db.begin_read()) {}
+  ~ReadSnapshot() {
+    if (!began_) return;
+    try {
+      db_.commit();
+    } catch (const Error&) {
+      // A read-only transaction has nothing to lose; the database ends it with the connection.
+    }
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  sql::Connection& db_;
+  bool began_;
+};
+
+}  // namespace
+
 int Catalog::schema_version() { return kCatalogSchemaVersion; }
+
+std::string Catalog::location() const { return db_->describe(); }
+
+namespace {
+
+// Every table of schema 6 with its columns and their types (i: integer, r: real, t: text), in an
+// order where each row's references are copied before it. Values are copied by type, not as
+// text: SQLite prints a REAL with 15 digits, which would change the numbers.
+struct CopiedTable {
+  const char* name;
+  std::vector<std::pair<const char*, char>> columns;
+  bool has_id;
+};
+
+const std::vector<CopiedTable>& copied_tables() {
+  static const std::vector<CopiedTable> tables = {
+      {"models", {{"id", 'i'}, {"name", 't'}, {"created_at", 't'}}, true},
+      {"versions",
+       {{"id", 'i'}, {"model_id", 'i'}, {"version", 'i'}, {"state", 't'}, {"origin", 't'}, {"created_at", 't'},
+        {"description", 't'}, {"config", 't'}, {"model_info", 't'}, {"lineage", 't'}, {"checkpoint_sha256", 't'},
+        {"model_sha256", 't'}, {"manifest_sha256", 't'}, {"artifacts_purged_at", 't'}, {"train_seconds", 'r'},
+        {"samples_per_second", 'r'}, {"train_samples", 'i'}, {"validation_samples", 'i'}},
+       true},
+      {"version_inputs", {{"version_id", 'i'}, {"role", 't'}, {"path", 't'}, {"sha256", 't'}}, false},
+      {"epoch_metrics", {{"version_id", 'i'}, {"epoch", 'i'}, {"name", 't'}, {"value", 'r'}}, false},
+      {"evaluations",
+       {{"id", 'i'}, {"version_id", 'i'}, {"at", 't'}, {"samples", 'i'}, {"passed", 'i'}, {"gates", 't'},
+        {"data_files", 't'}, {"origin", 't'}, {"details", 't'}, {"data_fingerprint", 't'}, {"on_test_split", 'i'},
+        {"outcomes", 't'}},
+       true},
+      {"evaluation_metrics", {{"evaluation_id", 'i'}, {"name", 't'}, {"value", 'r'}}, false},
+      {"tags", {{"version_id", 'i'}, {"key", 't'}, {"value", 't'}}, false},
+      {"variants",
+       {{"id", 'i'}, {"version_id", 'i'}, {"name", 't'}, {"kind", 't'}, {"format", 't'}, {"model_sha256", 't'},
+        {"manifest_sha256", 't'}, {"created_at", 't'}, {"details", 't'}, {"samples", 'i'}, {"data_fingerprint", 't'},
+        {"fp32", 't'}, {"variant", 't'}},
+       true},
+      {"deployments",
+       {{"model_id", 'i'}, {"target", 't'}, {"version_id", 'i'}, {"deployed_at", 't'}, {"variant_id", 'i'}},
+       false},
+      {"aliases", {{"model_id", 'i'}, {"alias", 't'}, {"version_id", 'i'}, {"set_at", 't'}}, false},
+      {"history",
+       {{"id", 'i'}, {"version_id", 'i'}, {"at", 't'}, {"from_state", 't'}, {"to_state", 't'}, {"actor", 't'},
+        {"reason", 't'}, {"target", 't'}, {"command", 't'}, {"event", 't'}, {"host", 't'}, {"detail", 't'}},
+       true},
+      {"target_log",
+       {{"id", 'i'}, {"model_id", 'i'}, {"target", 't'}, {"version_id", 'i'}, {"kind", 't'}, {"at", 't'},
+        {"actor", 't'}, {"host", 't'}, {"reason", 't'}, {"command", 't'}, {"variant_id", 'i'}},
+       true},
+  };
+  return tables;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, int64_t>> Catalog::copy_into(Catalog& target) const {
+  static_assert(kCatalogSchemaVersion == 6, "catalog copy lists schema 6's tables: add the new ones");
+  const ReadSnapshot snapshot(*db_);
+  std::vector<std::pair<std::string, int64_t>> counts;
+  target.in_transaction([&] {
+    auto existing = target.db_->prepare("SELECT count(*) FROM models");
+    existing.step();
+    if (existing.column_int(0) != 0) {
+      throw Error(ErrorKind::refused, fmt::format("the catalogue at {} is not empty ({} models): catalog copy "
+                                                  "only fills an empty one",
+                                                  target.location(), existing.column_int(0)));
+    }
+    for (const auto& table : copied_tables()) {
+      std::string names, places;
+      for (const auto& [column, type] : table.columns) {
+        names += std::string(names.empty() ? "" : ", ") + column;
+        places += places.empty() ? "?" : ", ?";
+      }
+      auto rows = db_->prepare(fmt::format("SELECT {} FROM {} ORDER BY {}", names, table.name,
+                                           table.has_id ? "id" : names));
+      auto insert = target.db_->prepare(fmt::format("INSERT INTO {} ({}) VALUES ({})", table.name, names, places));
+      int64_t count = 0;
+      while (rows.step()) {
+        for (size_t i = 0; i < table.columns.size(); ++i) {
+          const int column = static_cast<int>(i), position = column + 1;
+          if (rows.column_is_null(column)) {
+            insert.bind_null(position);
+          } else if (table.columns[i].second == 'i') {
+            insert.bind(position, rows.column_int(column));
+          } else if (table.columns[i].second == 'r') {
+            insert.bind(position, rows.column_double(column));
+          } else {
+            insert.bind(position, rows.column_text(column));
+          }
+        }
+        insert.run();
+        insert.reset();
+        ++count;
+      }
+      if (table.has_id) target.db_->follow_explicit_ids(table.name);
+      counts.emplace_back(table.name, count);
+    }
+  });
+  return counts;
+}
 
 Catalog::Catalog(const Home& home, Mode mode) : db_(open_catalog_connection(home, mode)) {
   prepare_catalog_schema(*db_);
@@ -623,31 +749,6 @@ std::vector<std::string> Catalog::unreadable_rows() const {
   return found;
 }
 
-namespace {
-
-// One read snapshot for several statements: in WAL mode each statement outside a transaction sees
-// the catalogue as it is when it starts, so a version written between them would be in one
-// query's rows and not another's. Nothing when a transaction is already open.
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(sql::Connection& db) : db_(db), began_(db.begin_read()) {}
-  ~ReadSnapshot() {
-    if (!began_) return;
-    try {
-      db_.commit();
-    } catch (const Error&) {
-      // A read-only transaction has nothing to lose; the database ends it with the connection.
-    }
-  }
-  ReadSnapshot(const ReadSnapshot&) = delete;
-  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
- private:
-  sql::Connection& db_;
-  bool began_;
-};
-
-}  // namespace
 
 std::vector<ListedVersion> Catalog::list(const ListFilter& filter) const {
   const ReadSnapshot snapshot(*db_);

@@ -109,6 +109,9 @@ class Connection {
   // Values stored with another type than their column declares (SQLite's columns take any
   // type); one line each naming table, row and column. [] where the database enforces types.
   virtual std::vector<std::string> mistyped_values() = 0;
+  // After rows were inserted into `table` with explicit ids (catalog copy): the ids the database
+  // gives from then on follow the highest one. SQLite's INTEGER PRIMARY KEY does so by itself.
+  virtual void follow_explicit_ids(std::string_view /*table*/) {}
   // Records `version` as the catalogue's schema version, inside the write transaction that
   // created or upgraded its tables (catalog_schema.cpp).
   virtual void set_schema_version(int version) = 0;

@@ -191,7 +191,10 @@ class Connection final : public sql::Connection {
     return fmt::format("({}::jsonb ->> '{}')", column, key);
   }
   int schema_version() override {
-    auto exists = prepare("SELECT to_regclass('mlc_schema') IS NOT NULL");
+    // A scan of pg_tables, not to_regclass(): the name lookup's cache is not refreshed by waiting
+    // for the advisory lock, so after another process created the tables it still said "none".
+    auto exists = prepare("SELECT count(*) FROM pg_catalog.pg_tables "
+                          "WHERE schemaname = current_schema() AND tablename = 'mlc_schema'");
     exists.step();
     if (exists.column_int(0) == 0) return 0;
     auto version = prepare("SELECT version FROM mlc_schema");
@@ -217,6 +220,11 @@ class Connection final : public sql::Connection {
     return "ok";
   }
   std::vector<std::string> mistyped_values() override { return {}; }
+  void follow_explicit_ids(std::string_view table) override {
+    execute(fmt::format("SELECT setval(pg_get_serial_sequence('{0}', 'id'), "
+                        "(SELECT COALESCE(MAX(id), 0) + 1 FROM {0}), false)",
+                        table));
+  }
 
   // Throws Error(catalog) unless `result` succeeded.
   Result check(Result result, std::string_view sql) const {

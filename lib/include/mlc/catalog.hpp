@@ -344,6 +344,15 @@ class Catalog {
   // Records that gc deleted the version's artifacts, with a purge history row.
   void mark_artifacts_purged(const VersionRecord& version, const TransitionNote& note);
 
+  // mlc catalog copy: copies every row of every table of this catalogue into `target`, which must
+  // hold no model yet, in one write transaction of the target (ids kept, so every reference
+  // between rows stays as it was), and returns each table's row count, in copy order. Throws
+  // Error(refused) naming the target if it is not empty.
+  std::vector<std::pair<std::string, int64_t>> copy_into(Catalog& target) const;
+  // Where the catalogue is, for messages: the SQLite file, or PostgreSQL's host, port and
+  // database (never a password).
+  std::string location() const;
+
   // The schema version this build writes (SQLite: PRAGMA user_version; PostgreSQL: mlc_schema).
   static int schema_version();
 

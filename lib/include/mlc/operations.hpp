@@ -393,6 +393,18 @@ struct VerifyReport {
 };
 VerifyReport verify_home(const Session& session);
 
+// mlc catalog copy --to URL: moves a team onto a server. Copies every row of the session's
+// catalogue (history, target log, aliases, evaluations, variants: everything) into the empty
+// catalogue `to` names, in one transaction; the files stay in MLC_HOME. Throws Error(usage) for a
+// missing or same target, Error(not_found) if there is no catalogue to copy, Error(refused) if the
+// target holds a model already.
+struct CatalogCopyReport {
+  std::string from;  // Catalog::location(): never a password
+  std::string to;
+  std::vector<std::pair<std::string, int64_t>> tables;  // rows copied per table, in copy order
+};
+CatalogCopyReport copy_catalog(const Session& session, const std::string& to);
+
 // mlc gc: deletes what no version needs: stored artifacts no version references (a retired
 // version's are kept unless purge_retired), temporary files a killed process left (in the store
 // and MLC_HOME/tmp) and leftovers of interrupted deployment changes. Files younger than

@@ -1,0 +1,31 @@
+#include <filesystem>
+
+#include "mlc/catalog.hpp"
+#include "mlc/catalog_url.hpp"
+#include "mlc/error.hpp"
+#include "mlc/operations.hpp"
+
+namespace mlc {
+
+CatalogCopyReport copy_catalog(const Session& session, const std::string& to) {
+  if (to.empty()) {
+    throw Error(ErrorKind::usage, "catalog copy --to: name the catalogue to fill (a postgresql:// URL)");
+  }
+  if (to == session.home.catalog) {
+    throw Error(ErrorKind::usage, "catalog copy --to " + without_passwords(to) + ": that is the catalogue to copy from");
+  }
+  if (session.home.catalog.empty() && !std::filesystem::exists(session.home.catalog_file())) {
+    throw Error(ErrorKind::not_found, "no catalogue to copy: " + session.home.catalog_file().string() + " does not exist");
+  }
+  const Catalog source(session.home, Catalog::Mode::existing);
+  Home target_home = session.home;
+  target_home.catalog = to;
+  Catalog target(target_home, Catalog::Mode::existing);
+  CatalogCopyReport report;
+  report.from = source.location();
+  report.to = target.location();
+  report.tables = source.copy_into(target);
+  return report;
+}
+
+}  // namespace mlc
