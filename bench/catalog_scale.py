@@ -8,10 +8,18 @@ the catalogue's own schema, so that every copy points at the same real stored fi
 each run a fresh process, and reports the median wall time; `register --artifact`, which loads
 the file with libtorch, is reported beside them.
 
+With --backends sqlite,socket,tcp the same catalogue is also copied (mlc catalog copy) into a
+PostgreSQL 15 that the driver starts (tests/cli/postgres_server.sh) and each command runs on the
+three side by side, one run of each in turn: the SQLite file, PostgreSQL over its unix socket and
+over TCP on 127.0.0.1. Each backend has its own copy of MLC_HOME's files, so that their
+deployments do not meet.
+
 Usage: bench/catalog_scale.py [--mlc build/bin/mlc] [--runs 30] [--models 100] [--versions 100]
+                              [--backends sqlite[,socket][,tcp]] [--port 55432]
 """
 import argparse
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -72,13 +80,46 @@ def populate(db_file, models, versions):
     con.close()
 
 
+POSTGRES_SERVER = os.path.join(ROOT, "tests", "cli", "postgres_server.sh")
+
+
+def backend_environments(home, backends, port, mlc, env):
+    """MLC_HOME (and MLC_CATALOG) for each backend: the SQLite home as built, and for PostgreSQL a
+    copy of the home's files with the catalogue copied into the server by mlc catalog copy."""
+    envs = {}
+    server_dir = os.path.join(home, "pg")
+    if any(b != "sqlite" for b in backends):
+        subprocess.run([POSTGRES_SERVER, "start", server_dir, "--tcp", str(port), "--lifetime", "7200"],
+                       check=True, stdout=subprocess.DEVNULL)
+    for backend in backends:
+        if backend == "sqlite":
+            envs[backend] = env
+            continue
+        url = subprocess.run([POSTGRES_SERVER, "url", server_dir, backend], check=True, capture_output=True,
+                             text=True).stdout.strip()
+        copy_home = os.path.join(home, f"home-{backend}")
+        shutil.copytree(env["MLC_HOME"], copy_home, symlinks=True)
+        os.remove(os.path.join(copy_home, "catalog.db"))
+        subprocess.run(["psql", "-X", "-q", "-d", url, "-c", f"CREATE SCHEMA {backend}"], check=True)
+        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{backend}"
+        started = time.perf_counter()
+        subprocess.run([mlc, "-q", "catalog", "copy", "--to", url], env=env, check=True)
+        print(f"catalog copy to PostgreSQL over {backend}: {time.perf_counter() - started:.1f} s")
+        envs[backend] = dict(env, MLC_HOME=copy_home, MLC_CATALOG=url)
+    return envs, server_dir
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mlc", default=os.path.join(ROOT, "build", "bin", "mlc"))
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--models", type=int, default=100)
     parser.add_argument("--versions", type=int, default=100)
+    parser.add_argument("--backends", default="sqlite",
+                        help="comma-separated: sqlite, socket (PostgreSQL's unix socket), tcp (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=55432, help="the PostgreSQL server's TCP port")
     args = parser.parse_args()
+    backends = args.backends.split(",")
     mlc = os.path.abspath(args.mlc)
     home = tempfile.mkdtemp(prefix="mlc-scale-")
     env = dict(os.environ, MLC_HOME=os.path.join(home, "home"), MLC_ACTOR="bench")
@@ -97,7 +138,9 @@ def main():
     populate(os.path.join(home, "home", "catalog.db"), args.models, args.versions)
     total = args.models * args.versions
     print(f"catalogue: {total} versions across {args.models} models (+1 seed), built in "
-          f"{time.perf_counter() - started:.1f} s; {args.runs} runs per command, {os.cpu_count()} cores\n")
+          f"{time.perf_counter() - started:.1f} s; {args.runs} runs per command, {os.cpu_count()} cores")
+    envs, server_dir = backend_environments(home, backends, args.port, mlc, env)
+    print()
 
     model = f"m{args.models // 2:03d}"
     n = min(args.runs, args.versions - 1)
@@ -116,24 +159,33 @@ def main():
         ("alias NAME champion VERSION", lambda i: ["--json", "alias", model, "champion", str(1 + i)]),
         ("show NAME@champion", lambda i: ["--json", "show", f"{model}@champion"]),
     ]
-    def report(label, samples):
+    def report(label, backend, samples):
         walls = sorted(s[0] for s in samples)
         cpu = statistics.median(s[1] for s in samples)
-        print(f"| mlc --json {label} | {statistics.median(walls) * 1000:.1f} | {walls[0] * 1000:.1f} | "
+        print(f"| mlc --json {label} | {backend} | {statistics.median(walls) * 1000:.1f} | {walls[0] * 1000:.1f} | "
               f"{walls[-1] * 1000:.1f} | {cpu * 1000:.1f} |", flush=True)
 
     print(f"load average before: {os.getloadavg()[0]:.1f}\n")
-    print("| command | median ms | min ms | max ms | median CPU ms |")
-    print("|---|---|---|---|---|")
+    print("| command | catalogue | median ms | min ms | max ms | median CPU ms |")
+    print("|---|---|---|---|---|---|")
     for label, argv_of in plan:
         runs = n - 1 if label.startswith("rollback") else n  # n deploys leave n - 1 to roll back
-        report(label, [run_timed([mlc] + argv_of(i), env) for i in range(runs)])
+        samples = {backend: [] for backend in backends}
+        for i in range(runs):  # side by side: one run on each backend in turn
+            for backend in backends:
+                samples[backend].append(run_timed([mlc] + argv_of(i), envs[backend]))
+        for backend in backends:
+            report(label, backend, samples[backend])
     artifact = os.path.join(home, "seed.pt")
-    report("register --artifact FILE --name NAME (loads libtorch; 5 runs)",
-           [run_timed([mlc, "--json", "register", "--artifact", artifact, "--name", model], env)
-            for _ in range(5)])
+    for backend in backends:
+        report("register --artifact FILE --name NAME (loads libtorch; 5 runs)", backend,
+               [run_timed([mlc, "--json", "register", "--artifact", artifact, "--name", model], envs[backend])
+                for _ in range(5)])
     print(f"\nload average after: {os.getloadavg()[0]:.1f}")
-    subprocess.run([mlc, "verify"], env=env, check=True, stdout=subprocess.DEVNULL)
+    for backend in backends:
+        subprocess.run([mlc, "verify"], env=envs[backend], check=True, stdout=subprocess.DEVNULL)
+    if any(b != "sqlite" for b in backends):
+        subprocess.run([POSTGRES_SERVER, "stop", server_dir], check=True)
 
 
 if __name__ == "__main__":

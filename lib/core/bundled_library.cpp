@@ -10,7 +10,7 @@ namespace mlc {
 namespace fs = std::filesystem;
 
 LibraryEntry bundled_library_entry(const std::string& what, const std::string& file, const char* entry,
-                                   const std::optional<std::string>& override_path) {
+                                   const std::optional<std::string>& override_path, bool lazy_binding) {
   fs::path library;
   if (override_path) {
     library = *override_path;
@@ -22,7 +22,7 @@ LibraryEntry bundled_library_entry(const std::string& what, const std::string& f
   }
   // RTLD_LOCAL: the library's dependencies (libtorch, libpq) stay out of the global namespace of
   // the mlc process. dlopen() of a library already open returns the same handle.
-  void* handle = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* handle = ::dlopen(library.c_str(), (lazy_binding ? RTLD_LAZY : RTLD_NOW) | RTLD_LOCAL);
   if (handle == nullptr) {
     throw Error(ErrorKind::internal,
                 "cannot load " + what + " " + library.string() + ": " +

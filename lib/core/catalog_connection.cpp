@@ -35,7 +35,7 @@ std::unique_ptr<sql::Connection> open_postgresql(const Home& home, Catalog::Mode
   using Entry = sql::Connection* (*)(const char* conninfo);
   const LibraryEntry library = bundled_library_entry("the PostgreSQL catalogue library", "libmlc_postgres.so",
                                                      "mlc_postgres_connect",
-                                                     environment_variable("MLC_POSTGRES_LIB"));
+                                                     environment_variable("MLC_POSTGRES_LIB"), true);
   std::unique_ptr<sql::Connection> connection(reinterpret_cast<Entry>(library.symbol)(home.catalog.c_str()));
   if (mode == Catalog::Mode::create) create_home_layout(home);
   return connection;

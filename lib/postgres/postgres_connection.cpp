@@ -158,7 +158,15 @@ class Connection final : public sql::Connection {
     }
     // The server's notices (e.g. "relation already exists, skipping") are not mlc's output.
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
-    execute(fmt::format("SET lock_timeout = '{}'; SET client_min_messages = warning", kLockTimeout));
+    // The session's settings and the schema version in one round trip: a command's time on
+    // PostgreSQL is mostly round trips and the new server process's first look at each table.
+    const std::string settings = fmt::format("SET lock_timeout = '{}'; SET client_min_messages = warning", kLockTimeout);
+    Result result(PQexec(conn_, (settings + "; SELECT version FROM mlc_schema").c_str()));
+    if (result && PQresultStatus(result.get()) == PGRES_TUPLES_OK) {
+      startup_version_ = PQntuples(result.get()) == 1 ? std::atoi(PQgetvalue(result.get(), 0, 0)) : 0;
+    } else {
+      execute(settings);  // no mlc_schema yet: the failed batch took its SETs with it
+    }
   }
   ~Connection() override {
     clear_cache();
@@ -191,10 +199,15 @@ class Connection final : public sql::Connection {
     return fmt::format("({}::jsonb ->> '{}')", column, key);
   }
   int schema_version() override {
-    // A scan of pg_tables, not to_regclass(): the name lookup's cache is not refreshed by waiting
+    if (startup_version_) {  // read when the connection started: the unlocked first look
+      const int version = *startup_version_;
+      startup_version_.reset();
+      return version;
+    }
+    // A scan of pg_class, not to_regclass(): the name lookup's cache is not refreshed by waiting
     // for the advisory lock, so after another process created the tables it still said "none".
-    auto exists = prepare("SELECT count(*) FROM pg_catalog.pg_tables "
-                          "WHERE schemaname = current_schema() AND tablename = 'mlc_schema'");
+    auto exists = prepare("SELECT count(*) FROM pg_catalog.pg_class "
+                          "WHERE relname = 'mlc_schema' AND relnamespace = current_schema()::regnamespace");
     exists.step();
     if (exists.column_int(0) == 0) return 0;
     auto version = prepare("SELECT version FROM mlc_schema");
@@ -247,6 +260,7 @@ class Connection final : public sql::Connection {
 
  private:
   PGconn* conn_ = nullptr;
+  std::optional<int> startup_version_;
 };
 
 Statement::Statement(Connection& connection, std::string_view sql) : connection_(connection) {
