@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 
 MANWIDTH=80 man --warnings -l "$MLC_SOURCE_DIR/man/mlc.1" > man.txt 2> man.err
 [ ! -s man.err ] || fail "man page warnings: $(cat man.err)"
-for command in train eval compare export predict register deploy retire list show history rollback alias edit card verify gc serve; do
+for command in train eval compare export predict register deploy retire list show history rollback alias edit card verify gc serve catalog; do
   grep -q "^ *$command" man.txt || fail "man page has no section for $command"
 done
 ok "man -l renders mlc(1) without warnings, with every subcommand"
