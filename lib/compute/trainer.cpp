@@ -22,6 +22,7 @@
 #include "checkpoint.hpp"
 #include "config_access.hpp"
 #include "distributed.hpp"
+#include "distributed_training.hpp"
 #include "evaluator.hpp"
 #include "mlc/error.hpp"
 #include "mlc/limits.hpp"
@@ -482,13 +483,15 @@ void keep_freed_buffers_for_reuse() {
   mallopt(M_TOP_PAD, 256 * kMiB);
 }
 
-TrainResult train_with(const TrainRequest& request, const data::Splits& splits, RankGroup* group) {
-  check_trainable(splits, config_value<nlohmann::json>(request.config, "/data"));
-  use_configured_threads(request.config);
-  keep_freed_buffers_for_reuse();
-  if (group == nullptr || group->rank() == 0) std::filesystem::create_directories(request.run_dir);
-  Run run(request, splits, group);
-  return run.run();
+}  // namespace
+
+void use_configured_threads(const nlohmann::json& config) {
+  if (config_has(config, "/training/threads")) {
+    // Training refuses more than max_threads(); a version trained on a larger machine is still
+    // evaluated here, on as many threads as this one allows.
+    const auto threads = config_value<int64_t>(config, "/training/threads");
+    at::set_num_threads(static_cast<int>(std::min<int64_t>(threads, max_threads())));
+  }
 }
 
 void check_thread_setting(const nlohmann::json& config) {
@@ -504,68 +507,6 @@ data::Splits load_training_splits(const TrainRequest& request) {
                            data::split_seed(request.config));
 }
 
-// Every rank reads the data itself; the ranks then compare what they are about to train on with
-// rank 0 and all refuse the same difference, so no rank trains alone.
-std::vector<std::string> check_ranks_agree(RankGroup& group, const TrainRequest& request,
-                                           const data::Splits& splits) {
-  const nlohmann::json mine = describe_rank(request.distributed, request.config, splits.files);
-  std::vector<nlohmann::json> all;
-  for (const std::string& text : group.gather("rank", mine.dump())) {
-    all.push_back(nlohmann::json::parse(text));
-  }
-  std::vector<std::string> hosts;
-  for (size_t rank = 0; rank < all.size(); ++rank) {
-    if (const auto difference = difference_from_root(all.front(), all[rank], static_cast<int>(rank))) {
-      throw Error(ErrorKind::invalid_input, *difference);
-    }
-    hosts.push_back(all[rank].at("host").get<std::string>());
-  }
-  return hosts;
-}
-
-// A rank of a data-parallel run: the rendezvous, rank 0's decisions (which config, which run
-// directory, whether it resumes), the data, the check that every rank agrees, the training.
-TrainResult train_data_parallel(const TrainRequest& request) {
-  RankGroup group(request.distributed);
-  const nlohmann::json root_run = nlohmann::json::parse(group.from_root(
-      "run", nlohmann::json{{"config", request.config},
-                            {"run_dir", request.run_dir.string()},
-                            {"resume", request.resume}}
-                 .dump()));
-  TrainRequest rank_request = request;
-  // A resuming rank other than 0 has no config of its own; a new one keeps its own, compared below.
-  if (rank_request.config.is_null()) rank_request.config = root_run.at("config");
-  rank_request.run_dir = root_run.at("run_dir").get<std::string>();
-  rank_request.resume = root_run.at("resume").get<bool>();
-  check_thread_setting(rank_request.config);
-  const data::Splits splits = load_training_splits(rank_request);
-  const std::vector<std::string> hosts = check_ranks_agree(group, rank_request, splits);
-  const std::filesystem::path state = rank_request.run_dir / "state.pt";
-  const bool root_has_state = group.from_root("state", std::filesystem::exists(state) ? "1" : "0") == "1";
-  if (rank_request.resume && root_has_state != std::filesystem::exists(state)) {
-    throw Error(ErrorKind::invalid_input,
-                fmt::format("rank {} cannot see rank 0's {}: the hosts must share the filesystem "
-                            "that holds MLC_HOME",
-                            group.rank(), state.string()));
-  }
-  TrainResult result = train_with(rank_request, splits, &group);
-  result.distributed = {{"world_size", group.world_size()},
-                        {"backend", request.distributed.backend},
-                        {"hosts", hosts}};
-  return result;
-}
-
-}  // namespace
-
-void use_configured_threads(const nlohmann::json& config) {
-  if (config_has(config, "/training/threads")) {
-    // Training refuses more than max_threads(); a version trained on a larger machine is still
-    // evaluated here, on as many threads as this one allows.
-    const auto threads = config_value<int64_t>(config, "/training/threads");
-    at::set_num_threads(static_cast<int>(std::min<int64_t>(threads, max_threads())));
-  }
-}
-
 TrainResult train(const TrainRequest& request) {
   if (request.distributed.world_size > 1) return train_data_parallel(request);
   check_thread_setting(request.config);
@@ -573,7 +514,17 @@ TrainResult train(const TrainRequest& request) {
 }
 
 TrainResult train_on_splits(const TrainRequest& request, const data::Splits& splits) {
-  return train_with(request, splits, nullptr);
+  return train_on_splits(request, splits, nullptr);
+}
+
+TrainResult train_on_splits(const TrainRequest& request, const data::Splits& splits,
+                            RankGroup* group) {
+  check_trainable(splits, config_value<nlohmann::json>(request.config, "/data"));
+  use_configured_threads(request.config);
+  keep_freed_buffers_for_reuse();
+  if (group == nullptr || group->rank() == 0) std::filesystem::create_directories(request.run_dir);
+  Run run(request, splits, group);
+  return run.run();
 }
 
 }  // namespace mlc::compute

@@ -8,6 +8,8 @@
 
 namespace mlc::compute {
 
+class RankGroup;
+
 // Sets libtorch's intra-op thread count to the config's training.threads, if it names one, at
 // most max_threads() (mlc/limits.hpp). Every step on a version (train, eval, export, predict)
 // uses the count it was trained with.
@@ -15,7 +17,16 @@ void use_configured_threads(const nlohmann::json& config);
 
 // Refuses a training.threads above max_threads() (Error(invalid_input) naming the limit), loads
 // the splits request.config's "data" names (seeded with training.seed), then train_on_splits.
+// With request.distributed.world_size above 1, this process is one rank of a data-parallel run:
+// train_data_parallel (distributed_training.hpp).
 TrainResult train(const TrainRequest& request);
+
+// Refuses a training.threads above max_threads(): Error(invalid_input) naming the limit.
+void check_thread_setting(const nlohmann::json& config);
+
+// The splits request.config's "data" names, seeded with its split seed; reports
+// TrainPhase::loading_data first.
+data::Splits load_training_splits(const TrainRequest& request);
 
 // Trains the model request.config describes on splits.train:
 // - refused with Error(invalid_input) before the first epoch: an empty training or test split (a
@@ -36,5 +47,19 @@ TrainResult train(const TrainRequest& request);
 // or the last epoch's. Throws Error(invalid_input) if the loss or a validation metric is not
 // finite (diverged), and Error(catalog) if a file in run_dir cannot be written (a full disk).
 TrainResult train_on_splits(const TrainRequest& request, const data::Splits& splits);
+
+// The same as one rank of a data-parallel run, with `group` (null: one process, as above):
+// - rank 0's parameters and buffers are broadcast before the first step;
+// - every rank draws the same epoch order, computes its disjoint shard of each batch
+//   (shard_of_batch) and reseeds torch's generator for dropout from (seed, epoch, rank);
+// - between backward and clipping one allreduce sums the gradients (each shard's loss weighted by
+//   its share of the batch), the batch's loss and the stop requests (GradientBucket);
+// - at an epoch's end batch norm's running statistics are averaged, rank 0 validates, and its
+//   verdict (improved, diverged) and every rank's stop requests are summed, so that every rank
+//   takes the same branch;
+// - only rank 0 writes run_dir's files; the others read run_dir/state.pt when resuming;
+// - a lost rank: Error(interrupted) naming it (RankGroup).
+TrainResult train_on_splits(const TrainRequest& request, const data::Splits& splits,
+                            RankGroup* group);
 
 }  // namespace mlc::compute
