@@ -161,7 +161,9 @@ kill_rank() {
 
 kill_rank killed 1 slow.json --name killed
 [ "$status" != 0 ] && [ "$status" != 124 ] || fail "the launcher must fail (not time out) when a rank dies: $status"
-[ "$took" -le 8 ] || fail "the ranks must stop within seconds of the kill, took $took s"
+# Detection is immediate (the dead rank's sockets close); the bound leaves room for the sanitizer
+# build's leak check at exit.
+[ "$took" -le 15 ] || fail "the ranks must stop within seconds of the kill, took $took s"
 grep -q "^mlc: error: lost rank 1 of the 2 (.*); run killed-.* keeps its state after epoch [12]; continue with: mlc train --resume killed-" <<< "$ERR" \
   || fail "rank 0 must name the lost rank and the run to resume: $ERR"
 [ "$(versions_of killed)" = 0 ] || fail "a run that lost a rank records nothing"
@@ -173,7 +175,7 @@ ok "kill -9 of rank 1: rank 0 stops in $took s naming it, nothing recorded; resu
 
 kill_rank killed0 0 slow.json --name killed0
 [ "$status" != 0 ] && [ "$status" != 124 ] || fail "the launcher must fail when rank 0 dies: $status"
-[ "$took" -le 8 ] || fail "rank 1 must stop within seconds of rank 0's kill, took $took s"
+[ "$took" -le 15 ] || fail "rank 1 must stop within seconds of rank 0's kill, took $took s"
 grep -q "^mlc: error: lost rank 0 of the 2 " <<< "$ERR" || fail "rank 1 must name rank 0: $ERR"
 [ "$(versions_of killed0)" = 0 ] || fail "a run that lost rank 0 records nothing"
 run_mlc 0 --json train --resume killed0 --nproc 2
