@@ -60,6 +60,11 @@ checked=0
 for command in $commands; do
   run_mlc 0 "$command" --help
   cli=$(printf '%s\n' "$OUT" | help_flags)
+  # A command with subcommands of its own (catalog copy): their flags belong to its section too.
+  for sub in $(printf '%s\n' "$OUT" | awk '/^[A-Za-z]+:$/ { on = ($0 == "Subcommands:"); next } on && /^  [a-z]/ { print $1 }'); do
+    run_mlc 0 "$command" "$sub" --help
+    cli=$(printf '%s\n%s\n' "$cli" "$(printf '%s\n' "$OUT" | help_flags)" | grep -v '^$' | sort -u)
+  done
   documented=$(man_flags "$command")
   for flag in $cli; do
     checked=$((checked + 1))
