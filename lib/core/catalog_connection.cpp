@@ -73,21 +73,26 @@ std::string without_passwords(std::string_view text) {
   std::string result(text);
   // A URL's userinfo: scheme://user:secret@host. (Hand-written: libstdc++'s std::regex recurses
   // once per character and an argument can be long.)
+  // The userinfo ends at the last '@' before the query: a password may hold an unencoded '/'.
   for (size_t scheme = result.find("://"); scheme != std::string::npos; scheme = result.find("://", scheme + 3)) {
     const size_t authority = scheme + 3;
-    const size_t end = std::min(result.find_first_of("/?# \t\n", authority), result.size());
+    const size_t end = std::min(result.find_first_of("?# \t\n", authority), result.size());
     const size_t at = result.rfind('@', end == 0 ? 0 : end - 1);
     if (at == std::string::npos || at < authority) continue;
     const size_t colon = result.find(':', authority);
     if (colon == std::string::npos || colon > at) continue;
     result.replace(colon + 1, at - colon - 1, "***");
   }
-  // password=secret in a URL's query or in libpq's keyword form, quoted ('sec ret', with \' and
-  // \\ escapes) or not.
+  // password=secret (and sslpassword=) in a URL's query or in libpq's keyword form, quoted
+  // ('sec ret', with \' and \\ escapes) or not; also as a flag's value (--catalog=password=...).
   const auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); };
   constexpr std::string_view kKey = "password";
   for (size_t i = 0; i + kKey.size() <= result.size(); ++i) {
-    const bool starts_word = i == 0 || std::string_view(" \t\n?&").find(result[i - 1]) != std::string_view::npos;
+    const bool after_ssl = i >= 3 && lower(result[i - 3]) == 's' && lower(result[i - 2]) == 's' &&
+                           lower(result[i - 1]) == 'l';
+    const size_t word = after_ssl ? i - 3 : i;
+    const bool starts_word =
+        word == 0 || std::string_view(" \t\n?&=").find(result[word - 1]) != std::string_view::npos;
     bool matches = starts_word;
     for (size_t k = 0; matches && k < kKey.size(); ++k) matches = lower(result[i + k]) == kKey[k];
     if (!matches) continue;

@@ -3,7 +3,7 @@
 // libraries it links cost the SQLite user nothing.
 //
 // Every query runs with PQexecParams, its values sent as text and typed by the server from where
-// they stand. The write lock is one advisory transaction lock per catalogue (per schema), the
+// they stand. The write lock is one advisory transaction lock per database, the
 // counterpart of SQLite's BEGIN IMMEDIATE: writers queue for it in order, and the MAX + 1 version
 // numbering reads under it (bench/pg_allocation/FINDINGS.md measures this choice against row locks
 // and serializable retries).
@@ -122,7 +122,7 @@ class Statement final : public sql::StatementImpl {
   }
   double column_double(int index) const override { return std::strtod(value(index), nullptr); }
   std::string column_text(int index) const override { return value(index); }
-  bool column_is_null(int index) const override { return PQgetisnull(result_.get(), row_, index) != 0; }
+  bool column_is_null(int index) const override { return !result_ || PQgetisnull(result_.get(), row_, index) != 0; }
 
  private:
   std::optional<std::string>& slot(int index) {
@@ -131,7 +131,10 @@ class Statement final : public sql::StatementImpl {
     }
     return values_[static_cast<size_t>(index - 1)];
   }
-  const char* value(int index) const { return PQgetvalue(result_.get(), row_, index); }
+  const char* value(int index) const {  // "" where SQLite would give 0 or "": no row, no column
+    const char* text = result_ ? PQgetvalue(result_.get(), row_, index) : nullptr;
+    return text != nullptr ? text : "";
+  }
 
   Connection& connection_;
   std::string sql_;
@@ -145,6 +148,15 @@ class Connection final : public sql::Connection {
   explicit Connection(const char* conninfo) {
     // expand_dbname: the "dbname" given may be a whole URL or keyword string, as libpq's tools take
     // it; PGHOST, PGPASSFILE and the rest fill in what it leaves out.
+    // libpq's parse errors quote the text they could not parse, which may be the password.
+    char* parse_error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(conninfo, &parse_error);
+    PQfreemem(parse_error);
+    if (parsed == nullptr) {
+      throw Error(ErrorKind::usage, "--catalog/MLC_CATALOG: libpq cannot parse '" + without_passwords(conninfo) +
+                                        "' as a URL or keyword string");
+    }
+    PQconninfoFree(parsed);
     const char* const keys[] = {"dbname", "fallback_application_name", nullptr};
     const char* const values[] = {conninfo, "mlc", nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
@@ -160,12 +172,23 @@ class Connection final : public sql::Connection {
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     // The session's settings and the schema version in one round trip: a command's time on
     // PostgreSQL is mostly round trips and the new server process's first look at each table.
-    const std::string settings = fmt::format("SET lock_timeout = '{}'; SET client_min_messages = warning", kLockTimeout);
-    Result result(PQexec(conn_, (settings + "; SELECT version FROM mlc_schema").c_str()));
-    if (result && PQresultStatus(result.get()) == PGRES_TUPLES_OK) {
-      startup_version_ = PQntuples(result.get()) == 1 ? std::atoi(PQgetvalue(result.get(), 0, 0)) : 0;
-    } else {
-      execute(settings);  // no mlc_schema yet: the failed batch took its SETs with it
+    // What a role, database or pooler may have set otherwise: a statement or idle timeout would end
+    // the write transaction (and its lock) while deploy copies files under it; fewer float digits
+    // would read back other numbers than were written.
+    const std::string settings = fmt::format(
+        "SET lock_timeout = '{}'; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
+        "SET extra_float_digits = 3; SET client_encoding = 'UTF8'; SET client_min_messages = warning",
+        kLockTimeout);
+    try {
+      Result result(PQexec(conn_, (settings + "; SELECT version FROM mlc_schema").c_str()));
+      if (result && PQresultStatus(result.get()) == PGRES_TUPLES_OK) {
+        startup_version_ = PQntuples(result.get()) == 1 ? std::atoi(PQgetvalue(result.get(), 0, 0)) : 0;
+      } else {
+        execute(settings);  // no mlc_schema yet: the failed batch took its SETs with it
+      }
+    } catch (...) {
+      PQfinish(conn_);
+      throw;
     }
   }
   ~Connection() override {
@@ -183,9 +206,18 @@ class Connection final : public sql::Connection {
     return sql::Statement(std::make_unique<Statement>(*this, sql));
   }
 
-  // One key per catalogue: two catalogues in one database (schemas) do not queue for each other.
+  // One key per database, whatever schema the tables resolve to through search_path: two users
+  // whose search_path differs but finds the same tables must queue for one lock. READ COMMITTED
+  // whatever the server's default, so that the statements after the wait see what the writer
+  // before committed (MAX + 1 reads it). A lock that times out leaves no transaction open.
   void begin_write() override {
-    execute("BEGIN; SELECT pg_advisory_xact_lock(hashtext('mlc catalogue ' || current_schema()))");
+    execute("BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE");
+    try {
+      execute("SELECT pg_advisory_xact_lock(7884786308959269985)");  // 'mlc_cata' in ASCII
+    } catch (...) {
+      Result(PQexec(conn_, "ROLLBACK"));
+      throw;
+    }
   }
   bool begin_read() override {
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) return false;
@@ -207,7 +239,8 @@ class Connection final : public sql::Connection {
     // A scan of pg_class, not to_regclass(): the name lookup's cache is not refreshed by waiting
     // for the advisory lock, so after another process created the tables it still said "none".
     auto exists = prepare("SELECT count(*) FROM pg_catalog.pg_class "
-                          "WHERE relname = 'mlc_schema' AND relnamespace = current_schema()::regnamespace");
+                          "WHERE relname = 'mlc_schema' AND relnamespace = "
+                          "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())");
     exists.step();
     if (exists.column_int(0) == 0) return 0;
     auto version = prepare("SELECT version FROM mlc_schema");
@@ -223,7 +256,8 @@ class Connection final : public sql::Connection {
   std::string integrity_check() override {
     auto triggers = prepare(
         "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-        "WHERE c.relnamespace = current_schema()::regnamespace AND t.tgenabled <> 'D' "
+        "WHERE c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) "
+        "AND t.tgenabled <> 'D' "
         "AND t.tgname IN ('history_is_append_only', 'history_is_append_only_truncate', "
         "'target_log_is_append_only', 'target_log_is_append_only_truncate')");
     triggers.step();

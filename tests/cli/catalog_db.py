@@ -39,17 +39,34 @@ class Catalog:
             rows = self.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         return [name for (name,) in rows.fetchall()]
 
+    def triggers(self):
+        """PostgreSQL: the enabled triggers on the catalogue's tables, as 'table.trigger'."""
+        rows = self.execute("SELECT c.relname || '.' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                            "AND NOT t.tgisinternal AND t.tgenabled <> 'D' ORDER BY 1")
+        return [name for (name,) in rows.fetchall()]
+
     def integrity(self):
-        """'ok', or the database's complaint: SQLite's integrity and foreign-key checks (PostgreSQL
-        enforces both on every write)."""
+        """'ok', or the database's complaint: SQLite's integrity and foreign-key checks; PostgreSQL
+        enforces types and references on every write, so there: the four append-only triggers."""
         if not self.postgres:
             verdict = self.execute("PRAGMA integrity_check").fetchone()[0]
             references = self.execute("PRAGMA foreign_key_check").fetchall()
             return verdict if verdict != "ok" else (f"foreign_key_check: {references}" if references else "ok")
-        return "ok"
+        expected = ["history.history_is_append_only", "history.history_is_append_only_truncate",
+                    "target_log.target_log_is_append_only", "target_log.target_log_is_append_only_truncate"]
+        found = self.triggers()
+        return "ok" if found == expected else f"append-only triggers {found}, expected {expected}"
 
     def dump(self):
-        lines = []
+        """Every row of every table, and the schema: SQLite's table, index and trigger definitions and
+        user_version; PostgreSQL's triggers (mlc_schema is a table)."""
+        if self.postgres:
+            lines = [f"trigger: {name}" for name in self.triggers()]
+        else:
+            lines = [f"schema: {row!r}" for row in self.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()]
+            lines.append(f"user_version: {self.execute('PRAGMA user_version').fetchone()[0]}")
         for table in self.tables():
             rows = self.execute(f'SELECT * FROM "{table}"').fetchall()
             lines += sorted(f"{table}: {row!r}" for row in rows)

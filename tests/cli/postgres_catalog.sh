@@ -40,6 +40,7 @@ ok "an unreachable or stopped server: exit 8 naming host and port, no password, 
 # not in the history, the --json output or any error.
 with_password="postgresql://$(id -un):s3cret@/${MLC_CATALOG#postgresql:///}"
 run_mlc 0 --json --catalog "$with_password" alias m champion 1; validate alias
+grep -q s3cret <<< "$OUT$ERR" && fail "the password is in alias's output: $OUT"
 run_mlc 0 --json --catalog "$with_password" history m
 grep -q s3cret <<< "$OUT$ERR" && fail "the password is in history's output: $OUT"
 grep -q "postgresql://$(id -un):\*\*\*@/" <<< "$OUT" || fail "the command line is not recorded without its password: $OUT"
@@ -53,6 +54,24 @@ listed=$OUT
 PGHOST=$socket_dir PGPORT=5432 run_mlc 0 --json --catalog "dbname=mlc options='-csearch_path=$MLC_TEST_SCHEMA'" list
 [ "$OUT" = "$listed" ] || fail "the keyword form with PGHOST read another catalogue: $OUT"
 ok "libpq's keyword form and PGHOST/PGPORT name the same catalogue"
+
+# Writers queue for the lock and see each other's commits whatever isolation the server or role
+# defaults to (the write transaction asks for READ COMMITTED itself); a schema whose name needs
+# quoting works.
+pids=()
+for i in 1 2 3 4 5 6; do
+  PGOPTIONS='-c default_transaction_isolation=serializable' "$MLC_BIN" --json register --artifact a.pt --name iso \
+    > "iso-$i.json" 2> "iso-$i.err" & pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || fail "a writer under serializable failed: $(cat iso-*.err)"; done
+[ "$("$PYTHON" -c "import json,sys; print(sorted(json.load(open(f))['version'] for f in sys.argv[1:]))" iso-*.json)" = \
+  "[1, 2, 3, 4, 5, 6]" ] || fail "versions under serializable: $(cat iso-*.json)"
+psql_catalog -c "CREATE SCHEMA \"Team-A-$MLC_TEST_SCHEMA\""
+quoted_url="${MLC_CATALOG%%options=*}options=-csearch_path%3D%22Team-A-$MLC_TEST_SCHEMA%22"
+MLC_HOME="$WORK/team-a-home" run_mlc 0 --catalog "$quoted_url" register --artifact a.pt --name q
+MLC_HOME="$WORK/team-a-home" run_mlc 0 --json --catalog "$quoted_url" verify; validate verify
+[ "$(json_field "$OUT" "d['ok'], d['integrity'], d['versions']")" = "True ok 1" ] || fail "verify in a schema whose name needs quoting: $OUT"
+ok "6 writers defaulting to serializable: versions 1..6; a schema named \"Team-A-...\" works and verifies"
 
 psql_catalog -c "UPDATE mlc_schema SET version = 7"
 expect_error 8 "the catalogue has schema version 7, made by a newer mlc; this mlc understands up to version 6: upgrade mlc" list
