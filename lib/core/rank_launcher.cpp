@@ -189,9 +189,11 @@ DistributedSettings rank_settings(const LaunchFlags& flags) {
     apply_master(settings, flags);
     return settings;
   }
-  if (environment_variable("SLURM_PROCID") && environment_variable("SLURM_NTASKS") &&
-      variable_number("SLURM_NTASKS", 1, 1 << 16) > 1) {
-    settings.world_size = variable_number("SLURM_NTASKS", 1, 1 << 16);
+  // Only inside an srun step (SLURM_STEP_NUM_TASKS): an sbatch script's own shell has SLURM_PROCID
+  // 0 and SLURM_NTASKS of the whole allocation, and a plain `mlc train` there is one process.
+  if (environment_variable("SLURM_PROCID") && environment_variable("SLURM_STEP_NUM_TASKS") &&
+      variable_number("SLURM_STEP_NUM_TASKS", 1, 1 << 16) > 1) {
+    settings.world_size = variable_number("SLURM_STEP_NUM_TASKS", 1, 1 << 16);
     settings.rank = variable_number("SLURM_PROCID", 0, settings.world_size - 1);
     if (environment_variable("SLURM_LOCALID")) {
       settings.local_rank = variable_number("SLURM_LOCALID", 0, settings.world_size - 1);

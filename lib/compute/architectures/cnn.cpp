@@ -362,8 +362,8 @@ class CnnImpl : public ClassifierImpl {
                                  {w.padding, w.padding}, false, true, c10::nullopt);
       case LayerKind::batch_norm:
         if (is_training()) layer.num_batches_tracked += 1;
-        return torch::batch_norm(x, layer.weight, layer.bias, layer.running_mean, layer.running_var,
-                                 is_training(), layer.momentum, layer.eps, true);
+        return compute::batch_norm(x, layer.weight, layer.bias, layer.running_mean, layer.running_var,
+                                         is_training(), layer.momentum, layer.eps);
       case LayerKind::activation: return activate(x, layer.activation);
       case LayerKind::dropout: return compute::dropout(x, layer.probability, is_training());
       case LayerKind::flatten: return torch::flatten(x, 1);

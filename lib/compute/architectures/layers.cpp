@@ -48,6 +48,16 @@ Activation activation_from_name(const std::string& name, const std::string& key_
   refuse_model_config(key_path, fmt::format("unknown activation '{}'", name));
 }
 
+torch::Tensor batch_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                         const torch::Tensor& running_mean, const torch::Tensor& running_var, bool training,
+                         double momentum, double eps) {
+  const bool one_value_per_channel = training && x.numel() <= x.size(1);
+  if (one_value_per_channel) {
+    return torch::batch_norm(x, weight, bias, torch::Tensor(), torch::Tensor(), true, momentum, eps, true);
+  }
+  return torch::batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps, true);
+}
+
 torch::Tensor activate(const torch::Tensor& x, Activation activation) {
   switch (activation) {
     case Activation::relu: return torch::relu(x);

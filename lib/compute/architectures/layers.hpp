@@ -26,6 +26,14 @@ torch::Tensor activate(const torch::Tensor& x, Activation activation);
 // with the trained ones to the last bit.
 const char* script_activation(Activation activation);
 
+// torch::batch_norm as torch.nn.BatchNorm computes it, except for a training batch with one value
+// per channel (a last batch of 1, or a data-parallel rank's shard of 1): ATen would update the
+// running variance with 0/0 = NaN (PyTorch's Python module refuses such a batch instead). It is
+// normalised by its own statistics and the running ones are left as they are.
+torch::Tensor batch_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                         const torch::Tensor& running_mean, const torch::Tensor& running_var, bool training,
+                         double momentum, double eps);
+
 // The weight initialisations of "model.init", as torch.nn.init names them.
 enum class InitScheme {
   xavier_uniform,

@@ -112,8 +112,8 @@ class MlpImpl : public ClassifierImpl {
   // torch.nn.BatchNorm1d's computation, spelt as the script spells it.
   torch::Tensor batch_norm(const torch::Tensor& x, torch::nn::BatchNorm1dImpl& norm) {
     if (is_training()) norm.num_batches_tracked += 1;
-    return torch::batch_norm(x, norm.weight, norm.bias, norm.running_mean, norm.running_var,
-                             is_training(), kBatchNormMomentum, kBatchNormEps, true);
+    return compute::batch_norm(x, norm.weight, norm.bias, norm.running_mean, norm.running_var,
+                                     is_training(), kBatchNormMomentum, kBatchNormEps);
   }
 
   MlpOptions options_;

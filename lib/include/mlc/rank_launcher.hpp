@@ -22,7 +22,7 @@ struct LaunchFlags {
 // Where this process stands, from the first of:
 // - RANK and WORLD_SIZE in the environment (torchrun, and mlc's own launcher for its children),
 //   with LOCAL_RANK, MASTER_ADDR and MASTER_PORT (defaults 0, --master's or 127.0.0.1, 29500);
-// - SLURM_PROCID and SLURM_NTASKS (more than one task), SLURM_LOCALID, with rank 0's address
+// - SLURM_PROCID and SLURM_STEP_NUM_TASKS (an srun step of more than one task), SLURM_LOCALID, with rank 0's address
 //   from --master or MASTER_ADDR/MASTER_PORT;
 // - otherwise one process (world_size 1), unless launches_ranks() says this one starts them.
 // Throws Error(usage) naming the flag or variable for a backend other than gloo, a malformed

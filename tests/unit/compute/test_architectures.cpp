@@ -536,3 +536,32 @@ TEST_CASE("build_model refuses layers that do not chain, naming the key and the 
           "model.patch_size: patches need images (height x width), but the samples have shape 8");
   }
 }
+
+TEST_CASE("a training batch of one sample leaves batch norm's running statistics finite and as they were") {
+  // ATen would update the running variance with 0/0 (a last batch of 1, or a data-parallel rank's
+  // shard of 1); the batch is normalised by its own statistics instead.
+  const std::pair<const char*, json> models[] = {
+      {"mlp", checked({{"architecture", "mlp"}, {"hidden_layers", {6}}, {"batch_norm", true}})},
+      {"cnn, batch norm on flat features",
+       checked({{"architecture", "cnn"},
+                {"layers", {{{"type", "flatten"}}, {{"type", "linear"}, {"out_features", 6}}, {{"type", "batch_norm"}}}}})},
+  };
+  for (const auto& [name, config] : models) {
+    CAPTURE(name);
+    torch::manual_seed(3);
+    const auto model = build_model(config, info_of({4, 4}));
+    model->train(true);
+    model->forward(sample_batch({4, 4}, 4));  // a batch that updates the statistics
+    std::vector<torch::Tensor> before;
+    for (const auto& buffer : model->named_buffers()) before.push_back(buffer.value().clone());
+    const torch::Tensor outputs = model->forward(sample_batch({4, 4}, 1));
+    CHECK(torch::isfinite(outputs).all().item<bool>());
+    size_t i = 0;
+    for (const auto& buffer : model->named_buffers()) {
+      CAPTURE(buffer.key());
+      CHECK(torch::isfinite(buffer.value()).all().item<bool>());
+      if (buffer.key().find("running") != std::string::npos) CHECK(torch::equal(buffer.value(), before[i]));
+      ++i;
+    }
+  }
+}
