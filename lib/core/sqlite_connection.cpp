@@ -80,7 +80,18 @@ Connection::Connection(const std::string& file, bool create) : file_(file) {
     throw Error(ErrorKind::catalog, "cannot open the catalogue " + file + ": " + message);
   }
   sqlite3_extended_result_codes(db_, 1);
-  if (file != ":memory:") {
+  try {
+    configure();
+  } catch (...) {  // a constructor that throws runs no destructor: close the handle here
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+// WAL, durability and foreign keys; fails on a file that cannot be written (a read-only home).
+void Connection::configure() {
+  if (file_ != ":memory:") {
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     // WAL: readers never block the writer and the writer never blocks readers. synchronous=FULL
     // makes each commit durable: a registry must not forget a deployment after a power cut.

@@ -33,6 +33,8 @@ class Connection final : public sql::Connection {
   std::vector<std::string> mistyped_values() override;
 
  private:
+  void configure();
+
   sqlite3* db_ = nullptr;
   std::string file_;
 };
