@@ -84,16 +84,21 @@ catalogue_fingerprint() {
   } | sha256sum
 }
 
+# The four Fashion-MNIST IDX files as a config's "data" keys (no trailing comma), for the suites'
+# configs to embed: $(fmnist_files_json) inside an unquoted heredoc.
+fmnist_files_json() {
+  printf '"train_images": "%s", "train_labels": "%s",\n    "test_images": "%s", "test_labels": "%s"' \
+    "$MLC_FASHION_MNIST_DIR/train-images-idx3-ubyte.gz" "$MLC_FASHION_MNIST_DIR/train-labels-idx1-ubyte.gz" \
+    "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz" "$MLC_FASHION_MNIST_DIR/t10k-labels-idx1-ubyte.gz"
+}
+
 # A Fashion-MNIST slice small enough for CI: 2,000 training images, 500 test images, 1 epoch.
 tiny_fmnist_config() {
   cat > "$WORK/fmnist-tiny.json" <<JSON
 {
   "data": {
     "format": "idx",
-    "train_images": "$MLC_FASHION_MNIST_DIR/train-images-idx3-ubyte.gz",
-    "train_labels": "$MLC_FASHION_MNIST_DIR/train-labels-idx1-ubyte.gz",
-    "test_images": "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz",
-    "test_labels": "$MLC_FASHION_MNIST_DIR/t10k-labels-idx1-ubyte.gz",
+    $(fmnist_files_json),
     "class_names": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
     "train_limit": 2000,

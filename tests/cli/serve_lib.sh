@@ -144,10 +144,7 @@ fmnist_config() {
 {
   "data": {
     "format": "idx",
-    "train_images": "$MLC_FASHION_MNIST_DIR/train-images-idx3-ubyte.gz",
-    "train_labels": "$MLC_FASHION_MNIST_DIR/train-labels-idx1-ubyte.gz",
-    "test_images": "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz",
-    "test_labels": "$MLC_FASHION_MNIST_DIR/t10k-labels-idx1-ubyte.gz",
+    $(fmnist_files_json),
     "class_names": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
     "train_limit": 600,

@@ -11,10 +11,7 @@ config() {
 {
   "data": {
     "format": "idx",
-    "train_images": "$MLC_FASHION_MNIST_DIR/train-images-idx3-ubyte.gz",
-    "train_labels": "$MLC_FASHION_MNIST_DIR/train-labels-idx1-ubyte.gz",
-    "test_images": "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz",
-    "test_labels": "$MLC_FASHION_MNIST_DIR/t10k-labels-idx1-ubyte.gz",
+    $(fmnist_files_json),
     "train_limit": $4, "test_limit": 200
   },
   "model": {"architecture": "mlp", "hidden_layers": [128, 64], "dropout": $2},

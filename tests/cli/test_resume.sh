@@ -9,10 +9,7 @@ cat > slow.json <<JSON
 {
   "data": {
     "format": "idx",
-    "train_images": "$MLC_FASHION_MNIST_DIR/train-images-idx3-ubyte.gz",
-    "train_labels": "$MLC_FASHION_MNIST_DIR/train-labels-idx1-ubyte.gz",
-    "test_images": "$MLC_FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz",
-    "test_labels": "$MLC_FASHION_MNIST_DIR/t10k-labels-idx1-ubyte.gz",
+    $(fmnist_files_json),
     "train_limit": 12000, "test_limit": 200
   },
   "model": {"architecture": "mlp", "hidden_layers": [512, 512], "dropout": 0.2},
