@@ -146,8 +146,6 @@ class Statement final : public sql::StatementImpl {
 class Connection final : public sql::Connection {
  public:
   explicit Connection(const char* conninfo) {
-    // expand_dbname: the "dbname" given may be a whole URL or keyword string, as libpq's tools take
-    // it; PGHOST, PGPASSFILE and the rest fill in what it leaves out.
     // libpq's parse errors quote the text they could not parse, which may be the password.
     char* parse_error = nullptr;
     PQconninfoOption* parsed = PQconninfoParse(conninfo, &parse_error);
@@ -157,6 +155,8 @@ class Connection final : public sql::Connection {
                                         "' as a URL or keyword string");
     }
     PQconninfoFree(parsed);
+    // expand_dbname: the "dbname" given may be a whole URL or keyword string, as libpq's tools take
+    // it; PGHOST, PGPASSFILE and the rest fill in what it leaves out.
     const char* const keys[] = {"dbname", "fallback_application_name", nullptr};
     const char* const values[] = {conninfo, "mlc", nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
